@@ -1,0 +1,36 @@
+"""A city's recovery key: 256 random bits shown once at city creation, kept offline by the city.
+
+It is written in RFC 4648 base32 (letters and digits a person can read aloud or type from paper), in groups
+of four. The key itself is never stored; the city private key is wrapped under HKDF-SHA256 of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from crypto.errors import WrongSecret
+from crypto.params import RECOVERY_KEY_BYTES
+
+_GROUP = 4
+
+
+def generate_recovery_key() -> str:
+    text = base64.b32encode(os.urandom(RECOVERY_KEY_BYTES)).decode("ascii").rstrip("=")
+    return "-".join(text[i : i + _GROUP] for i in range(0, len(text), _GROUP))
+
+
+def recovery_wrapping_key(recovery_key: str) -> bytes:
+    """The 256-bit wrapping key for a recovery key as typed; :class:`WrongSecret` if it cannot be one."""
+    compact = "".join(ch for ch in recovery_key.upper() if ch.isalnum())
+    try:
+        raw = base64.b32decode(compact + "=" * (-len(compact) % 8))
+    except (binascii.Error, ValueError):
+        raise WrongSecret("that is not a recovery key") from None
+    if len(raw) != RECOVERY_KEY_BYTES:
+        raise WrongSecret("that is not a recovery key")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hotline/v1/recovery-wrap").derive(raw)
