@@ -1,0 +1,5 @@
+"""The hotline's domain and its storage (DESIGN.md section 2).
+
+Cities, reviewers, cases, sealed items and the audit log, as SQLModel tables with Alembic migrations, and the
+services that work on them. Nothing here knows about HTTP, Jinja2 or Twilio; cryptography comes from ``crypto``.
+"""

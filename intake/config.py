@@ -1,0 +1,19 @@
+"""What the domain needs from configuration. ``hotline.settings`` builds it from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    # The server secret for report-key lookups (crypto.report_keys.report_key_lookup). Never in the database.
+    pepper: bytes
+    reviewer_kdf: Argon2Cost = REVIEWER_PASSWORD_KDF
+    report_key_kdf: Argon2Cost = REPORT_KEY_KDF
+    max_narrative_chars: int = 50_000
+    max_message_chars: int = 20_000
+    # A reviewer session ends after this many idle seconds (issue 4: 30 minutes).
+    session_idle_seconds: int = 30 * 60

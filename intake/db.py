@@ -1,0 +1,97 @@
+"""The database engine: SQLite (the embedded default) or PostgreSQL, both first-class (DESIGN.md section 2).
+
+Write transactions on SQLite begin with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of one
+failing mid-transaction when it upgrades a read lock; PostgreSQL serializes what must be serialized (a city's
+audit chain head and case numbers) with ``SELECT ... FOR UPDATE`` on the city row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, SQLModel, create_engine
+
+import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use psycopg 3 for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """One engine and the sessions made from it. Pass it in; there is no module-level instance."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        self.engine = self._make_engine(pool_size, echo)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _make_engine(self, pool_size: int, echo: bool) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(
+                self.url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                poolclass=NullPool if ":memory:" not in self.url else None,
+            )
+            _configure_sqlite(engine)
+            return engine
+        return create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on any exception."""
+        bind = self.engine.execution_options(hotline_immediate=True) if self.is_sqlite else self.engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def create_schema(self) -> None:
+        """Create every table from the models (tests); deployments use :func:`intake.migrate.upgrade`."""
+        SQLModel.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, instead of pysqlite's implicit deferred BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        # FULL: a report whose key was shown survives a power cut, not only a process crash (issue 8).
+        cursor.execute("PRAGMA synchronous=FULL")
+        # Deleted content is overwritten, not left in free pages (retention and redaction).
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("hotline_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

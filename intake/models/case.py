@@ -1,0 +1,71 @@
+"""Cases and their sealed items. Only what DESIGN.md section 3 lets a dump reveal is in clear here:
+city, category, channel, status, outcome and dates (to the day)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("city_id", "number", name="uq_cases_city_number"),
+        Index("ix_cases_city_received", "city_id", "received_on", "number"),
+        Index("ix_cases_city_status", "city_id", "status", "received_on"),
+    )
+
+    # Random (uuid4 hex), made before the row exists so it can be bound into every ciphertext's AD.
+    id: str = Field(primary_key=True, max_length=32)
+    city_id: int = Field(foreign_key="city.id")
+    number: int
+    category: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    status: str = Field(max_length=16, default="received")
+    outcome: str | None = Field(default=None, max_length=32)
+    # The day only (DESIGN.md section 3, rule 6): exact times can be matched against badge or login records.
+    received_on: date
+    acknowledge_due_on: date
+    feedback_due_on: date
+    assignee_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
+    report_key_lookup: bytes = Field(unique=True)
+    reporter_public_key: bytes
+    # The reporter's private key wrapped under Argon2id of the report key.
+    reporter_wrapped_private_key: bytes
+
+
+class CaseItem(SQLModel, table=True):
+    """One sealed piece of a case: the report, a message, a reply, a note, an attachment, a recording."""
+
+    __tablename__ = "case_item"
+    __table_args__ = (UniqueConstraint("case_id", "position", name="uq_case_item_position"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="cases.id", index=True, ondelete="CASCADE")
+    city_id: int = Field(foreign_key="city.id")
+    position: int
+    kind: str = Field(max_length=32)
+    author: str = Field(max_length=32)
+    author_reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    created_on: date
+    visible_to_reporter: bool = Field(default=True)
+    # Small items keep their AES-256-GCM ciphertext here; files and audio keep a stream header here and
+    # their chunks in item_chunk.
+    ciphertext: bytes | None = None
+    stream_header: bytes | None = None
+    # The data key sealed with HPKE to the city, and to the reporter where the reporter may read it back.
+    key_for_city: bytes
+    key_for_reporter: bytes | None = None
+
+
+class ItemChunk(SQLModel, table=True):
+    """One chunk of a streamed item (crypto.streaming), so a file is never whole in memory."""
+
+    __tablename__ = "item_chunk"
+
+    item_id: str = Field(foreign_key="case_item.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    index: int = Field(primary_key=True)
+    ciphertext: bytes

@@ -1,0 +1,58 @@
+"""Reviewers, their per-city memberships (a role and a wrapped city key each) and their sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Reviewer(SQLModel, table=True):
+    __tablename__ = "reviewer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, index=True)
+    display_name: str = Field(max_length=200)
+    # crypto.passwords.PasswordRecord: salt, Argon2id cost and verifier. Never the password.
+    password_record: bytes
+    active: bool = Field(default=True)
+    created_at: datetime
+
+
+class Membership(SQLModel, table=True):
+    """A reviewer's role in one city, with that city's private key wrapped for this reviewer."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("reviewer_id", "city_id", name="uq_membership_reviewer_city"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    role: str = Field(max_length=32)
+    # The city private key under crypto.passwords.city_key_wrapping_key; None for roles that read no content.
+    wrapped_city_key: bytes | None = None
+    created_at: datetime
+
+
+class ReviewerSession(SQLModel, table=True):
+    """A signed-in reviewer. The row alone opens nothing: the keys below need the secret in the cookie."""
+
+    __tablename__ = "reviewer_session"
+
+    # SHA-256 of the session identifier in the cookie, so a database dump cannot replay a session.
+    id: str = Field(primary_key=True, max_length=64)
+    reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
+    city_id: int = Field(foreign_key="city.id")
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class SessionCityKey(SQLModel, table=True):
+    """One unlocked city key of a session, wrapped under a key only the session cookie carries (DESIGN 4)."""
+
+    __tablename__ = "session_city_key"
+
+    session_id: str = Field(foreign_key="reviewer_session.id", primary_key=True, max_length=64, ondelete="CASCADE")
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    wrapped_city_key: bytes
