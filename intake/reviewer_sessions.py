@@ -159,3 +159,31 @@ def end_session(db: Database, cookie: str) -> None:
     with db.write() as session:
         session.exec(delete(SessionCityKey).where(SessionCityKey.session_id == row_id))  # type: ignore[call-overload]
         session.exec(delete(ReviewerSession).where(ReviewerSession.id == row_id))  # type: ignore[call-overload]
+
+
+def switch_city(db: Database, context: ReviewerContext, city_slug: str, *, clock: Clock = utc_now) -> None:
+    """Work in another city the reviewer belongs to; :class:`NotFound` if they have no role there."""
+    with db.write() as session:
+        row = session.exec(
+            select(City, Membership).join(Membership, Membership.city_id == City.id)  # type: ignore[arg-type]
+            .where(City.slug == city_slug, Membership.reviewer_id == context.reviewer_id)
+        ).first()
+        current = session.get(ReviewerSession, context.session_id)
+        if row is None or current is None:
+            raise NotFound("no role in that city")
+        city, _membership = row
+        assert city.id is not None
+        current.city_id = city.id
+        session.add(current)
+        locked = audit.lock_city(session, city.id)
+        audit.append(session, locked, actor=context.actor, action="reviewer.switched_city", when=clock())
+
+
+def cities_of(db: Database, reviewer_id: int) -> list[tuple[str, str]]:
+    """(slug, name) of every city the reviewer has a role in."""
+    with db.read() as session:
+        rows = session.exec(
+            select(City.slug, City.name).join(Membership, Membership.city_id == City.id)  # type: ignore[arg-type]
+            .where(Membership.reviewer_id == reviewer_id).order_by(City.name)
+        ).all()
+    return [(slug, name) for slug, name in rows]

@@ -1,0 +1,43 @@
+"""Helpers shared by subcommands: settings, the database, secrets read from prompts, and clear failures."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from typing import Any
+
+from hotline.settings import Settings
+from intake.db import Database
+
+
+class CommandError(Exception):
+    """A failure to report to the operator as one sentence, with exit status 1."""
+
+
+def settings_from_env() -> Settings:
+    return Settings.from_env()
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+def read_secret(prompt: str, *, from_stdin: bool, confirm: bool = False) -> str:
+    """A secret from one line of standard input, or typed at a prompt that does not echo it."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise CommandError("Expected the secret on standard input, but it was empty.")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError(f"{prompt.rstrip(': ')} must be typed at a terminal, or given on standard input "
+                           "with the --password-stdin option.")
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Again: ") != value:
+        raise CommandError("The two entries did not match.")
+    return value
+
+
+def print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))

@@ -1,0 +1,64 @@
+"""``hotline reviewer add``: give a reviewer a role in a city."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from hotline.cli.common import CommandError, open_database, print_json, read_secret, settings_from_env
+from intake.cities import find_city, open_city_key_with_recovery_key
+from intake.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
+
+from crypto.errors import WrongSecret
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("reviewer", help="Reviewer commands.", description="Reviewer commands.")
+    sub = parser.add_subparsers(dest="reviewer_command", required=True, metavar="COMMAND")
+    add = sub.add_parser(
+        "add", help="Give a reviewer a role in a city.",
+        description="Give a reviewer a role in a city. The password is read from a prompt, or from one line of "
+                    "standard input with --password-stdin. Roles that read cases need the city's recovery key "
+                    "(from --recovery-key-file, HOTLINE_RECOVERY_KEY, or a prompt) to give the reviewer a copy "
+                    "of the city key.")
+    add.add_argument("--city", required=True, help="The city's slug.")
+    add.add_argument("--email", required=True, help="The reviewer's sign-in email.")
+    add.add_argument("--name", required=True, help="The reviewer's name as reporters see it.")
+    add.add_argument("--role", default=ROLE_REVIEWER, choices=ROLES, help="The role in this city.")
+    add.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
+    add.add_argument("--recovery-key-file", help="A file holding the city's recovery key.")
+    add.add_argument("--json", action="store_true", help="Print the result as JSON for scripts.")
+    add.set_defaults(run=run_add)
+
+
+def _recovery_key(args: argparse.Namespace) -> str:
+    if args.recovery_key_file:
+        try:
+            with open(args.recovery_key_file, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError as error:
+            raise CommandError(f"Cannot read {args.recovery_key_file}: {error.strerror}.") from None
+    if os.environ.get("HOTLINE_RECOVERY_KEY"):
+        return os.environ["HOTLINE_RECOVERY_KEY"]
+    return read_secret("City recovery key: ", from_stdin=False)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    database = open_database(settings)
+    city = find_city(database, args.city)
+    private = None
+    if args.role in CONTENT_ROLES:
+        try:
+            private = open_city_key_with_recovery_key(city, _recovery_key(args))
+        except WrongSecret:
+            raise CommandError(f"That is not the recovery key of {city.slug}.") from None
+    password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
+    added = add_reviewer(database, settings.intake_config(), city_slug=city.slug, email=args.email,
+                         display_name=args.name, password=password, role=args.role, city_private_key=private)
+    if args.json:
+        print_json({"reviewer_id": added.reviewer_id, "email": added.email, "city": added.city_slug,
+                    "role": added.role})
+    else:
+        print(f"{added.email} is now {added.role} in {added.city_slug}.")
+    return 0

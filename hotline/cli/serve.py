@@ -1,0 +1,50 @@
+"""``hotline serve``: run the web app with uvicorn, with logs that hold no client address."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from hotline.access_log import configure_logging
+from hotline.app import create_app
+from hotline.cli.common import CommandError, open_database, settings_from_env
+from hotline.settings import Settings
+from intake.db import Database
+from intake.migrate import current_revisions, head_revisions, known_revisions
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("serve", help="Run the web service.",
+                                 description="Run the hotline web service (settings from HOTLINE_* variables).")
+    parser.add_argument("--host", help="Address to listen on (default: HOTLINE_HOST or 127.0.0.1).")
+    parser.add_argument("--port", type=int, help="Port to listen on (default: HOTLINE_PORT or 8000).")
+    parser.set_defaults(run=run)
+
+
+def check_schema(database: Database) -> None:
+    current = current_revisions(database)
+    if not current:
+        raise CommandError("The database has no hotline tables yet: run `hotline db upgrade` first.")
+    unknown = current - known_revisions()
+    if unknown:
+        raise CommandError(f"The database is at migration {', '.join(sorted(unknown))}, which this version of "
+                           "hotline does not know: install the newer version that made it.")
+    if current != head_revisions():
+        raise CommandError("The database schema is older than this version: run `hotline db upgrade` first.")
+
+
+def serve(settings: Settings, database: Database, host: str, port: int) -> None:
+    configure_logging(settings.log_level)
+    app = create_app(settings, database)
+    # access_log=False: uvicorn's access log prints client addresses; hotline.access_log replaces it.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    settings.check()
+    database = open_database(settings)
+    check_schema(database)
+    serve(settings, database, args.host or settings.host, args.port or settings.port)
+    return 0

@@ -1,0 +1,139 @@
+"""Settings: one object built from ``HOTLINE_*`` environment variables and passed to ``create_app``.
+
+Every field is documented in docs/settings.md (a test fails when one is not). Secrets come from the environment
+or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never from the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
+
+from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
+from intake.config import IntakeConfig
+
+MIN_SECRET_CHARS = 32
+# Used only with HOTLINE_INSECURE_TEST_KDF=1 (the test suite): cheap enough to run thousands of times.
+INSECURE_TEST_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)
+
+
+class SettingsError(Exception):
+    """A setting is missing or unusable; the message says what to do, in one sentence."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///hotline.sqlite3"
+    # Secrets (see docs/settings.md). Bytes of the configured text; at least 32 characters each.
+    pepper: bytes = field(default=b"", repr=False)
+    session_key: bytes = field(default=b"", repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False
+    insecure_test_kdf: bool = False
+    max_narrative_chars: int = 50_000
+    max_message_chars: int = 20_000
+    max_form_bytes: int = 2 * 1024 * 1024
+    session_idle_minutes: int = 30
+    report_key_attempts_per_10_minutes: int = 10
+    log_level: str = "info"
+
+    @property
+    def reviewer_kdf(self) -> Argon2Cost:
+        return INSECURE_TEST_KDF if self.insecure_test_kdf else REVIEWER_PASSWORD_KDF
+
+    @property
+    def report_key_kdf(self) -> Argon2Cost:
+        return INSECURE_TEST_KDF if self.insecure_test_kdf else REPORT_KEY_KDF
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are ``Secure`` and ``__Host-`` prefixed unless the public URL is plain HTTP on another
+        host than this machine (browsers treat http://127.0.0.1 and http://localhost as secure contexts)."""
+        parts = urlsplit(self.public_url)
+        return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+    def intake_config(self) -> IntakeConfig:
+        return IntakeConfig(
+            pepper=self.pepper,
+            reviewer_kdf=self.reviewer_kdf,
+            report_key_kdf=self.report_key_kdf,
+            max_narrative_chars=self.max_narrative_chars,
+            max_message_chars=self.max_message_chars,
+            session_idle_seconds=self.session_idle_minutes * 60,
+        )
+
+    def check(self) -> None:
+        """Refuse to start with weak or missing secrets or parameters (SettingsError, one sentence each)."""
+        for name in ("pepper", "session_key"):
+            value: bytes = getattr(self, name)
+            if len(value) < MIN_SECRET_CHARS:
+                env = "HOTLINE_" + name.upper()
+                raise SettingsError(
+                    f"{env} is missing or shorter than {MIN_SECRET_CHARS} characters: set it (or {env}_FILE) to "
+                    f"a random secret, for example the output of `python -c \"import secrets; "
+                    f"print(secrets.token_hex(32))\"`."
+                )
+        if self.pepper == self.session_key:
+            raise SettingsError("HOTLINE_PEPPER and HOTLINE_SESSION_KEY must be different secrets.")
+        try:
+            check_parameters(self.reviewer_kdf, self.report_key_kdf, allow_weak_kdf=self.insecure_test_kdf)
+        except Exception as error:
+            raise SettingsError(f"Cryptographic parameters refused: {error}.") from None
+        if urlsplit(self.public_url).scheme not in ("http", "https"):
+            raise SettingsError("HOTLINE_PUBLIC_URL must start with https:// (or http:// for local use).")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for spec in fields(cls):
+            name = "HOTLINE_" + spec.name.upper()
+            if spec.name in SECRET_FIELDS:
+                secret = _read_secret(env, name)
+                if secret is not None:
+                    values[spec.name] = secret
+                continue
+            if name not in env:
+                continue
+            raw = env[name]
+            try:
+                values[spec.name] = _convert(raw, spec.default)
+            except ValueError:
+                raise SettingsError(f"{name}={raw!r} is not a valid value for this setting.") from None
+        return cls(**values)  # type: ignore[arg-type]
+
+
+SECRET_FIELDS = frozenset({"pepper", "session_key"})
+
+
+def _read_secret(env: Mapping[str, str], name: str) -> bytes | None:
+    if name in env:
+        return env[name].strip().encode("utf-8")
+    path = env.get(name + "_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip().encode("utf-8")
+        except OSError as error:
+            raise SettingsError(f"{name}_FILE names {path!r}, which cannot be read ({error.strerror}).") from None
+    return None
+
+
+def _convert(raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(raw)
+    if isinstance(default, int):
+        number = int(raw)
+        if number < 0:
+            raise ValueError(raw)
+        return number
+    return raw

@@ -1,0 +1,33 @@
+"""What every handler can reach: settings, the database, templates and throttles, made by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment
+from starlette.requests import Request
+
+from hotline.settings import Settings
+from hotline.throttle import Throttle
+from intake.config import IntakeConfig
+from intake.db import Database
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    config: IntakeConfig
+    templates: Environment
+    report_key_throttle: Throttle
+    sign_in_throttle: Throttle
+
+    @property
+    def session_cookie(self) -> str:
+        # RFC 6265bis section 4.1.3.2: a __Host- cookie must be Secure, have Path=/ and no Domain.
+        return "__Host-hotline-session" if self.settings.secure_cookies else "hotline-session"
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.hotline
+    return state

@@ -1,0 +1,1 @@
+"""Web routes: the reporter's pages, the reviewer console, and the error pages."""
