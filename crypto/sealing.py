@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
@@ -24,7 +24,7 @@ from crypto.params import AES_GCM_NONCE_BYTES, AES_GCM_TAG_BYTES, DATA_KEY_BYTES
 _SUITE = hpke.Suite(HPKE_KEM, HPKE_KDF, HPKE_AEAD)
 
 
-class Recipient(str, Enum):
+class Recipient(StrEnum):
     """To whom a data key is sealed; part of the HPKE info so a city's sealed key is not a reporter's."""
 
     CITY = "city"

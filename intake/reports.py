@@ -8,8 +8,13 @@ from datetime import date
 from sqlmodel import select
 
 from crypto.errors import CryptoError
-from crypto.report_keys import generate_report_key, new_reporter_key_pair, parse_report_key, report_key_lookup
-from crypto.report_keys import unwrap_reporter_private_key
+from crypto.report_keys import (
+    generate_report_key,
+    new_reporter_key_pair,
+    parse_report_key,
+    report_key_lookup,
+    unwrap_reporter_private_key,
+)
 from intake import audit
 from intake.case_status import acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 
 from crypto.errors import CryptoError
 from crypto.wrapping import unwrap_with_key, wrap_under_key
@@ -157,8 +157,8 @@ def end_session(db: Database, cookie: str) -> None:
         return
     row_id = _row_id(parsed[0])
     with db.write() as session:
-        session.exec(delete(SessionCityKey).where(SessionCityKey.session_id == row_id))  # type: ignore[call-overload]
-        session.exec(delete(ReviewerSession).where(ReviewerSession.id == row_id))  # type: ignore[call-overload]
+        session.exec(delete(SessionCityKey).where(col(SessionCityKey.session_id) == row_id))
+        session.exec(delete(ReviewerSession).where(col(ReviewerSession.id) == row_id))
 
 
 def switch_city(db: Database, context: ReviewerContext, city_slug: str, *, clock: Clock = utc_now) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from sqlmodel import select
@@ -159,10 +160,8 @@ def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> Si
             else []
         )
     if reviewer is None or not reviewer.active:
-        try:
+        with contextlib.suppress(WrongSecret):
             unlock_with_password(password, _dummy_record(config))
-        except WrongSecret:
-            pass
         raise WrongCredentials("wrong email or password")
     try:
         master_key = unlock_with_password(password, PasswordRecord.decode(reviewer.password_record))

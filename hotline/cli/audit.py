@@ -9,7 +9,7 @@ from intake.audit import verify_city
 from intake.cities import find_city, list_cities
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("audit", help="Audit log commands.", description="Audit log commands.")
     sub = parser.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
     verify = sub.add_parser("verify", help="Check every city's audit chain (exit status 1 if one is broken).",

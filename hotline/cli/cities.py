@@ -8,7 +8,7 @@ from hotline.cli.common import open_database, print_json, settings_from_env
 from intake.cities import create_city
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("city", help="City commands.", description="City commands.")
     sub = parser.add_subparsers(dest="city_command", required=True, metavar="COMMAND")
     add = sub.add_parser("add", help="Add a city and print its recovery key once.",

@@ -8,7 +8,7 @@ from hotline.cli.common import open_database, settings_from_env
 from intake.migrate import current_revisions, upgrade
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("db", help="Database schema commands.", description="Database schema commands.")
     sub = parser.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     upgrade_parser = sub.add_parser("upgrade", help="Apply every migration this version has.",

@@ -25,7 +25,7 @@ DEMO_CITIES = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "demo", help="Seed a fresh demo database and serve it.",
         description="Make a fresh SQLite database in a new directory, add the five cities with one reviewer "

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 
+from crypto.errors import WrongSecret
 from hotline.cli.common import CommandError, open_database, print_json, read_secret, settings_from_env
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
 
-from crypto.errors import WrongSecret
 
-
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("reviewer", help="Reviewer commands.", description="Reviewer commands.")
     sub = parser.add_subparsers(dest="reviewer_command", required=True, metavar="COMMAND")
     add = sub.add_parser(

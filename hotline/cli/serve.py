@@ -14,7 +14,7 @@ from intake.db import Database
 from intake.migrate import current_revisions, head_revisions, known_revisions
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("serve", help="Run the web service.",
                                  description="Run the hotline web service (settings from HOTLINE_* variables).")
     parser.add_argument("--host", help="Address to listen on (default: HOTLINE_HOST or 127.0.0.1).")

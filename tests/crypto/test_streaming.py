@@ -50,7 +50,7 @@ def test_extra_chunk_after_final_fails():
     key = new_data_key()
     header, chunks = sealed_file(os.urandom(STREAM_CHUNK_BYTES + 5), key)
     with pytest.raises(DecryptionFailed):
-        b"".join(open_chunks(key, CONTEXT, header, chunks + [chunks[-1]]))
+        b"".join(open_chunks(key, CONTEXT, header, [*chunks, chunks[-1]]))
 
 
 def test_tampered_chunk_and_header_fail():

@@ -1,14 +1,13 @@
 """foundation: cities, reviewers, memberships, sessions, cases, items, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 00:07:03.943991
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,42 @@
+"""Every setting is documented (a test fails when one is not), and weak secrets stop start-up."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from hotline.settings import Settings, SettingsError
+
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Settings)])
+def test_every_setting_is_documented(name):
+    assert f"`HOTLINE_{name.upper()}`" in DOCS
+
+
+def test_secrets_come_from_the_environment_or_files(tmp_path):
+    secret_file = tmp_path / "pepper"
+    secret_file.write_text("f" * 40 + "\n")
+    settings = Settings.from_env({"HOTLINE_PEPPER_FILE": str(secret_file), "HOTLINE_SESSION_KEY": "s" * 40,
+                                  "HOTLINE_PORT": "9000", "HOTLINE_DEMO": "yes"})
+    assert settings.pepper == b"f" * 40 and settings.port == 9000 and settings.demo is True
+    settings.check()
+
+
+@pytest.mark.parametrize("environ", [
+    {},
+    {"HOTLINE_PEPPER": "short", "HOTLINE_SESSION_KEY": "s" * 40},
+    {"HOTLINE_PEPPER": "s" * 40, "HOTLINE_SESSION_KEY": "s" * 40},
+    {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_PUBLIC_URL": "ftp://x"},
+])
+def test_weak_or_missing_secrets_are_refused(environ):
+    with pytest.raises(SettingsError):
+        Settings.from_env(environ).check()
+
+
+def test_bad_values_and_unreadable_files_are_one_sentence():
+    with pytest.raises(SettingsError, match="HOTLINE_PORT"):
+        Settings.from_env({"HOTLINE_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="cannot be read"):
+        Settings.from_env({"HOTLINE_PEPPER_FILE": "/nonexistent/pepper"})
