@@ -24,6 +24,7 @@ from intake.items import (
 from intake.models import Case
 from intake.reviewer_sessions import ReviewerContext
 from intake.reviewers import CONTENT_ROLES
+from intake.routing import can_read, readable_by
 from intake.text import clean_text, text_problem
 
 PAGE_SIZE = 50
@@ -67,15 +68,17 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def list_cases(db: Database, context: ReviewerContext, *, page: int = 1) -> CasePage:
-    """One page of the reviewer's city's cases, newest first. Content-free, so not decrypted."""
+    """One page of the cases this reviewer may read (intake.routing.readable_by), newest first. Content-free,
+    so nothing is decrypted."""
     if context.role not in CONTENT_ROLES:
         raise NotFound("this role has no inbox")
+    readable = readable_by(context.reviewer_id, context.city_id)
     with db.read() as session:
-        total = session.exec(select(func.count()).select_from(Case).where(Case.city_id == context.city_id)).one()
+        total = session.exec(select(func.count()).select_from(Case).where(readable)).one()
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
         rows = session.exec(
-            select(Case).where(Case.city_id == context.city_id)
+            select(Case).where(readable)
             .order_by(col(Case.received_on).desc(), col(Case.number).desc())
             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
@@ -87,8 +90,8 @@ def _case_for(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
     of another city cannot tell a case that exists from one that does not."""
     with db.read() as session:
         case = session.get(Case, case_id) if len(case_id) <= 64 else None
-    allowed = (case is not None and case.city_id == context.city_id and context.role in CONTENT_ROLES
-               and context.city_private_key is not None)
+        allowed = (case is not None and context.role in CONTENT_ROLES and context.city_private_key is not None
+                   and can_read(session, context.reviewer_id, context.city_id, case_id))
     if allowed:
         assert case is not None
         return case

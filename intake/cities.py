@@ -16,6 +16,7 @@ from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.models import City
+from intake.routing import create_default_groups
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -57,6 +58,7 @@ def create_city(db: Database, slug: str, name: str, *, clock: Clock = utc_now) -
         )
         session.add(city)
         session.flush()
+        create_default_groups(session, city)
         audit.append(session, city, actor=audit.SYSTEM, action="city.created", when=clock(), subject=slug)
         assert city.id is not None
         return CreatedCity(city_id=city.id, slug=slug, recovery_key=recovery_key)

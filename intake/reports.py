@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,6 +36,7 @@ from intake.items import (
     text_for_reporter,
 )
 from intake.models import Case, City
+from intake.routing import decide_route, record_exclusions
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -88,9 +90,14 @@ def submit_report(
     category: str,
     narrative: str,
     channel: str = CHANNEL_WEB,
+    excluded_reviewer_ids: Collection[int] = (),
     clock: Clock = utc_now,
 ) -> SubmittedReport:
-    """Seal a new report to its city and to a new reporter key pair; return the report key, shown once."""
+    """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
+
+    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative, and those in
+    ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+    """
     narrative = clean_text(narrative)
     problems = {}
     if category not in CATEGORY_SLUGS:
@@ -128,11 +135,17 @@ def submit_report(
             item = report_item(locked.public_key)
         locked.last_case_number += 1
         case.number = locked.last_case_number
+        decision = decide_route(session, city.id, category, [narrative], excluded_reviewer_ids)
+        case.group_id = decision.group_id
         session.add(case)
         session.flush()
         session.add(item)
+        record_exclusions(session, case_id, decision)
         audit.append(session, locked, actor=_actor(channel), action="case.submitted", when=clock(),
                      subject=case_id, detail={"category": category, "channel": channel})
+        audit.append(session, locked, actor=audit.SYSTEM, action="case.routed", when=clock(), subject=case_id,
+                     detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
+                             "alternate": int(decision.fell_back_to_alternate)})
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import select
@@ -17,6 +18,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
 from intake.models import City, Membership, Reviewer
+from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
 ROLE_REVIEWER = "reviewer"
 ROLE_ADMIN = "admin"
@@ -87,6 +89,7 @@ def add_reviewer(
     password: str,
     role: str,
     city_private_key: bytes | None,
+    groups: Iterable[str] | None = None,
     added_by: str = audit.SYSTEM,
     clock: Clock = utc_now,
 ) -> AddedReviewer:
@@ -94,6 +97,7 @@ def add_reviewer(
 
     ``city_private_key`` is the unlocked city key of whoever adds the reviewer (an admin's session, or the
     recovery key on the command line); a content role gets its own copy wrapped under its password.
+    ``groups`` are the reviewer groups to join; a reviewer joins the city's ethics group unless told otherwise.
     """
     email = normalize_email(email)
     _validate(email, display_name, password, role)
@@ -134,6 +138,9 @@ def add_reviewer(
                                      city_key_binding(city.id, reviewer.id))
         session.add(Membership(reviewer_id=reviewer.id, city_id=city.id, role=role, wrapped_city_key=wrapped,
                                created_at=now))
+        if groups is None:
+            groups = (DEFAULT_CASE_GROUP,) if role == ROLE_REVIEWER else ()
+        join_groups(session, city.id, reviewer.id, groups)
         audit.append(session, city, actor=added_by, action="reviewer.added", when=now,
                      subject=audit.reviewer_actor(reviewer.id), detail={"role": role})
         return AddedReviewer(reviewer_id=reviewer.id, email=email, city_slug=city.slug, role=role)

@@ -4,15 +4,20 @@ from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
+from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
 __all__ = [
     "AuditEntry",
     "Case",
+    "CaseExclusion",
     "CaseItem",
+    "CategoryRoute",
     "City",
+    "GroupMember",
     "ItemChunk",
     "Membership",
     "Reviewer",
+    "ReviewerGroup",
     "ReviewerSession",
     "SessionCityKey",
 ]

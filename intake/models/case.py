@@ -15,6 +15,7 @@ class Case(SQLModel, table=True):
         UniqueConstraint("city_id", "number", name="uq_cases_city_number"),
         Index("ix_cases_city_received", "city_id", "received_on", "number"),
         Index("ix_cases_city_status", "city_id", "status", "received_on"),
+        Index("ix_cases_group_received", "group_id", "received_on", "number"),
     )
 
     # Random (uuid4 hex), made before the row exists so it can be bound into every ciphertext's AD.
@@ -30,6 +31,8 @@ class Case(SQLModel, table=True):
     acknowledge_due_on: date
     feedback_due_on: date
     assignee_id: int | None = Field(default=None, foreign_key="reviewer.id")
+    # The reviewer group the case was routed to (intake.routing); None only for cases made before routing.
+    group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")
     # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
     report_key_lookup: bytes = Field(unique=True)
     reporter_public_key: bytes

@@ -17,6 +17,8 @@ class Reviewer(SQLModel, table=True):
     # crypto.passwords.PasswordRecord: salt, Argon2id cost and verifier. Never the password.
     password_record: bytes
     active: bool = Field(default=True)
+    # MARC's regional coordinator: aggregate statistics across cities, never case content (issue 4).
+    regional_coordinator: bool = Field(default=False)
     created_at: datetime
 
 

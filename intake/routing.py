@@ -1,0 +1,144 @@
+"""Routing a case to a reviewer group, and keeping excluded reviewers out (DESIGN.md section 5).
+
+Each city maps categories to groups. A reviewer named in the report, or excluded by the reporter, is recorded
+in case_exclusion and can never read the case. If that leaves nobody in the routed group, the case goes to the
+city's alternate group (e.g. the city attorney), and never silently nowhere. Every decision is audited.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, not_
+from sqlmodel import Session, col, select
+
+from intake.categories import DEFAULT_CATEGORIES
+from intake.errors import NotFound
+from intake.models import Case, CaseExclusion, CategoryRoute, City, GroupMember, Membership, Reviewer, ReviewerGroup
+from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
+
+DEFAULT_CASE_GROUP = "ethics"
+ALTERNATE_GROUP = "alternate"
+HR_GROUP = "hr"
+DEFAULT_GROUPS = (
+    (DEFAULT_CASE_GROUP, "Ethics officers", PURPOSE_CASES),
+    (ALTERNATE_GROUP, "Alternate reviewers (city attorney)", PURPOSE_ALTERNATE),
+    (HR_GROUP, "Human resources", PURPOSE_HR),
+)
+
+NAMED_IN_REPORT = "named in report"
+EXCLUDED_BY_REPORTER = "excluded by reporter"
+
+
+def create_default_groups(session: Session, city: City) -> None:
+    """Every new city gets an ethics group (all categories routed to it), an alternate group and an HR group."""
+    assert city.id is not None
+    groups = {}
+    for slug, name, purpose in DEFAULT_GROUPS:
+        group = ReviewerGroup(city_id=city.id, slug=slug, name=name, purpose=purpose)
+        session.add(group)
+        groups[slug] = group
+    session.flush()
+    for category in DEFAULT_CATEGORIES:
+        group_id = groups[DEFAULT_CASE_GROUP].id
+        assert group_id is not None
+        session.add(CategoryRoute(city_id=city.id, category=category.slug, group_id=group_id))
+
+
+def group_by_slug(session: Session, city_id: int, slug: str) -> ReviewerGroup:
+    group = session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == city_id,
+                                                     ReviewerGroup.slug == slug)).first()
+    if group is None:
+        raise NotFound(f"no group {slug!r} in this city")
+    return group
+
+
+def join_groups(session: Session, city_id: int, reviewer_id: int, group_slugs: Iterable[str]) -> None:
+    for slug in group_slugs:
+        group = group_by_slug(session, city_id, slug)
+        assert group.id is not None
+        if session.get(GroupMember, (group.id, reviewer_id)) is None:
+            session.add(GroupMember(group_id=group.id, reviewer_id=reviewer_id))
+
+
+def _folded(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form, so "José  Díaz" in a report matches "Jose Diaz"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", plain.casefold()))
+
+
+def reviewers_named_in(text: str, reviewers: Iterable[tuple[int, str]]) -> set[int]:
+    """IDs of the reviewers whose full name appears in ``text`` as whole words."""
+    haystack = f" {_folded(text)} "
+    return {reviewer_id for reviewer_id, name in reviewers if (folded := _folded(name)) and f" {folded} " in haystack}
+
+
+@dataclass(frozen=True)
+class CityReviewer:
+    reviewer_id: int
+    display_name: str
+    role: str
+
+
+def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
+    """Every reviewer with a role in the city, as a reporter may be shown them to exclude (issue 3)."""
+    rows = session.exec(
+        select(Reviewer.id, Reviewer.display_name, Membership.role)
+        .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
+        .where(Membership.city_id == city_id, col(Reviewer.active))
+        .order_by(col(Reviewer.display_name))
+    ).all()
+    return [CityReviewer(reviewer_id, name, role) for reviewer_id, name, role in rows if reviewer_id is not None]
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    group_id: int
+    group_slug: str
+    exclusions: tuple[tuple[int, str], ...]  # (reviewer_id, reason)
+    fell_back_to_alternate: bool
+
+
+def decide_route(
+    session: Session, city_id: int, category: str, texts: Iterable[str], excluded_by_reporter: Collection[int]
+) -> RoutingDecision:
+    reviewers = city_reviewers(session, city_id)
+    known = {r.reviewer_id for r in reviewers}
+    named = reviewers_named_in("\n".join(texts), ((r.reviewer_id, r.display_name) for r in reviewers))
+    exclusions = {reviewer_id: NAMED_IN_REPORT for reviewer_id in named}
+    for reviewer_id in excluded_by_reporter:
+        if reviewer_id in known:
+            exclusions.setdefault(reviewer_id, EXCLUDED_BY_REPORTER)
+    route = session.get(CategoryRoute, (city_id, category))
+    group = session.get(ReviewerGroup, route.group_id) if route else None
+    if group is None:
+        group = group_by_slug(session, city_id, DEFAULT_CASE_GROUP)
+    members = set(session.exec(select(GroupMember.reviewer_id).where(GroupMember.group_id == group.id)).all())
+    fell_back = not (members - set(exclusions))
+    if fell_back:
+        group = group_by_slug(session, city_id, ALTERNATE_GROUP)
+    assert group.id is not None
+    return RoutingDecision(group.id, group.slug, tuple(sorted(exclusions.items())), fell_back)
+
+
+def record_exclusions(session: Session, case_id: str, decision: RoutingDecision) -> None:
+    for reviewer_id, reason in decision.exclusions:
+        session.add(CaseExclusion(case_id=case_id, reviewer_id=reviewer_id, reason=reason))
+
+
+def readable_by(reviewer_id: int, city_id: int) -> ColumnElement[bool]:
+    """SQL condition: the case is in this city, routed to a group the reviewer belongs to, and the reviewer is
+    not excluded from it. The one rule every listing, count and read of cases goes through."""
+    member_groups = select(GroupMember.group_id).where(GroupMember.reviewer_id == reviewer_id)
+    excluded = exists().where(col(CaseExclusion.case_id) == col(Case.id),
+                              col(CaseExclusion.reviewer_id) == reviewer_id)
+    return and_(col(Case.city_id) == city_id, col(Case.group_id).in_(member_groups), not_(excluded))
+
+
+def can_read(session: Session, reviewer_id: int, city_id: int, case_id: str) -> bool:
+    return session.exec(select(Case.id).where(col(Case.id) == case_id, readable_by(reviewer_id, city_id))).first() \
+        is not None

@@ -1,0 +1,82 @@
+"""Routing and conflict of interest (DESIGN.md section 5): excluded reviewers never see the case, anywhere."""
+
+import pytest
+from sqlmodel import select
+
+from intake import casework, reports
+from intake.cities import create_city, find_city, open_city_key_with_recovery_key
+from intake.errors import NotFound
+from intake.models import AuditEntry, CaseExclusion
+from intake.reviewer_sessions import resume_session, start_session
+from intake.reviewers import add_reviewer, sign_in
+from intake.routing import reviewers_named_in
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def city(database, config):
+    created = create_city(database, "raytown", "Raytown")
+    key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
+    contexts = {}
+    for email, name, groups in (("ana@r.example", "Ana Pérez", ["ethics"]), ("bo@r.example", "Bo Smith", ["ethics"]),
+                                ("cy@r.example", "Cy Attorney", ["alternate"])):
+        added = add_reviewer(database, config, city_slug="raytown", email=email, display_name=name,
+                             password=PASSWORD, role="reviewer", city_private_key=key, groups=groups)
+        signed_in = sign_in(database, config, email, PASSWORD)
+        contexts[name.split()[0].lower()] = (added.reviewer_id, resume_session(
+            database, config, start_session(database, signed_in, signed_in.memberships[0].city_id)))
+    return contexts
+
+
+def visible(database, context) -> set[str]:
+    return {case.case_id for case in casework.list_cases(database, context).cases}
+
+
+def test_names_match_whole_words_ignoring_case_and_accents():
+    reviewers = [(1, "Ana Pérez"), (2, "Bo Smith"), (3, "Al")]
+    assert reviewers_named_in("I saw ana  PEREZ take cash", reviewers) == {1}
+    assert reviewers_named_in("Bo Smithson did it", reviewers) == set()
+    assert reviewers_named_in("Alice and Albert", reviewers) == set()
+    assert reviewers_named_in("Bo Smith, and al.", reviewers) == {2, 3}
+
+
+def test_a_reviewer_named_in_the_report_never_sees_it(database, config, city):
+    submitted = reports.submit_report(database, config, city_slug="raytown", category="fraud-waste-abuse",
+                                      narrative="Ana Perez approved her cousin's invoices.")
+    _, ana = city["ana"]
+    _, bo = city["bo"]
+    assert submitted.case_id not in visible(database, ana)
+    assert casework.list_cases(database, ana).total == 0
+    with pytest.raises(NotFound):
+        casework.read_case(database, ana, submitted.case_id)
+    with pytest.raises(NotFound):
+        casework.reply_to_reporter(database, config, ana, submitted.case_id, "hi")
+    assert submitted.case_id in visible(database, bo)
+    with database.read() as session:
+        exclusion = session.exec(select(CaseExclusion)).one()
+    assert exclusion.reason == "named in report"
+
+
+def test_reporter_exclusions_and_fallback_to_the_alternate_group(database, config, city):
+    ana_id, ana = city["ana"]
+    bo_id, bo = city["bo"]
+    _, cy = city["cy"]
+    submitted = reports.submit_report(database, config, city_slug="raytown", category="safety",
+                                      narrative="Bo Smith ignores the crane inspections.",
+                                      excluded_reviewer_ids=[ana_id, 999_999])
+    for context in (ana, bo):
+        assert submitted.case_id not in visible(database, context)
+    assert submitted.case_id in visible(database, cy)
+    assert casework.read_case(database, cy, submitted.case_id).items[0].text.startswith("Bo Smith")
+    with database.read() as session:
+        routed = session.exec(select(AuditEntry).where(AuditEntry.action == "case.routed")).one()
+        reasons = {row.reviewer_id: row.reason for row in session.exec(select(CaseExclusion)).all()}
+    assert '"alternate":1' in routed.detail and '"group":"alternate"' in routed.detail
+    assert reasons == {ana_id: "excluded by reporter", bo_id: "named in report"}
+
+
+def test_cases_stay_in_their_group(database, config, city):
+    submitted = reports.submit_report(database, config, city_slug="raytown", category="safety", narrative="x")
+    _, cy = city["cy"]
+    assert submitted.case_id not in visible(database, cy)  # the alternate group only gets what falls through
