@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -54,11 +56,11 @@ def machine_description() -> str:
     except (OSError, ValueError, IndexError):
         pass
     postgres = "not found"
-    try:
-        postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False,
-                                  timeout=5).stdout.strip() or postgres
-    except (OSError, subprocess.TimeoutExpired):
-        pass
+    psql = shutil.which("psql")
+    if psql:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            postgres = subprocess.run([psql, "--version"], capture_output=True, text=True, check=False,
+                                      timeout=5).stdout.strip() or postgres
     return (f"{cpu}, {os.cpu_count()} logical cores{memory}; {platform.system()} {platform.release()}; "
             f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {postgres}")
 
@@ -74,8 +76,8 @@ def write_section(section: BenchSection, path: Path = DEFAULT_REPORT) -> None:
     """Replace this part's section in the report (or append it), leaving every other part as it was."""
     text = path.read_text() if path.exists() else HEADER
     block = render_section(section)
-    pattern = re.compile(rf"<!-- bench:{re.escape(section.part)}:start -->.*?<!-- bench:{re.escape(section.part)}:end -->\n",
-                         re.DOTALL)
+    part = re.escape(section.part)
+    pattern = re.compile(rf"<!-- bench:{part}:start -->.*?<!-- bench:{part}:end -->\n", re.DOTALL)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
