@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -45,7 +44,8 @@ class Database:
                 self.url,
                 echo=echo,
                 connect_args={"check_same_thread": False, "timeout": 30},
-                poolclass=NullPool if ":memory:" not in self.url else None,
+                pool_size=pool_size,
+                max_overflow=pool_size,
             )
             _configure_sqlite(engine)
             return engine

@@ -3,6 +3,7 @@
 from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
+from intake.models.job import Job
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
@@ -15,6 +16,7 @@ __all__ = [
     "City",
     "GroupMember",
     "ItemChunk",
+    "Job",
     "Membership",
     "Reviewer",
     "ReviewerGroup",
