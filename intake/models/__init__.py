@@ -4,6 +4,8 @@ from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
+from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
+from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
@@ -13,12 +15,17 @@ __all__ = [
     "CaseExclusion",
     "CaseItem",
     "CategoryRoute",
+    "CityKeyGrant",
+    "CityKeyRotation",
     "City",
     "GroupMember",
     "ItemChunk",
     "Job",
     "Membership",
+    "ResealedCityKey",
+    "RetentionRule",
     "Reviewer",
+    "ReviewerKey",
     "ReviewerGroup",
     "ReviewerSession",
     "SessionCityKey",
