@@ -100,9 +100,8 @@ def recover_city_access(
         wrapped = wrap_under_key(city_private, city_key_wrapping_key(master_key, city.id),
                                  city_key_binding(city.id, reviewer.id))
         membership = session.exec(select(Membership).where(Membership.reviewer_id == reviewer.id,
-                                                           Membership.city_id == city.id)).first()
-        if membership is None:
-            membership = Membership(reviewer_id=reviewer.id, city_id=city.id, role=ROLE_ADMIN, created_at=now)
+                                                           Membership.city_id == city.id)).first() or Membership(
+            reviewer_id=reviewer.id, city_id=city.id, role=ROLE_ADMIN, created_at=now)
         membership.role = ROLE_ADMIN
         membership.wrapped_city_key = wrapped
         session.add(membership)

@@ -22,18 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from crypto import hpke_keys
 from crypto.personal_keys import seal_city_key_to_reviewer
 from crypto.recovery import recovery_wrapping_key
-from crypto.sealing import reseal_for_new_city_key
+from crypto.sealing import ItemContext, reseal_for_new_city_key
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
 from intake.cities import city_by_slug, open_city_key_with_recovery_key, recovery_binding
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.items import item_context
 from intake.key_grants import city_members_without_personal_key
 from intake.models import (
     CaseItem,
@@ -74,11 +74,24 @@ def _items_left(session: Session, city_id: int, rotation_id: int) -> int:
                         .where(col(CaseItem.city_id) == city_id, ~done)).one()
 
 
-def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int) -> list[CaseItem]:
+@dataclass(frozen=True)
+class _Sealed:
+    item_id: str
+    context: ItemContext
+    key_for_city: bytes
+
+
+def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int, after: str = "") -> list[_Sealed]:
+    """The next items (in id order, after ``after``) whose key is not resealed yet: only the columns needed, and
+    a key-set cursor so a long rotation does not rescan what it has done."""
     done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
                           col(ResealedCityKey.rotation_id) == rotation_id)
-    return list(session.exec(select(CaseItem).where(col(CaseItem.city_id) == city_id, ~done)
-                             .order_by(col(CaseItem.id)).limit(limit)).all())
+    rows = session.execute(
+        sa_select(CaseItem.id, CaseItem.city_id, CaseItem.case_id, CaseItem.kind, CaseItem.key_for_city)
+        .where(col(CaseItem.city_id) == city_id, col(CaseItem.id) > after, ~done)
+        .order_by(col(CaseItem.id)).limit(limit)).all()
+    return [_Sealed(item_id, ItemContext(city_id=row_city, case_id=case_id, item_id=item_id, kind=kind), key)
+            for item_id, row_city, case_id, kind, key in rows]
 
 
 def running_rotation(session: Session, city_id: int) -> CityKeyRotation | None:
@@ -139,13 +152,15 @@ def rotate_city_key(
     total = max(rotation.items_total, done)
     if progress:
         progress(done, total)
+    cursor = ""
     while True:
         with db.read() as session:
-            batch = _next_batch(session, city.id, rotation.id, batch_size)
+            batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
         if not batch:
             break
+        cursor = batch[-1].item_id
         # The HPKE work happens outside the transaction; the write only stores the results.
-        resealed = {item.id: reseal_for_new_city_key(item.key_for_city, item_context(item), old_private, new_public)
+        resealed = {item.item_id: reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public)
                     for item in batch}
         with db.write() as session:
             # An item deleted meanwhile (retention) is skipped; its resealed key would point nowhere.
@@ -179,9 +194,9 @@ def _switch(
         # Items added since the last batch (a report that arrived meanwhile): the city lock keeps more out.
         while late := _next_batch(session, city_id, rotation_id, DEFAULT_BATCH):
             session.execute(insert(ResealedCityKey), [
-                {"item_id": item.id, "rotation_id": rotation_id,
-                 "key_for_city": reseal_for_new_city_key(item.key_for_city, item_context(item), old_private,
-                                                         new_public)} for item in late])
+                {"item_id": item.item_id, "rotation_id": rotation_id,
+                 "key_for_city": reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public)}
+                for item in late])
         staged = select(ResealedCityKey.key_for_city).where(col(ResealedCityKey.item_id) == col(CaseItem.id),
                                                             col(ResealedCityKey.rotation_id) == rotation_id)
         moved = session.execute(

@@ -58,7 +58,7 @@ class Purger(Protocol):
 class ConcludedCases:
     name = "concluded-cases"
     description = "cases, with everything in them, a set time after they were concluded"
-    tables = ("item_chunk", "resealed_city_key", "case_item", "case_exclusion", "cases")
+    tables: tuple[str, ...] = ("item_chunk", "resealed_city_key", "case_item", "case_exclusion", "cases")
 
     def due(self, session: Session, city_id: int, cutoff: date) -> list[str]:
         return list(session.exec(

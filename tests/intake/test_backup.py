@@ -26,7 +26,7 @@ PASSWORD = "a long enough password"
 def two_databases(request, tmp_path) -> Iterator[tuple[Database, Database]]:
     """A source and an empty target database of one kind (whole PostgreSQL databases: pg_dump takes one)."""
     if request.param == "sqlite":
-        pair = (Database(f"sqlite:///{tmp_path / 'source.sqlite3'}"), Database(f"sqlite:///{tmp_path / 'target.sqlite3'}"))
+        pair = tuple(Database(f"sqlite:///{tmp_path / name}") for name in ("source.sqlite3", "target.sqlite3"))
         yield pair
         for database in pair:
             database.dispose()

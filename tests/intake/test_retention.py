@@ -3,6 +3,7 @@ pg_dump), each purge leaves an audit entry without content, and the audit chain 
 
 import subprocess
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,12 +33,7 @@ def stored_bytes(database) -> bytes:
         raw = database.engine.raw_connection()
         raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         raw.close()
-        data = open(path, "rb").read()
-        try:
-            data += open(path + "-wal", "rb").read()
-        except FileNotFoundError:
-            pass
-        return data
+        return b"".join(Path(name).read_bytes() for name in (path, path + "-wal") if Path(name).exists())
     schema = parse_qs(urlsplit(database.url).query)["options"][0].split("=", 1)[1]
     dump = subprocess.run(["pg_dump", "--format=plain", f"--schema={schema}", f"--dbname={libpq_url(database)}"],
                           capture_output=True, check=True)
