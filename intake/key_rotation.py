@@ -87,7 +87,8 @@ def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int, af
     done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
                           col(ResealedCityKey.rotation_id) == rotation_id)
     rows = session.execute(
-        sa_select(CaseItem.id, CaseItem.city_id, CaseItem.case_id, CaseItem.kind, CaseItem.key_for_city)
+        sa_select(col(CaseItem.id), col(CaseItem.city_id), col(CaseItem.case_id), col(CaseItem.kind),
+                  col(CaseItem.key_for_city))
         .where(col(CaseItem.city_id) == city_id, col(CaseItem.id) > after, ~done)
         .order_by(col(CaseItem.id)).limit(limit)).all()
     return [_Sealed(item_id, ItemContext(city_id=row_city, case_id=case_id, item_id=item_id, kind=kind), key)
