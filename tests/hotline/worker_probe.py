@@ -6,6 +6,7 @@ Run as ``python -m tests.hotline.worker_probe [worker options]`` with HOTLINE_* 
 
 from __future__ import annotations
 
+import os
 import sys
 
 from hotline import worker
@@ -17,7 +18,7 @@ _assemble = worker.job_handlers
 
 def with_probe(settings, database):
     handlers = _assemble(settings, database)
-    handlers["probe"] = make_handler(database)
+    handlers["probe"] = make_handler(database, float(os.environ.get("PROBE_FAILURE_RATE", "0.2")))
     return handlers
 
 
