@@ -19,6 +19,7 @@ resumable:
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, insert, update
@@ -154,34 +155,48 @@ def rotate_city_key(
     if progress:
         progress(done, total)
     cursor = ""
-    while True:
-        with db.read() as session:
-            batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
-        if not batch:
-            break
-        cursor = batch[-1].item_id
-        # The HPKE work happens outside the transaction; the write only stores the results.
-        resealed = {item.item_id: reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public)
-                    for item in batch}
-        with db.write() as session:
-            # An item deleted meanwhile (retention) is skipped; its resealed key would point nowhere.
-            still_there = set(session.exec(select(CaseItem.id).where(col(CaseItem.id).in_(list(resealed)))).all())
-            if still_there:
-                session.execute(insert(ResealedCityKey), [
-                    {"item_id": item_id, "rotation_id": rotation.id, "key_for_city": key}
-                    for item_id, key in resealed.items() if item_id in still_there])
-            session.execute(update(CityKeyRotation).where(col(CityKeyRotation.id) == rotation.id)
-                            .values(items_resealed=CityKeyRotation.items_resealed + len(still_there)))
-        done += len(batch)
-        total = max(total, done)
-        if progress:
-            progress(done, total)
+    # The HPKE work of one batch overlaps the write of the batch before it (the database wait releases the GIL);
+    # writes stay one at a time and in order, each committing its own progress.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reseal-writer") as writer:
+        pending: Future[int] | None = None
+        while True:
+            with db.read() as session:
+                batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
+            if not batch:
+                break
+            cursor = batch[-1].item_id
+            # The HPKE work happens outside any transaction; the write only stores the results.
+            resealed = {item.item_id: reseal_for_new_city_key(item.key_for_city, item.context, old_private,
+                                                              new_public) for item in batch}
+            if pending is not None:
+                done += pending.result()
+                total = max(total, done)
+                if progress:
+                    progress(done, total)
+            pending = writer.submit(_store_batch, db, rotation.id, resealed)
+        if pending is not None:
+            done += pending.result()
+            if progress:
+                progress(done, max(total, done))
     result = _switch(db, city.id, rotation.id, old_private, new_private, new_public, clock)
     if progress:
         progress(total, total)
     return RotationResult(city_slug=city.slug, from_version=rotation.from_version, to_version=rotation.to_version,
                           items=result[0], resumed=resumed, reviewers_granted=result[1],
                           reviewers_unreachable=result[2])
+
+
+def _store_batch(db: Database, rotation_id: int, resealed: dict[str, bytes]) -> int:
+    with db.write() as session:
+        # An item deleted meanwhile (retention) is skipped; its resealed key would point nowhere.
+        still_there = set(session.exec(select(CaseItem.id).where(col(CaseItem.id).in_(list(resealed)))).all())
+        if still_there:
+            session.execute(insert(ResealedCityKey), [
+                {"item_id": item_id, "rotation_id": rotation_id, "key_for_city": key}
+                for item_id, key in resealed.items() if item_id in still_there])
+        session.execute(update(CityKeyRotation).where(col(CityKeyRotation.id) == rotation_id)
+                        .values(items_resealed=CityKeyRotation.items_resealed + len(still_there)))
+    return len(resealed)
 
 
 def _switch(
