@@ -30,20 +30,20 @@ def personal_key_wrapping_key(master_key: bytes) -> bytes:
                 info=b"hotline/v1/personal-key-wrap").derive(master_key)
 
 
-def _personal_binding(reviewer_id: int) -> bytes:
+def personal_binding(reviewer_id: int) -> bytes:
     return b"hotline/v1/personal-private-key|reviewer=%d" % reviewer_id
 
 
 def new_personal_key_pair(master_key: bytes, reviewer_id: int) -> tuple[bytes, bytes]:
     """(public key, private key wrapped under the master key) for ``reviewer_id``."""
     pair = hpke_keys.generate_key_pair()
-    wrapped = wrap_under_key(pair.private_bytes, personal_key_wrapping_key(master_key), _personal_binding(reviewer_id))
+    wrapped = wrap_under_key(pair.private_bytes, personal_key_wrapping_key(master_key), personal_binding(reviewer_id))
     return pair.public_bytes, wrapped
 
 
 def open_personal_private_key(wrapped: bytes, master_key: bytes, reviewer_id: int) -> bytes:
     """The personal private key; :class:`crypto.errors.WrongSecret` under any other master key."""
-    return unwrap_with_key(wrapped, personal_key_wrapping_key(master_key), _personal_binding(reviewer_id))
+    return unwrap_with_key(wrapped, personal_key_wrapping_key(master_key), personal_binding(reviewer_id))
 
 
 def _grant_info(city_id: int, reviewer_id: int, key_version: int) -> bytes:

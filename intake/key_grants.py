@@ -15,7 +15,13 @@ from sqlmodel import Session, col, select
 from crypto import hpke_keys
 from crypto.errors import CryptoError
 from crypto.passwords import city_key_wrapping_key
-from crypto.personal_keys import new_personal_key_pair, open_city_key_grant, open_personal_private_key
+from crypto.personal_keys import (
+    new_personal_key_pair,
+    open_city_key_grant,
+    open_personal_private_key,
+    personal_binding,
+    personal_key_wrapping_key,
+)
 from crypto.wrapping import wrap_under_key
 from intake import audit
 from intake.clock import Clock, utc_now
@@ -45,6 +51,19 @@ def replace_personal_key(session: Session, reviewer_id: int, master_key: bytes, 
         session.delete(grant)
     session.flush()
     ensure_personal_key(session, reviewer_id, master_key, clock=clock)
+
+
+def rewrap_personal_key(session: Session, reviewer_id: int, old_master_key: bytes, new_master_key: bytes) -> None:
+    """A password change (issue 4) re-wraps the personal private key under the new master key, as it re-wraps
+    the city keys, so grants sealed to the reviewer still open after it."""
+    personal = session.get(ReviewerKey, reviewer_id)
+    if personal is None:
+        ensure_personal_key(session, reviewer_id, new_master_key)
+        return
+    private = open_personal_private_key(personal.wrapped_private_key, old_master_key, reviewer_id)
+    personal.wrapped_private_key = wrap_under_key(private, personal_key_wrapping_key(new_master_key),
+                                                  personal_binding(reviewer_id))
+    session.add(personal)
 
 
 def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, clock: Clock = utc_now) -> int:

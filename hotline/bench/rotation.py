@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = rotate_city_key(database, seeded.slug, seeded.recovery_key, batch_size=args.batch_size)
     seconds = time.perf_counter() - started
+    # The floor is sampled before and after, and the faster kept: on a shared machine the load moves.
+    floor = max(floor, reseal_floor(database, seeded, min(args.cases, 2000)))
     opened = every_case_opens(database, seeded)
     database.dispose()
     rate = result.items / seconds
@@ -135,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
         f"| {kind} | {args.cases:,} | {result.items:,} | {seconds:.1f} s | {rate:,.0f} items/s | "
         f"{floor:,.0f} items/s | {rate / floor:.0%} |\n\n"
         f"After the rotation the reviewer signed in, took the new key and opened all {opened:,} items with it. "
-        f"One process, {args.batch_size} items per transaction; the floor is HPKE open + seal per item with no "
-        "database (ML-KEM-768 + X25519, single core)."
+        f"One process, {args.batch_size} items per transaction, each batch's HPKE work overlapping the previous "
+        "batch's write; the floor is HPKE open + seal per item with no database (ML-KEM-768 + X25519, one core), "
+        "the faster of a sample before and after the rotation."
     )
     print(table)
     if args.write:

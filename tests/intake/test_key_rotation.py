@@ -5,13 +5,15 @@ import pytest
 from sqlmodel import select
 
 from crypto.errors import DecryptionFailed, WrongSecret
+from crypto.passwords import PasswordRecord, enroll_password, unlock_with_password
 from intake import casework
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.errors import NotFound
 from intake.items import text_for_city
+from intake.key_grants import rewrap_personal_key
 from intake.key_recovery import recover_city_access
 from intake.key_rotation import rotate_city_key, rotation_status
-from intake.models import CaseItem, CityKeyGrant, Membership, ReviewerKey
+from intake.models import CaseItem, CityKeyGrant, Membership, Reviewer, ReviewerKey
 from intake.reports import submit_report
 from intake.reviewer_sessions import resume_session, start_session
 from intake.reviewers import add_reviewer, sign_in
@@ -116,5 +118,19 @@ def test_a_reviewer_without_a_personal_key_is_named_and_recovery_restores_an_adm
     assert not recovered.new_account
     signed_in = sign_in(database, config, "two@raytown.example", "a brand new password")
     assert signed_in.memberships[0].role == "admin"
+    assert signed_in.memberships[0].city_private_key == open_city_key_with_recovery_key(
+        find_city(database, "raytown"), city.recovery_key)
+
+
+def test_a_password_change_keeps_the_personal_key_so_grants_still_open(database, config, city):
+    with database.write() as session:
+        reviewer = session.get(Reviewer, 1)
+        old_master = unlock_with_password(PASSWORD, PasswordRecord.decode(reviewer.password_record))
+        record, new_master = enroll_password("a changed password!", config.reviewer_kdf)
+        reviewer.password_record = record.encode()
+        session.add(reviewer)
+        rewrap_personal_key(session, 1, old_master, new_master)
+    rotate_city_key(database, "raytown", city.recovery_key)
+    signed_in = sign_in(database, config, "one@raytown.example", "a changed password!")
     assert signed_in.memberships[0].city_private_key == open_city_key_with_recovery_key(
         find_city(database, "raytown"), city.recovery_key)
