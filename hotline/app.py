@@ -13,6 +13,8 @@ from starlette.staticfiles import StaticFiles
 from hotline.access import public_mount, public_route, reviewer_route
 from hotline.access_log import AccessLogMiddleware
 from hotline.body_limit import BodyLimitMiddleware
+from hotline.health import healthz, readyz
+from hotline.metrics import AppMetrics, RequestMetricsMiddleware, metrics
 from hotline.rendering import make_environment
 from hotline.security_headers import SecurityHeadersMiddleware
 from hotline.settings import Settings
@@ -42,6 +44,9 @@ def routes() -> list[BaseRoute]:
         reviewer_route("/review/", console.inbox, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}", console.case_page, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}/reply", console.reply, roles=CONTENT_ROLES, methods=["POST"]),
+        public_route("/healthz", healthz),
+        public_route("/readyz", readyz),
+        public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -49,15 +54,18 @@ def routes() -> list[BaseRoute]:
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
     settings.check()
     database = database or Database(settings.database_url)
+    app_metrics = AppMetrics(database)
     app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(AccessLogMiddleware),
+            Middleware(RequestMetricsMiddleware, metrics=app_metrics),
             Middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://")),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes),
         ],
         exception_handlers={HTTPException: http_exception, Exception: server_error},
     )
+    app.state.metrics = app_metrics
     app.state.hotline = AppState(
         settings=settings,
         database=database,

@@ -40,6 +40,10 @@ class Settings:
     session_idle_minutes: int = 30
     report_key_attempts_per_10_minutes: int = 10
     log_level: str = "info"
+    # Operations (issue 7): the bearer token Prometheus sends to /metrics (no token: no /metrics), and how
+    # long an idle worker waits before looking for due jobs again.
+    metrics_token: bytes = field(default=b"", repr=False)
+    worker_poll_seconds: float = 2.0
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -77,6 +81,10 @@ class Settings:
                     f"a random secret, for example the output of `python -c \"import secrets; "
                     f"print(secrets.token_hex(32))\"`."
                 )
+        if self.metrics_token and len(self.metrics_token) < MIN_SECRET_CHARS:
+            raise SettingsError(f"HOTLINE_METRICS_TOKEN is shorter than {MIN_SECRET_CHARS} characters: set it (or "
+                                "HOTLINE_METRICS_TOKEN_FILE) to a random secret, or leave it unset to turn "
+                                "/metrics off.")
         if self.pepper == self.session_key:
             raise SettingsError("HOTLINE_PEPPER and HOTLINE_SESSION_KEY must be different secrets.")
         try:
@@ -107,7 +115,7 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-SECRET_FIELDS = frozenset({"pepper", "session_key"})
+SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token"})
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> bytes | None:
@@ -131,6 +139,11 @@ def _convert(raw: str, default: object) -> object:
         if lowered in ("0", "false", "no", "off", ""):
             return False
         raise ValueError(raw)
+    if isinstance(default, float):
+        seconds = float(raw)
+        if not 0 < seconds < 3600:
+            raise ValueError(raw)
+        return seconds
     if isinstance(default, int):
         number = int(raw)
         if number < 0:

@@ -7,10 +7,23 @@ Each feature adds its handlers here: phone recordings (issue 5), reminders, rete
 from __future__ import annotations
 
 from hotline.settings import Settings
+from intake import retention
 from intake.db import Database
-from intake.jobs import Handler
+from intake.jobs import Handler, JobRun
 
 
 def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
+
+    def run_retention(run: JobRun) -> None:
+        retention.run_retention_job(database, run)
+
+    handlers[retention.RETENTION_JOB] = run_retention
     return handlers
+
+
+def schedule_recurring_jobs(database: Database) -> None:
+    """Put the recurring jobs in the queue if they are not there yet (dedupe keys make this safe to repeat on
+    every instance at every start)."""
+    with database.write() as session:
+        retention.schedule_daily(session)

@@ -17,6 +17,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
+from intake.key_grants import ensure_personal_key, pick_up_city_keys
 from intake.models import City, Membership, Reviewer
 from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
@@ -128,6 +129,7 @@ def add_reviewer(
         else:
             reviewer = existing
         assert reviewer.id is not None
+        ensure_personal_key(session, reviewer.id, master_key, clock=clock)  # so key rotation can reach them
         if session.exec(
             select(Membership).where(Membership.reviewer_id == reviewer.id, Membership.city_id == city.id)
         ).first():
@@ -175,6 +177,12 @@ def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> Si
     except WrongSecret:
         raise WrongCredentials("wrong email or password") from None
     assert reviewer.id is not None
+    if pick_up_city_keys(db, reviewer.id, master_key):  # a rotated city key was waiting (issue 7)
+        with db.read() as session:
+            rows = session.exec(
+                select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
+                .where(Membership.reviewer_id == reviewer.id)
+            ).all()
     memberships = []
     for membership, city in rows:
         assert city.id is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import threading
 
 import uvicorn
 
@@ -19,6 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Run the hotline web service (settings from HOTLINE_* variables).")
     parser.add_argument("--host", help="Address to listen on (default: HOTLINE_HOST or 127.0.0.1).")
     parser.add_argument("--port", type=int, help="Port to listen on (default: HOTLINE_PORT or 8000).")
+    parser.add_argument("--with-worker", action="store_true",
+                        help="Also run background jobs in this process (for a small site with one instance).")
     parser.set_defaults(run=run)
 
 
@@ -46,5 +49,13 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     database = open_database(settings)
     check_schema(database)
-    serve(settings, database, args.host or settings.host, args.port or settings.port)
+    stop = threading.Event()
+    if args.with_worker:
+        from hotline.cli.worker import start_worker_thread  # worker imports this module
+
+        start_worker_thread(settings, database, stop)
+    try:
+        serve(settings, database, args.host or settings.host, args.port or settings.port)
+    finally:
+        stop.set()
     return 0

@@ -4,6 +4,8 @@ from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
+from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
+from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
@@ -14,12 +16,17 @@ __all__ = [
     "CaseItem",
     "CategoryRoute",
     "City",
+    "CityKeyGrant",
+    "CityKeyRotation",
     "GroupMember",
     "ItemChunk",
     "Job",
     "Membership",
+    "ResealedCityKey",
+    "RetentionRule",
     "Reviewer",
     "ReviewerGroup",
+    "ReviewerKey",
     "ReviewerSession",
     "SessionCityKey",
 ]

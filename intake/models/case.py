@@ -30,6 +30,8 @@ class Case(SQLModel, table=True):
     received_on: date
     acknowledge_due_on: date
     feedback_due_on: date
+    # The day the case was concluded (set with status "concluded", issue 4); retention counts from it (issue 7).
+    concluded_on: date | None = None
     assignee_id: int | None = Field(default=None, foreign_key="reviewer.id")
     # The reviewer group the case was routed to (intake.routing); None only for cases made before routing.
     group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")

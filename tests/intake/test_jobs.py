@@ -109,9 +109,10 @@ def test_two_worker_processes_run_a_thousand_jobs_each_exactly_once(probe):
     """Issue 7: two workers in two processes against one database, each job's effect exactly once, with
     handlers failing before and inside their transaction a fifth of the time."""
     enqueue_many(probe, 1000)
-    workers = [subprocess.Popen([sys.executable, "-m", "tests.intake.job_probe", probe.url, "25"], cwd=ROOT,
+    # The workers live until the jobs are done (they are stopped below); on a loaded machine that takes a while.
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.intake.job_probe", probe.url, "170"], cwd=ROOT,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(2)]
-    deadline = utc_now() + timedelta(seconds=60)
+    deadline = utc_now() + timedelta(seconds=180)
     try:
         while utc_now() < deadline:
             with probe.read() as session:

@@ -1,0 +1,66 @@
+"""Key rotation and the keys that let rotation reach reviewers (DESIGN.md section 4, "Rotation"; issue 7).
+
+- ``ReviewerKey``: a reviewer's personal HPKE key pair (crypto.personal_keys), private half wrapped under their
+  password-derived master key.
+- ``CityKeyGrant``: a rotated city private key sealed to one reviewer's personal key, waiting for their next
+  sign-in to be re-wrapped under their password.
+- ``CityKeyRotation``: one rotation of one city's key, durable so an interrupted rotation resumes: the new public
+  key, and the new private key wrapped under the city's recovery key (never under the old city key).
+- ``ResealedCityKey``: an item's data key already sealed to the new city key, kept aside until the rotation
+  finishes, so reviewers keep reading with the old key until the moment every item has moved.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+ROTATION_RUNNING = "running"
+ROTATION_DONE = "done"
+
+
+class ReviewerKey(SQLModel, table=True):
+    __tablename__ = "reviewer_key"
+
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True)
+    public_key: bytes
+    # Under crypto.personal_keys.personal_key_wrapping_key(master key): needs the reviewer's password.
+    wrapped_private_key: bytes
+    created_at: datetime
+
+
+class CityKeyGrant(SQLModel, table=True):
+    __tablename__ = "city_key_grant"
+
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True)
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    key_version: int
+    # The city private key of key_version, sealed with HPKE to the reviewer's ReviewerKey.public_key.
+    sealed_city_key: bytes
+    created_at: datetime
+
+
+class CityKeyRotation(SQLModel, table=True):
+    __tablename__ = "city_key_rotation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    from_version: int
+    to_version: int
+    state: str = Field(max_length=16, default=ROTATION_RUNNING)
+    new_public_key: bytes
+    # The new city private key wrapped under the recovery key (the same binding as City.recovery_wrapped_...).
+    new_recovery_wrapped_private_key: bytes
+    items_total: int = Field(default=0)
+    items_resealed: int = Field(default=0)
+    started_at: datetime
+    finished_at: datetime | None = None
+
+
+class ResealedCityKey(SQLModel, table=True):
+    __tablename__ = "resealed_city_key"
+
+    item_id: str = Field(foreign_key="case_item.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    rotation_id: int = Field(foreign_key="city_key_rotation.id", index=True)
+    key_for_city: bytes
