@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +17,17 @@ from crypto.report_keys import (
     unwrap_reporter_private_key,
 )
 from intake import audit
+from intake.attachments import (
+    KIND_ATTACHMENT,
+    AttachmentInfo,
+    AttachmentNote,
+    CleanedUpload,
+    Upload,
+    add_attachment,
+    clean_upload,
+    info_for_reporter,
+)
+from intake.case_files import KIND_ANSWERS
 from intake.case_status import acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.cities import city_by_slug
@@ -24,6 +35,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.identity import KIND_IDENTITY, IdentityChoice, check_identity
 from intake.items import (
     AUTHOR_PHONE_CALLER,
     AUTHOR_REPORTER,
@@ -35,7 +47,18 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
-from intake.models import Case, City
+from intake.messages import N_
+from intake.models import Case, CaseItem, City
+from intake.questionnaires import (
+    Answer,
+    ReadAnswer,
+    answer_texts,
+    answers_json,
+    check_answers,
+    questionnaire_for,
+    read_answers,
+)
+from intake.requests_for_information import awaiting_answer
 from intake.routing import decide_route, record_exclusions
 from intake.text import clean_text, text_problem
 
@@ -50,6 +73,8 @@ class SubmittedReport:
     city_slug: str
     city_name: str
     report_key: str
+    # Each file sent, and whether its metadata could be removed (the reporter is told when not).
+    attachments: tuple[AttachmentNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +91,9 @@ class ReporterItem:
     author: str
     created_on: date
     text: str
+    # Files sent with this item, and the questionnaire answers sent with the report.
+    attachments: tuple[AttachmentInfo, ...] = ()
+    answers: tuple[ReadAnswer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,9 @@ class ReporterCaseView:
     status: str
     received_on: date
     items: tuple[ReporterItem, ...]
+    # A reviewer asked a question the reporter has not answered yet (intake.requests_for_information).
+    needs_information: bool = False
+    identity_given: bool = False
 
 
 def _actor(channel: str) -> str:
@@ -91,24 +122,64 @@ def submit_report(
     narrative: str,
     channel: str = CHANNEL_WEB,
     excluded_reviewer_ids: Collection[int] = (),
+    answers: Mapping[str, Sequence[str]] | None = None,
+    identity: IdentityChoice | None = None,
+    attachments: Sequence[Upload] = (),
     clock: Clock = utc_now,
 ) -> SubmittedReport:
     """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
 
-    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative, and those in
-    ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+    ``answers`` (input name to posted values) are checked against the city's questionnaire for the category and
+    sealed as their own item; ``identity``, when the reporter chose to give it, is sealed to the city alone as
+    another; each attachment is cleaned of metadata and sealed in chunks. Any problem with any of them raises
+    InvalidInput naming the field, and nothing is stored.
+
+    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative or in typed answers,
+    and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
     """
     narrative = clean_text(narrative)
-    problems = {}
+    problems: dict[str, str] = {}
     if category not in CATEGORY_SLUGS:
-        problems["category"] = "Choose one of the categories listed."
+        problems["category"] = N_("Choose one of the categories listed.")
     if (problem := text_problem(narrative, max_chars=config.max_narrative_chars)) is not None:
         problems["narrative"] = problem
     if channel not in CHANNELS:
         problems["channel"] = "Unknown channel."
     city = _find(db, city_slug)
+    assert city.id is not None
+    checked: tuple[Answer, ...] = ()
+    if answers is not None and category in CATEGORY_SLUGS:
+        with db.read() as session:
+            questionnaire = questionnaire_for(session, city.id, category)
+        try:
+            checked = check_answers(questionnaire, answers)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
+    given = None
+    if identity is not None:
+        try:
+            given = check_identity(identity.give, identity.name, identity.contact)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
     if problems:
         raise InvalidInput(problems)
+    cleaned = [clean_upload(upload) for upload in attachments]
+    try:
+        return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
+                             excluded_reviewer_ids=excluded_reviewer_ids,
+                             answers=(answers_json(questionnaire, checked), answer_texts(checked))
+                             if answers is not None else None,
+                             identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+
+
+def _store_report(
+    db: Database, config: IntakeConfig, city: City, *, category: str, narrative: str, channel: str,
+    excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
+    attachments: Sequence[CleanedUpload], clock: Clock,
+) -> SubmittedReport:
     assert city.id is not None
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly.
     report_key = generate_report_key()
@@ -128,25 +199,46 @@ def submit_report(
                                 city_public_key=city_public_key, position=1, created_on=received_on,
                                 for_reporter=True)
 
-    item = report_item(city.public_key)
+    def other_items(city_public_key: bytes) -> list[CaseItem]:
+        made = []
+        if answers is not None:
+            made.append(sealed_text_item(case, item_id=new_id(), kind=KIND_ANSWERS, author=author, text=answers[0],
+                                         city_public_key=city_public_key, position=2, created_on=received_on,
+                                         for_reporter=True))
+        if identity_json is not None:  # to the city alone: the reporter's own key never needs to open it
+            made.append(sealed_text_item(case, item_id=new_id(), kind=KIND_IDENTITY, author=author,
+                                         text=identity_json, city_public_key=city_public_key,
+                                         position=2 + len(made), created_on=received_on, for_reporter=False))
+        return made
+
+    case.identity_given = identity_json is not None
+    item, extra = report_item(city.public_key), other_items(city.public_key)
+    notes = []
     with db.write() as session:
         locked = audit.lock_city(session, city.id)
         if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
-            item = report_item(locked.public_key)
+            item, extra = report_item(locked.public_key), other_items(locked.public_key)
         locked.last_case_number += 1
         case.number = locked.last_case_number
-        decision = decide_route(session, city.id, category, [narrative], excluded_reviewer_ids)
+        texts = [narrative, *(answers[1] if answers else [])]
+        decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
         case.group_id = decision.group_id
         session.add(case)
         session.flush()
         session.add(item)
+        session.add_all(extra)
+        for offset, upload in enumerate(attachments):
+            notes.append(add_attachment(session, case, upload, city_public_key=locked.public_key,
+                                        position=2 + len(extra) + offset, created_on=received_on, author=author,
+                                        parent_item_id=item_id))
         record_exclusions(session, case_id, decision)
         audit.append(session, locked, actor=_actor(channel), action="case.submitted", when=clock(),
                      subject=case_id, detail={"category": category, "channel": channel})
         audit.append(session, locked, actor=audit.SYSTEM, action="case.routed", when=clock(), subject=case_id,
                      detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
                              "alternate": int(decision.fell_back_to_alternate)})
-    return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key)
+    return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
+                           attachments=tuple(notes))
 
 
 def _find(db: Database, city_slug: str) -> City:
@@ -172,46 +264,73 @@ def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> Rep
 
 
 def reporter_view(
-    db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, clock: Clock = utc_now
+    db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, language: str = "en",
+    clock: Clock = utc_now,
 ) -> ReporterCaseView:
-    """Everything the reporter may read back, decrypted with their own key. The read is audited."""
+    """Everything the reporter may read back, decrypted with their own key. The read is audited.
+
+    Attachments are listed under the item they were sent with; the questionnaire answers under the report.
+    """
     with db.write() as session:
         case = session.get(Case, access.case_id)
         if case is None:
             raise NotFound("the case no longer exists")
         city = audit.lock_city(session, case.city_id)
-        rows = [row for row in items_of(session, case.id) if row.visible_to_reporter and row.key_for_reporter]
+        all_rows = items_of(session, case.id)
         audit.append(session, city, actor=_actor(channel), action="case.opened_by_reporter", when=clock(),
                      subject=case.id)
+    rows = [row for row in all_rows if row.visible_to_reporter and row.key_for_reporter]
+    key = access.reporter_private_key
+    files: dict[str, list[AttachmentInfo]] = {}
+    answers: tuple[ReadAnswer, ...] = ()
+    for row in rows:
+        if row.kind == KIND_ATTACHMENT:
+            info = info_for_reporter(row, key)
+            files.setdefault(info.parent_item_id, []).append(info)
+        elif row.kind == KIND_ANSWERS:
+            answers = read_answers(text_for_reporter(row, key), language)
     items = tuple(
-        ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on,
-                     text=text_for_reporter(row, access.reporter_private_key))
-        for row in rows
+        ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on, text=text_for_reporter(row, key),
+                     attachments=tuple(files.get(row.id, ())), answers=answers if row.kind == KIND_REPORT else ())
+        for row in rows if row.kind not in (KIND_ATTACHMENT, KIND_ANSWERS)
     )
     return ReporterCaseView(case_id=case.id, city_name=city.name, category=case.category, status=case.status,
-                            received_on=case.received_on, items=items)
+                            received_on=case.received_on, items=items, needs_information=awaiting_answer(all_rows),
+                            identity_given=case.identity_given)
 
 
 def add_reporter_message(
     db: Database, config: IntakeConfig, access: ReporterAccess, text: str, *, channel: str = CHANNEL_WEB,
-    clock: Clock = utc_now,
-) -> None:
-    """An addition from the reporter; the original report is never editable (issue 3)."""
+    attachments: Sequence[Upload] = (), clock: Clock = utc_now,
+) -> tuple[AttachmentNote, ...]:
+    """An addition from the reporter, with any files; the original report is never editable (issue 3)."""
     text = clean_text(text)
     if (problem := text_problem(text, max_chars=config.max_message_chars)) is not None:
         raise InvalidInput({"message": problem})
     today = clock().date()
-    with db.write() as session:
-        case = session.get(Case, access.case_id)
-        if case is None:
-            raise NotFound("the case no longer exists")
-        city = audit.lock_city(session, case.city_id)
-        item = sealed_text_item(
-            case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE,
-            author=AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER, text=text,
-            city_public_key=city.public_key, position=next_position(session, case.id), created_on=today,
-            for_reporter=True,
-        )
-        session.add(item)
-        audit.append(session, city, actor=_actor(channel), action="case.reporter_message", when=clock(),
-                     subject=case.id)
+    author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
+    cleaned = [clean_upload(upload) for upload in attachments]
+    notes = []
+    try:
+        with db.write() as session:
+            case = session.get(Case, access.case_id)
+            if case is None:
+                raise NotFound("the case no longer exists")
+            city = audit.lock_city(session, case.city_id)
+            position = next_position(session, case.id)
+            item = sealed_text_item(
+                case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE, author=author, text=text,
+                city_public_key=city.public_key, position=position, created_on=today, for_reporter=True,
+            )
+            session.add(item)
+            session.flush()
+            for offset, upload in enumerate(cleaned, start=1):
+                notes.append(add_attachment(session, case, upload, city_public_key=city.public_key,
+                                            position=position + offset, created_on=today, author=author,
+                                            parent_item_id=item.id))
+            audit.append(session, city, actor=_actor(channel), action="case.reporter_message", when=clock(),
+                         subject=case.id, detail={"attachments": len(cleaned)} if cleaned else None)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+    return tuple(notes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from intake.messages import N_, Message
+
 _ALLOWED_CONTROLS = {"\n", "\r", "\t"}
 
 
@@ -15,11 +17,11 @@ def clean_text(value: str) -> str:
 def text_problem(value: str, *, max_chars: int, required: bool = True) -> str | None:
     """A plain sentence saying what is wrong with ``value``, or ``None`` when it is acceptable."""
     if required and not value.strip():
-        return "This cannot be empty."
+        return N_("This cannot be empty.")
     if len(value) > max_chars:
-        return f"This is too long: at most {max_chars:,} characters."
+        return Message("This is too long: at most %(max)s characters.", max=f"{max_chars:,}")
     if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value):
-        return "This contains control characters (such as NUL) that cannot be stored."
+        return N_("This contains control characters (such as NUL) that cannot be stored.")
     if any(unicodedata.category(ch) == "Cs" for ch in value):
-        return "This contains characters that are not valid text."
+        return N_("This contains characters that are not valid text.")
     return None

@@ -3,6 +3,7 @@
 from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
+from intake.models.questionnaire import Questionnaire
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
@@ -16,6 +17,7 @@ __all__ = [
     "GroupMember",
     "ItemChunk",
     "Membership",
+    "Questionnaire",
     "Reviewer",
     "ReviewerGroup",
     "ReviewerSession",
