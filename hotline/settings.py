@@ -39,6 +39,13 @@ class Settings:
     max_form_bytes: int = 2 * 1024 * 1024
     session_idle_minutes: int = 30
     report_key_attempts_per_10_minutes: int = 10
+    # Attachments (issue 3): per file, per report or message, and how many files at once.
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_attachments_bytes: int = 100 * 1024 * 1024
+    max_attachments: int = 20
+    # Submission caps (issue 3): reports per client address (keyed hash, in memory) and per city, per hour.
+    reports_per_client_per_hour: int = 10
+    reports_per_city_per_hour: int = 500
     log_level: str = "info"
 
     @property

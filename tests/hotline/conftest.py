@@ -64,7 +64,7 @@ def hidden(page: str, name: str) -> str:
 
 def submit_report(client: TestClient, city: str, narrative: str, category: str = "safety") -> str:
     """Send a report through the form; return the report key shown on the confirmation page."""
-    form = client.get(f"/report/{city}")
+    form = client.get(f"/report/{city}?category={category}")
     response = client.post(f"/report/{city}", data={"form_token": hidden(form.text, "form_token"),
                                                     "category": category, "narrative": narrative})
     assert response.status_code == 200, response.text
