@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -41,11 +40,14 @@ class Database:
 
     def _make_engine(self, pool_size: int, echo: bool) -> Engine:
         if self.is_sqlite:
+            # Pooled like PostgreSQL: a fresh SQLite connection per session costs its PRAGMAs and, when it is the
+            # last one, a WAL checkpoint on close, which was a third of a report's CPU (issue 3, bench intake).
             engine = create_engine(
                 self.url,
                 echo=echo,
                 connect_args={"check_same_thread": False, "timeout": 30},
-                poolclass=NullPool if ":memory:" not in self.url else None,
+                pool_size=pool_size,
+                max_overflow=pool_size,
             )
             _configure_sqlite(engine)
             return engine

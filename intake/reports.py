@@ -145,12 +145,13 @@ def submit_report(
         problems["narrative"] = problem
     if channel not in CHANNELS:
         problems["channel"] = "Unknown channel."
-    city = _find(db, city_slug)
-    assert city.id is not None
+    with db.read() as session:  # one read for the city and its questionnaire
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        asked = category in CATEGORY_SLUGS and answers is not None
+        questionnaire = questionnaire_for(session, city.id, category) if asked else None
     checked: tuple[Answer, ...] = ()
-    if answers is not None and category in CATEGORY_SLUGS:
-        with db.read() as session:
-            questionnaire = questionnaire_for(session, city.id, category)
+    if answers is not None and questionnaire is not None:
         try:
             checked = check_answers(questionnaire, answers)
         except InvalidInput as invalid:
@@ -168,7 +169,7 @@ def submit_report(
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
                              excluded_reviewer_ids=excluded_reviewer_ids,
                              answers=(answers_json(questionnaire, checked), answer_texts(checked))
-                             if answers is not None else None,
+                             if questionnaire is not None and checked else None,
                              identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
     finally:
         for upload in cleaned:
@@ -240,10 +241,6 @@ def _store_report(
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
                            attachments=tuple(notes))
 
-
-def _find(db: Database, city_slug: str) -> City:
-    with db.read() as session:
-        return city_by_slug(session, city_slug)
 
 
 def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> ReporterAccess:

@@ -66,8 +66,10 @@ def join_groups(session: Session, city_id: int, reviewer_id: int, group_slugs: I
 
 def _folded(text: str) -> str:
     """Case-, accent- and spacing-insensitive form, so "José  Díaz" in a report matches "Jose Diaz"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = text
+    if not text.isascii():  # plain ASCII has nothing to decompose; skipping it keeps long reports cheap
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.findall(r"\w+", plain.casefold()))
 
 

@@ -128,11 +128,17 @@ def _excluded_ids(form: PostedForm) -> list[int] | None:
 
 
 async def _submit_report(request: Request, state: AppState, form: PostedForm) -> Response:
-    try:
-        facts = await run_in_threadpool(report_form_facts, state.database, request.path_params["city"],
-                                        form.get("category"))
-    except NotFound:
-        return not_found_page(request)
+    city_slug = request.path_params["city"]
+
+    async def form_again(problems: dict[str, str], status_code: int) -> Response:
+        # The form's facts are looked up only when it has to be shown again: a good report costs no extra query.
+        try:
+            facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
+        except NotFound:
+            return not_found_page(request)
+        values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
+        return _report_form(request, facts, values=values, problems=problems, status_code=status_code)
+
     if form.unreadable:
         return _bad_request(request)
     check = check_public_form_token(state.settings.session_key, form.get("form_token"), time.time())
@@ -140,18 +146,15 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
         return forbidden_page(request)
     if form.get(HONEYPOT):
         return _honeypot_page(request)
-    values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
     if check is TokenCheck.EXPIRED:
-        return _report_form(request, facts, values=values, status_code=400, problems={
-            "form": N_("This form was open a long time. Nothing was sent yet: check your report and send it "
-                       "again.")})
+        return await form_again({"form": N_("This form was open a long time. Nothing was sent yet: check your "
+                                            "report and send it again.")}, 400)
     if form.problem is not None:
-        return _report_form(request, facts, values=values, problems={"attachments": form.problem}, status_code=413)
+        return await form_again({"attachments": form.problem}, 413)
     excluded = _excluded_ids(form)
     if excluded is None:
-        return _report_form(request, facts, values=values, status_code=400,
-                            problems={"exclude": N_("Choose reviewers from the list.")})
-    wait = _wait(request, state, facts.city.slug)
+        return await form_again({"exclude": N_("Choose reviewers from the list.")}, 400)
+    wait = _wait(request, state, city_slug[:64])
     if wait is not None:
         return too_many_page(request, wait)
     answers = {name: form.getlist(name) for name in form.fields if name.startswith(INPUT_PREFIX)}
@@ -160,11 +163,13 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
     try:
         submitted = await run_in_threadpool(
             lambda: reports.submit_report(
-                state.database, state.config, city_slug=facts.city.slug, category=form.get("category"),
+                state.database, state.config, city_slug=city_slug, category=form.get("category"),
                 narrative=form.get("narrative"), excluded_reviewer_ids=excluded, answers=answers, identity=identity,
                 attachments=form.files))
+    except NotFound:
+        return not_found_page(request)
     except InvalidInput as invalid:
-        return _report_form(request, facts, values=values, problems=invalid.problems, status_code=400)
+        return await form_again(invalid.problems, 400)
     receipt = Receipt(submitted.report_key, submitted.city_name,
                       tuple((note.filename, note.cleaned) for note in submitted.attachments))
     return _confirmation(request, state, receipt)

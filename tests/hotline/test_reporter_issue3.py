@@ -136,6 +136,7 @@ def seeded_recovery(seeded) -> str:
 
 def test_named_and_excluded_reviewers_get_not_found_everywhere(client, other_client, seeded, two_reviewers):
     ana_id, officer_id = two_reviewers
+    assert ana_id != officer_id
     form = form_page(client).text
     assert "Ana Pérez (Reviewer)" in form and f'name="exclude" id="exclude-{officer_id}"' in form
     response = post_report(client, {"narrative": "The crane is not inspected.", "q-who": "ana perez, the foreman",
