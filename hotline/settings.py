@@ -7,6 +7,7 @@ or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never f
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
@@ -71,6 +72,7 @@ class Settings:
             max_narrative_chars=self.max_narrative_chars,
             max_message_chars=self.max_message_chars,
             session_idle_seconds=self.session_idle_minutes * 60,
+            kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
         )
 
     def check(self) -> None:

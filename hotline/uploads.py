@@ -11,6 +11,7 @@ Text fields are decoded as strict UTF-8. Plain ``application/x-www-form-urlencod
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -76,7 +77,7 @@ async def read_form(request: Request, limits: UploadLimits) -> PostedForm:
     if not boundary or len(boundary) > 200:
         return PostedForm(problem=N_("What you sent could not be read."), unreadable=True)
     reader = _MultipartReader(limits)
-    parser = MultipartParser(boundary, reader.callbacks())
+    parser = MultipartParser(boundary, cast(Any, reader.callbacks()))
     try:
         async for chunk in request.stream():
             parser.write(chunk)

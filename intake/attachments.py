@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import IO, cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
@@ -135,7 +136,7 @@ def clean_upload(upload: Upload) -> CleanedUpload:
 def _clean_image(content: ScratchFile, filename: str) -> CleanedUpload | None:
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        image = Image.open(content.reader(), formats=list(_IMAGE_OUTPUT))
+        image = Image.open(cast(IO[bytes], content.reader()), formats=list(_IMAGE_OUTPUT))
     except (UnidentifiedImageError, Image.DecompressionBombError):
         return None
     with image:
@@ -154,7 +155,7 @@ def _clean_image(content: ScratchFile, filename: str) -> CleanedUpload | None:
             pixels.info["transparency"] = image.info["transparency"]
         out = ScratchFile()
         options = {"quality": 92} if output_format in ("JPEG", "WEBP") else {}
-        pixels.save(out, format=output_format, **options)
+        pixels.save(cast(IO[bytes], out), format=output_format, **options)
         out.finish()
     return CleanedUpload(_with_extension(filename, _EXTENSIONS[output_format]) if image.format in ("BMP", "TIFF")
                          else filename, _CONTENT_TYPES[output_format], True, out)
@@ -162,7 +163,7 @@ def _clean_image(content: ScratchFile, filename: str) -> CleanedUpload | None:
 
 def _clean_pdf(content: ScratchFile, filename: str) -> CleanedUpload | None:
     try:
-        reader = PdfReader(content.reader())
+        reader = PdfReader(cast(IO[bytes], content.reader()))
         if reader.is_encrypted and not reader.decrypt(""):
             return None
         writer = PdfWriter()
@@ -172,7 +173,7 @@ def _clean_pdf(content: ScratchFile, filename: str) -> CleanedUpload | None:
                 del added[NameObject("/Metadata")]
         writer.metadata = None  # no document information dictionary at all, not even pypdf's /Producer
         out = ScratchFile()
-        writer.write(out)
+        writer.write(cast(IO[bytes], out))
         out.finish()
     except (PyPdfError, ValueError, KeyError, TypeError, OSError):
         return None

@@ -185,7 +185,8 @@ def _store_report(
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly.
     report_key = generate_report_key()
     case_id, item_id = new_id(), new_id()
-    reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
+    with config.kdf_slot():
+        reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
     received_on = clock().date()
     case = Case(
         id=case_id, city_id=city.id, number=0, category=category, channel=channel, received_on=received_on,
@@ -254,7 +255,8 @@ def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> Rep
     if case is None:
         raise WrongCredentials("no report has that key")
     try:
-        private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
+        with config.kdf_slot():
+            private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
     except CryptoError:
         raise WrongCredentials("no report has that key") from None
     return ReporterAccess(case_id=case.id, reporter_private_key=private)
