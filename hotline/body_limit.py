@@ -25,9 +25,10 @@ class BodyLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
                 limit = self.max_upload_bytes
+        spanish = b"lang=es" in scope.get("query_string", b"")  # refused before the app: the language is read here
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                await _refuse(send)
+                await _refuse(send, spanish)
                 return
         received = 0
         started = False
@@ -51,12 +52,16 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _refuse(send)
+                await _refuse(send, spanish)
 
 
-async def _refuse(send: Send) -> None:
+async def _refuse(send: Send, spanish: bool = False) -> None:
     body = (b"<!doctype html><html lang=\"en\"><title>Too large</title><h1>What you sent is too large</h1>"
             b"<p>Nothing was stored. Shorten it and try again.</p></html>")
+    if spanish:
+        body = ("<!doctype html><html lang=\"es\"><title>Demasiado grande</title><h1>Lo que envi\u00f3 es "
+                "demasiado grande</h1><p>No se guard\u00f3 nada. Ac\u00f3rtelo e int\u00e9ntelo de nuevo.</p>"
+                "</html>").encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"text/html; charset=utf-8"),
                             (b"content-length", str(len(body)).encode())]})
