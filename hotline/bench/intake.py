@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +137,7 @@ def _prepare(url: str) -> None:
 
 
 @contextlib.contextmanager
-def running_server(url: str) -> Iterator[int]:
+def running_server(url: str) -> Iterator[tuple[int, int]]:
     port = _free_port()
     env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": secrets.token_hex(32),
            "HOTLINE_SESSION_KEY": secrets.token_hex(32), "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -163,7 +163,7 @@ def running_server(url: str) -> Iterator[int]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not start within a minute") from None
                 time.sleep(0.2)
-        yield port
+        yield process.pid, port
     finally:
         process.terminate()
         try:
@@ -185,8 +185,14 @@ class Phase:
     seconds: float
     latencies_ms: list[float]
 
+    # Every request of the phase, warm-up and drain included (what the server's CPU time is divided by).
+    requests_sent: int = 0
+    # CPU milliseconds the server process used per request (from /proc; None where there is no /proc).
+    server_cpu_ms: float | None = None
+
     @property
     def throughput(self) -> float:
+        """Reports completed within the measured window, per second."""
         return self.completed / self.seconds
 
 
@@ -201,7 +207,7 @@ def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup
     start = time.perf_counter() + 0.5
     measure_from, measure_to = start + warmup, start + warmup + seconds
     latencies: list[float] = []
-    counts = {"completed": 0, "failed": 0}
+    counts = {"completed": 0, "failed": 0, "done_in_window": 0, "all": 0}
     lock = threading.Lock()
 
     def client(number: int) -> None:
@@ -238,6 +244,10 @@ def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup
                     connection.close()
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 done = time.perf_counter()
+                with lock:
+                    counts["all"] += 1
+                    if ok and measure_from <= done < measure_to:
+                        counts["done_in_window"] += 1
                 if sent >= measure_from:
                     with lock:
                         if ok:
@@ -253,8 +263,9 @@ def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup
         thread.start()
     for thread in threads:
         thread.join()
-    name = "closed loop (saturated)" if rate is None else f"open loop at {rate:.1f}/s"
-    return Phase(name, rate, counts["completed"], counts["failed"], seconds, latencies)
+    name = "closed loop (saturated)" if rate is None else f"open loop, offered {rate:.1f}/s"
+    return Phase(name, rate, counts["done_in_window"], counts["failed"], seconds, latencies,
+                 requests_sent=counts["all"])
 
 
 # ---------------------------------------------------------------------------------------------------- report
@@ -262,19 +273,48 @@ def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup
 
 def _row(phase: Phase, ceiling: float) -> str:
     share = phase.throughput / ceiling if ceiling else float("nan")
+    cpu = f"{phase.server_cpu_ms:.0f} ms" if phase.server_cpu_ms is not None else "n/a"
     return (f"| {phase.name} | {phase.throughput:.1f}/s | {share:.0%} | {median(phase.latencies_ms):.0f} ms | "
-            f"{percentile(phase.latencies_ms, 0.99):.0f} ms | {phase.completed} | {phase.failed} |")
+            f"{percentile(phase.latencies_ms, 0.99):.0f} ms | {cpu} | {phase.completed} | {phase.failed} |")
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def derivation_cpu_ms(samples: int = 10) -> float:
+    """CPU time of one report-key derivation, measured in this process."""
+    salt, key = os.urandom(16), secrets.token_bytes(20)
+    start = time.process_time()
+    for _ in range(samples):
+        derive_key_argon2id(key, salt, REPORT_KEY_KDF)
+    return (time.process_time() - start) / samples * 1000
+
+
+def measured(pid: int, phase_run: Callable[[], Phase]) -> Phase:
+    before = process_cpu_seconds(pid)
+    phase = phase_run()
+    after = process_cpu_seconds(pid)
+    if before is not None and after is not None and phase.requests_sent:
+        phase.server_cpu_ms = (after - before) / phase.requests_sent * 1000
+    return phase
 
 
 def run(args: argparse.Namespace) -> int:
     print(f"Measuring the derivation ceiling (Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, "
           f"t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}) on {os.cpu_count()} cores...", flush=True)
     ceiling = derivation_ceiling()
-    print(f"Ceiling: {ceiling:.1f} report-key derivations per second.", flush=True)
-    with fresh_database(args.database_url) as (url, description), running_server(url) as port:
+    kdf_cpu = derivation_cpu_ms()
+    print(f"Ceiling: {ceiling:.1f} report-key derivations per second ({kdf_cpu:.0f} ms CPU each).", flush=True)
+    with fresh_database(args.database_url) as (url, description), running_server(url) as (pid, port):
         print(f"Driving {args.clients} clients at {description} for {args.seconds:g} s per phase...", flush=True)
-        saturated = drive(port, args.clients, args.seconds, rate=None)
-        paced = drive(port, args.clients, args.seconds, rate=TARGET_SHARE * ceiling)
+        saturated = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=None))
+        paced = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=TARGET_SHARE * ceiling))
     verdict_throughput = saturated.throughput >= TARGET_SHARE * ceiling
     verdict_latency = percentile(paced.latencies_ms, 0.99) < TARGET_P99_MS
     lines = [
@@ -282,10 +322,12 @@ def run(args: argparse.Namespace) -> int:
         f"(Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}). "
         f"Clients: {args.clients}, {args.seconds:g} s measured per phase after a 3 s warm-up.",
         "",
-        f"Ceiling (report-key derivations per second, one process per core, same run): **{ceiling:.1f}/s**",
+        f"Ceiling (report-key derivations per second, one process per core, same run): **{ceiling:.1f}/s**; "
+        f"one derivation takes {kdf_cpu:.0f} ms of CPU, so a server spending C ms of CPU per report can reach at "
+        f"most {kdf_cpu:.0f}/C of the ceiling.",
         "",
-        "| phase | throughput | of ceiling | p50 | p99 | reports | failed |",
-        "|---|---|---|---|---|---|---|",
+        "| phase | throughput | of ceiling | p50 | p99 | server CPU per report | reports | failed |",
+        "|---|---|---|---|---|---|---|---|",
         _row(saturated, ceiling),
         _row(paced, ceiling),
         "",
