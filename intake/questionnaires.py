@@ -273,8 +273,10 @@ def default_questionnaires() -> dict[str, QuestionnaireDefinition]:
 
 def questionnaire_for(session: Session, city_id: int, category: str) -> QuestionnaireDefinition:
     """The questionnaire a reporter of this city is asked for this category: the city's latest, else the default."""
-    row = session.exec(select(Questionnaire).where(Questionnaire.city_id == city_id, Questionnaire.category == category)
-                       .order_by(col(Questionnaire.version).desc())).first()
+    row = session.connection().execute(
+        select(Questionnaire.version, Questionnaire.definition)
+        .where(Questionnaire.city_id == city_id, Questionnaire.category == category)
+        .order_by(col(Questionnaire.version).desc()).limit(1)).first()
     if row is None:
         return default_questionnaires().get(category) or QuestionnaireDefinition(category, ())
     definition = parse_definition(json.loads(row.definition))

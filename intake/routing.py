@@ -88,7 +88,8 @@ class CityReviewer:
 
 def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
     """Every reviewer with a role in the city, as a reporter may be shown them to exclude (issue 3)."""
-    rows = session.exec(
+    # Executed on the connection (Core): a column query needs none of the ORM's per-statement work.
+    rows = session.connection().execute(
         select(Reviewer.id, Reviewer.display_name, Membership.role)
         .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
         .where(Membership.city_id == city_id, col(Reviewer.active))
@@ -119,7 +120,7 @@ def decide_route(
     # runs under the city lock, so it is kept to two statements; issue 3, bench intake).
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == city_id,
                                                      CategoryRoute.category == category).scalar_subquery()
-    rows = session.exec(
+    rows = session.connection().execute(
         select(ReviewerGroup.id, ReviewerGroup.slug, GroupMember.reviewer_id, routed_id)
         .select_from(ReviewerGroup)
         .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))
