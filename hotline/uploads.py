@@ -42,6 +42,8 @@ class PostedForm:
     files: list[Upload] = field(default_factory=list)
     # A plain sentence when a limit was hit or the body could not be read; the files are then all dropped.
     problem: str | None = None
+    # The form field the problem belongs to: "attachments" for a file limit, "form" for the form as a whole.
+    problem_field: str = "attachments"
     unreadable: bool = False
 
     def get(self, name: str) -> str:
@@ -121,9 +123,10 @@ class _MultipartReader:
             self._file.close()
             self._file = None
 
-    def _limit_hit(self, problem: str) -> None:
+    def _limit_hit(self, problem: str, field: str = "attachments") -> None:
         if self.form.problem is None:
             self.form.problem = problem
+            self.form.problem_field = field
         self.abandon()
         self.form.drop_files()
         self._skipping = True
@@ -169,7 +172,7 @@ class _MultipartReader:
         if self._filename is None:
             self._text_total += size
             if self._text_total > self.limits.max_text_bytes:
-                self._limit_hit(N_("The text you sent is too long. Nothing was sent yet."))
+                self._limit_hit(N_("The text you sent is too long. Nothing was sent yet."), "form")
                 return
             self._text += data[start:end]
             return

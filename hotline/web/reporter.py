@@ -150,7 +150,7 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
         return await form_again({"form": N_("This form was open a long time. Nothing was sent yet: check your "
                                             "report and send it again.")}, 400)
     if form.problem is not None:
-        return await form_again({"attachments": form.problem}, 413)
+        return await form_again({form.problem_field: form.problem}, 413)
     excluded = _excluded_ids(form)
     if excluded is None:
         return await form_again({"exclude": N_("Choose reviewers from the list.")}, 400)
