@@ -23,6 +23,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
@@ -77,13 +78,16 @@ def with_language(path: str, language: str) -> str:
     return f"{path}{separator}{urlencode({'lang': language})}"
 
 
-def translator(translations: gettext.NullTranslations) -> Callable[[str], str]:
+def translator(translations: gettext.NullTranslations, language: str = DEFAULT_LANGUAGE) -> Callable[[str], str]:
     """Translate a sentence from the domain: a :class:`intake.messages.Message` is looked up by its template and
-    filled in with its values; a plain sentence is looked up as it is."""
+    filled in with its values (whole numbers grouped the language's way: 50,000 or 50.000); a plain sentence is
+    looked up as it is."""
 
     def translate(sentence: str) -> str:
         if isinstance(sentence, Message):
-            return translations.gettext(sentence.template) % sentence.values
+            values = {name: format_decimal(value, locale=language) if isinstance(value, int) else value
+                      for name, value in sentence.values.items()}
+            return translations.gettext(sentence.template) % values
         return translations.gettext(sentence)
 
     return translate
@@ -94,9 +98,10 @@ def install(environment: Environment, language: str) -> None:
     helpers every page uses to keep the language in its links."""
     translations = load_translations(language)
     environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
-    translate = translator(translations)
+    translate = translator(translations, language)
     environment.filters["problem_text"] = translate
     environment.filters["localized"] = lambda text: in_language(text, language)
+    environment.filters["number"] = lambda number: format_decimal(number, locale=language)
     environment.globals["lang"] = language
     environment.globals["languages"] = LANGUAGES
 

@@ -24,7 +24,9 @@ class Message(str):
     values: dict[str, Any]
 
     def __new__(cls, template: str, **values: Any) -> Message:
-        made = super().__new__(cls, template % values if values else template)
+        # Whole numbers read with English digit grouping here; the delivery layer groups them for its language.
+        english = {name: f"{value:,}" if isinstance(value, int) else value for name, value in values.items()}
+        made = super().__new__(cls, template % english if values else template)
         made.template = template
         made.values = values
         return made

@@ -23,7 +23,7 @@ def text_problem(value: str, *, max_chars: int, required: bool = True) -> str | 
     if required and not value.strip():
         return N_("This cannot be empty.")
     if len(value) > max_chars:
-        return Message("This is too long: at most %(max)s characters.", max=f"{max_chars:,}")
+        return Message("This is too long: at most %(max)s characters.", max=max_chars)
     if _CONTROLS.search(value):
         return N_("This contains control characters (such as NUL) that cannot be stored.")
     if _SURROGATES.search(value):

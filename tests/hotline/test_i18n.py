@@ -33,8 +33,8 @@ def test_no_compiled_catalog_is_committed():
 
 
 def test_domain_messages_with_values_are_translated_then_filled_in():
-    translate = translator(load_translations("es"))
-    problem = text_problem("x" * 11, max_chars=10)
-    assert isinstance(problem, Message) and problem == "This is too long: at most 10 characters."
-    assert translate(problem) == "Esto es demasiado largo: como máximo 10 caracteres."
+    translate = translator(load_translations("es"), "es")
+    problem = text_problem("x" * 50_001, max_chars=50_000)
+    assert isinstance(problem, Message) and problem == "This is too long: at most 50,000 characters."
+    assert translate(problem) == "Esto es demasiado largo: como máximo 50.000 caracteres."
     assert translate("This cannot be empty.") == "Esto no puede quedar vacío."
