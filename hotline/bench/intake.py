@@ -323,6 +323,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"Driving {args.clients} clients at {description} for {args.seconds:g} s per phase...", flush=True)
         saturated = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=None))
         paced = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=TARGET_SHARE * ceiling))
+    # Measured again after the load, and the two averaged: on a shared machine the CPU left to us drifts.
+    ceiling_before, ceiling_after = ceiling, derivation_ceiling()
+    ceiling = (ceiling_before + ceiling_after) / 2
     verdict_throughput = saturated.throughput >= TARGET_SHARE * ceiling
     verdict_latency = percentile(paced.latencies_ms, 0.99) < TARGET_P99_MS
     lines = [
@@ -330,7 +333,8 @@ def run(args: argparse.Namespace) -> int:
         f"(Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}). "
         f"Clients: {args.clients}, {args.seconds:g} s measured per phase after a 3 s warm-up.",
         "",
-        f"Ceiling (report-key derivations per second, one process per core, same run): **{ceiling:.1f}/s**; "
+        f"Ceiling (report-key derivations per second, one process per core, same run, mean of before and after "
+        f"the load: {ceiling_before:.1f} and {ceiling_after:.1f}): **{ceiling:.1f}/s**; "
         f"one derivation takes {kdf_cpu:.0f} ms of CPU, so a server spending C ms of CPU per report can reach at "
         f"most {kdf_cpu:.0f}/C of the ceiling.",
         "",
