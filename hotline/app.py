@@ -15,12 +15,12 @@ from hotline.access_log import AccessLogMiddleware
 from hotline.body_limit import BodyLimitMiddleware
 from hotline.health import healthz, readyz
 from hotline.metrics import AppMetrics, RequestMetricsMiddleware, metrics
-from hotline.rendering import make_environment
+from hotline.rendering import make_environments
 from hotline.security_headers import SecurityHeadersMiddleware
 from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
-from hotline.web import reporter
+from hotline.web import case_files, reporter
 from hotline.web import reviewer as console
 from hotline.web.errors import http_exception, server_error
 from intake.db import Database
@@ -32,11 +32,13 @@ STATIC = Path(__file__).parent / "static"
 def routes() -> list[BaseRoute]:
     return [
         public_route("/", reporter.city_list),
+        public_route("/report/receipt", reporter.receipt, methods=["POST"]),
         public_route("/report/{city}", reporter.report_form),
         public_route("/report/{city}", reporter.submit_report, methods=["POST"]),
         public_route("/follow-up", reporter.follow_up_form),
         public_route("/follow-up", reporter.open_follow_up, methods=["POST"]),
         public_route("/follow-up/message", reporter.add_message, methods=["POST"]),
+        public_route("/follow-up/view", reporter.view_case, methods=["POST"]),
         public_route("/review/sign-in", console.sign_in_form),
         public_route("/review/sign-in", console.sign_in_submit, methods=["POST"]),
         reviewer_route("/review/sign-out", console.sign_out, roles=ROLES, methods=["POST"]),
@@ -47,6 +49,11 @@ def routes() -> list[BaseRoute]:
         public_route("/healthz", healthz),
         public_route("/readyz", readyz),
         public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
+        reviewer_route("/review/cases/{case_id}/files/{item_id}", case_files.download, roles=CONTENT_ROLES),
+        reviewer_route("/review/cases/{case_id}/identity", case_files.identity_form, roles=CONTENT_ROLES),
+        reviewer_route("/review/cases/{case_id}/identity", case_files.identity_open, roles=CONTENT_ROLES,
+                       methods=["POST"]),
+        reviewer_route("/review/cases/{case_id}/ask", case_files.ask, roles=CONTENT_ROLES, methods=["POST"]),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -55,13 +62,15 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     settings.check()
     database = database or Database(settings.database_url)
     app_metrics = AppMetrics(database)
+    environments = make_environments()
     app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(RequestMetricsMiddleware, metrics=app_metrics),
             Middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://")),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes,
+                       max_upload_bytes=settings.max_form_bytes + settings.max_attachments_bytes + 1024 * 1024),
         ],
         exception_handlers={HTTPException: http_exception, Exception: server_error},
     )
@@ -70,8 +79,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         settings=settings,
         database=database,
         config=settings.intake_config(),
-        templates=make_environment(),
+        templates=environments["en"],
         report_key_throttle=Throttle(settings.report_key_attempts_per_10_minutes, 600),
         sign_in_throttle=Throttle(20, 600),
+        environments=environments,
+        submission_throttle=Throttle(settings.reports_per_client_per_hour, 3600),
+        city_submission_throttle=Throttle(settings.reports_per_city_per_hour, 3600),
     )
     return app

@@ -1,21 +1,28 @@
-"""Templates: one Jinja2 environment per app, autoescaped, with gettext for every string shown to people."""
+"""Templates: one Jinja2 environment per language per app, autoescaped, with gettext for every string shown to
+people (hotline.i18n). The page's language comes from its URL (``?lang=es``), never from a cookie."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from crypto.report_keys import format_report_key
+from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, with_language
 from intake.categories import category_label
+from intake.messages import N_
+
+# How each reviewer role reads on the report form's list of reviewers a reporter may leave out.
+ROLE_LABELS = {"reviewer": N_("Reviewer"), "admin": N_("Administrator"), "auditor": N_("Auditor")}
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def make_environment() -> Environment:
+def make_environment(language: str = DEFAULT_LANGUAGE) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -23,14 +30,33 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    install(environment, language)
     environment.filters["report_key_groups"] = format_report_key
     environment.filters["category_label"] = category_label
+    environment.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     return environment
+
+
+def make_environments() -> dict[str, Environment]:
+    return {language: make_environment(language) for language in LANGUAGES}
+
+
+def switch_links(request: Request, language: str) -> dict[str, str]:
+    """For each other language, this page's address in it: the same path and query with ``lang`` changed."""
+    query = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
+    links = {}
+    for other in LANGUAGES:
+        if other != language:
+            path = request.url.path + ("?" + urlencode(query) if query else "")
+            links[other] = with_language(path, other)
+    return links
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
-    environment: Environment = request.app.state.hotline.templates
-    page = environment.get_template(template).render(request=request, **(context or {}))
+    language = language_of(request)
+    state = request.app.state.hotline
+    environment: Environment = state.environments.get(language, state.templates)
+    page = environment.get_template(template).render(request=request, switch_links=switch_links(request, language),
+                                                     **(context or {}))
     return HTMLResponse(page, status_code=status_code, headers=headers)

@@ -7,6 +7,7 @@ or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never f
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
@@ -39,6 +40,13 @@ class Settings:
     max_form_bytes: int = 2 * 1024 * 1024
     session_idle_minutes: int = 30
     report_key_attempts_per_10_minutes: int = 10
+    # Attachments (issue 3): per file, per report or message, and how many files at once.
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_attachments_bytes: int = 100 * 1024 * 1024
+    max_attachments: int = 20
+    # Submission caps (issue 3): reports per client address (keyed hash, in memory) and per city, per hour.
+    reports_per_client_per_hour: int = 10
+    reports_per_city_per_hour: int = 500
     log_level: str = "info"
     # Operations (issue 7): the bearer token Prometheus sends to /metrics (no token: no /metrics), and how
     # long an idle worker waits before looking for due jobs again.
@@ -68,6 +76,7 @@ class Settings:
             max_narrative_chars=self.max_narrative_chars,
             max_message_chars=self.max_message_chars,
             session_idle_seconds=self.session_idle_minutes * 60,
+            kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
         )
 
     def check(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jinja2 import Environment
 from starlette.requests import Request
@@ -21,6 +21,11 @@ class AppState:
     templates: Environment
     report_key_throttle: Throttle
     sign_in_throttle: Throttle
+    # One template environment per language (hotline.i18n); ``templates`` is the English one.
+    environments: dict[str, Environment] = field(default_factory=dict)
+    # Abuse resistance without tracking (issue 3): in-memory counts only.
+    submission_throttle: Throttle | None = None
+    city_submission_throttle: Throttle | None = None
 
     @property
     def session_cookie(self) -> str:

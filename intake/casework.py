@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlmodel import col, func, select
 
-from intake import audit
+from intake import audit, case_files
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
@@ -61,6 +61,8 @@ class CaseItemView:
 class CaseView:
     summary: CaseSummary
     items: tuple[CaseItemView, ...]
+    # Answers, attachments and the identity mark (issue 3, intake.case_files).
+    files: case_files.CaseFiles = case_files.NO_FILES
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -113,9 +115,9 @@ def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
     items = tuple(
         CaseItemView(row.kind, row.author, row.created_on, row.visible_to_reporter,
                      text_for_city(row, context.city_private_key))
-        for row in rows
+        for row in rows if case_files.shown_as_text(row)
     )
-    return CaseView(_summary(case), items)
+    return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key))
 
 
 def reply_to_reporter(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost
 
@@ -17,3 +19,9 @@ class IntakeConfig:
     max_message_chars: int = 20_000
     # A reviewer session ends after this many idle seconds (issue 4: 30 minutes).
     session_idle_seconds: int = 30 * 60
+    # At most this many report-key derivations at once (one per core): twenty requests sharing two cores would
+    # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed (issue 3).
+    kdf_slots: threading.BoundedSemaphore | None = field(default=None, compare=False, repr=False)
+
+    def kdf_slot(self) -> AbstractContextManager[object]:
+        return self.kdf_slots if self.kdf_slots is not None else nullcontext()

@@ -40,6 +40,8 @@ class Database:
 
     def _make_engine(self, pool_size: int, echo: bool) -> Engine:
         if self.is_sqlite:
+            # Pooled like PostgreSQL: a fresh SQLite connection per session costs its PRAGMAs and, when it is the
+            # last one, a WAL checkpoint on close, which was a third of a report's CPU (issue 3, bench intake).
             engine = create_engine(
                 self.url,
                 echo=echo,

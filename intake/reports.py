@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
 from crypto.errors import CryptoError
 from crypto.report_keys import (
@@ -16,14 +17,26 @@ from crypto.report_keys import (
     report_key_lookup,
     unwrap_reporter_private_key,
 )
+from crypto.sealing import ItemContext, seal_to_city
 from intake import audit
-from intake.case_status import acknowledge_due, feedback_due
+from intake.attachments import (
+    KIND_ATTACHMENT,
+    AttachmentInfo,
+    AttachmentNote,
+    CleanedUpload,
+    Upload,
+    add_attachment,
+    clean_upload,
+    info_for_reporter,
+)
+from intake.case_files import KIND_ANSWERS
+from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
-from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.identity import KIND_IDENTITY, IdentityChoice, check_identity
 from intake.items import (
     AUTHOR_PHONE_CALLER,
     AUTHOR_REPORTER,
@@ -35,8 +48,19 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
-from intake.models import Case, City
-from intake.routing import decide_route, record_exclusions
+from intake.messages import N_
+from intake.models import Case, CaseExclusion, CaseItem, City
+from intake.questionnaires import (
+    Answer,
+    ReadAnswer,
+    answer_texts,
+    answers_json,
+    check_answers,
+    questionnaire_for,
+    read_answers,
+)
+from intake.requests_for_information import awaiting_answer
+from intake.routing import decide_route
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -50,6 +74,8 @@ class SubmittedReport:
     city_slug: str
     city_name: str
     report_key: str
+    # Each file sent, and whether its metadata could be removed (the reporter is told when not).
+    attachments: tuple[AttachmentNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +92,9 @@ class ReporterItem:
     author: str
     created_on: date
     text: str
+    # Files sent with this item, and the questionnaire answers sent with the report.
+    attachments: tuple[AttachmentInfo, ...] = ()
+    answers: tuple[ReadAnswer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,9 @@ class ReporterCaseView:
     status: str
     received_on: date
     items: tuple[ReporterItem, ...]
+    # A reviewer asked a question the reporter has not answered yet (intake.requests_for_information).
+    needs_information: bool = False
+    identity_given: bool = False
 
 
 def _actor(channel: str) -> str:
@@ -91,67 +123,159 @@ def submit_report(
     narrative: str,
     channel: str = CHANNEL_WEB,
     excluded_reviewer_ids: Collection[int] = (),
+    answers: Mapping[str, Sequence[str]] | None = None,
+    identity: IdentityChoice | None = None,
+    attachments: Sequence[Upload] = (),
     clock: Clock = utc_now,
 ) -> SubmittedReport:
     """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
 
-    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative, and those in
-    ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+    ``answers`` (input name to posted values) are checked against the city's questionnaire for the category and
+    sealed as their own item; ``identity``, when the reporter chose to give it, is sealed to the city alone as
+    another; each attachment is cleaned of metadata and sealed in chunks. Any problem with any of them raises
+    InvalidInput naming the field, and nothing is stored.
+
+    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative or in typed answers,
+    and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
     """
     narrative = clean_text(narrative)
-    problems = {}
+    problems: dict[str, str] = {}
     if category not in CATEGORY_SLUGS:
-        problems["category"] = "Choose one of the categories listed."
+        problems["category"] = N_("Choose one of the categories listed.")
     if (problem := text_problem(narrative, max_chars=config.max_narrative_chars)) is not None:
         problems["narrative"] = problem
     if channel not in CHANNELS:
         problems["channel"] = "Unknown channel."
-    city = _find(db, city_slug)
+    with db.read() as session:  # one read for the city and its questionnaire
+        city = _city_facts(session, city_slug)
+        asked = category in CATEGORY_SLUGS and answers is not None
+        questionnaire = questionnaire_for(session, city.id, category) if asked else None
+    checked: tuple[Answer, ...] = ()
+    if answers is not None and questionnaire is not None:
+        try:
+            checked = check_answers(questionnaire, answers)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
+    given = None
+    if identity is not None:
+        try:
+            given = check_identity(identity.give, identity.name, identity.contact)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
     if problems:
         raise InvalidInput(problems)
-    assert city.id is not None
-    # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly.
+    cleaned = [clean_upload(upload) for upload in attachments]
+    try:
+        return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
+                             excluded_reviewer_ids=excluded_reviewer_ids,
+                             answers=(answers_json(questionnaire, checked), answer_texts(checked))
+                             if questionnaire is not None and checked else None,
+                             identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+
+
+@dataclass(frozen=True)
+class _CityFacts:
+    id: int
+    slug: str
+    name: str
+    public_key: bytes
+
+
+def _city_facts(session: Session, city_slug: str) -> _CityFacts:
+    city = City.__table__  # type: ignore[attr-defined]
+    row = session.connection().execute(select(city.c.id, city.c.slug, city.c.name, city.c.public_key)
+                                       .where(city.c.slug == city_slug)).first()
+    if row is None:
+        raise NotFound(f"no city {city_slug!r}")
+    return _CityFacts(row.id, row.slug, row.name, row.public_key)
+
+
+def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: str, text: str, city_public_key: bytes,
+                position: int, for_reporter: bool) -> dict[str, object]:
+    """A case_item row holding ``text`` sealed like intake.items.sealed_text_item, as a plain dict for Core."""
+    context = ItemContext(city_id=int(str(case["city_id"])), case_id=str(case["id"]), item_id=item_id, kind=kind)
+    reporter_key = case["reporter_public_key"] if for_reporter else None
+    sealed = seal_to_city(text.encode("utf-8"), context, city_public_key,
+                          reporter_key if isinstance(reporter_key, bytes) else None)
+    return {"id": item_id, "case_id": case["id"], "city_id": case["city_id"], "position": position, "kind": kind,
+            "author": author, "author_reviewer_id": None, "created_on": case["received_on"],
+            "visible_to_reporter": for_reporter, "ciphertext": sealed.ciphertext, "stream_header": None,
+            "key_for_city": sealed.key_for_city, "key_for_reporter": sealed.key_for_reporter}
+
+
+def _store_report(
+    db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
+    excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
+    attachments: Sequence[CleanedUpload], clock: Clock,
+) -> SubmittedReport:
+    # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
+    # it, rows go in through SQLAlchemy Core (no unit of work): the ORM's bookkeeping was most of a report's CPU
+    # besides the derivation itself, and every millisecond here is one the city lock is held (bench intake).
     report_key = generate_report_key()
     case_id, item_id = new_id(), new_id()
-    reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
+    with config.kdf_slot():
+        reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
     received_on = clock().date()
-    case = Case(
-        id=case_id, city_id=city.id, number=0, category=category, channel=channel, received_on=received_on,
-        acknowledge_due_on=acknowledge_due(received_on), feedback_due_on=feedback_due(received_on),
-        report_key_lookup=report_key_lookup(config.pepper, report_key),
-        reporter_public_key=reporter_public, reporter_wrapped_private_key=reporter_wrapped,
-    )
+    case: dict[str, object] = {
+        "id": case_id, "city_id": city.id, "number": 0, "category": category, "channel": channel,
+        "status": RECEIVED, "outcome": None, "received_on": received_on,
+        "acknowledge_due_on": acknowledge_due(received_on), "feedback_due_on": feedback_due(received_on),
+        "assignee_id": None, "group_id": None, "report_key_lookup": report_key_lookup(config.pepper, report_key),
+        "reporter_public_key": reporter_public, "reporter_wrapped_private_key": reporter_wrapped,
+        "identity_given": identity_json is not None,
+    }
     author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
 
-    def report_item(city_public_key: bytes) -> object:
-        return sealed_text_item(case, item_id=item_id, kind=KIND_REPORT, author=author, text=narrative,
-                                city_public_key=city_public_key, position=1, created_on=received_on,
-                                for_reporter=True)
+    def item_rows(city_public_key: bytes) -> list[dict[str, object]]:
+        rows = [_sealed_row(case, item_id=item_id, kind=KIND_REPORT, author=author, text=narrative,
+                            city_public_key=city_public_key, position=1, for_reporter=True)]
+        if answers is not None:
+            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_ANSWERS, author=author, text=answers[0],
+                                    city_public_key=city_public_key, position=len(rows) + 1, for_reporter=True))
+        if identity_json is not None:  # to the city alone: the reporter's own key never needs to open it
+            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_IDENTITY, author=author, text=identity_json,
+                                    city_public_key=city_public_key, position=len(rows) + 1, for_reporter=False))
+        return rows
 
-    item = report_item(city.public_key)
+    items = item_rows(city.public_key)
+    notes = []
+    city_table = City.__table__  # type: ignore[attr-defined]
     with db.write() as session:
-        locked = audit.lock_city(session, city.id)
+        connection = session.connection()
+        locked = connection.execute(
+            select(city_table.c.public_key, city_table.c.last_case_number, city_table.c.audit_head_sequence,
+                   city_table.c.audit_head_hash).where(city_table.c.id == city.id).with_for_update()).one()
         if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
-            item = report_item(locked.public_key)
-        locked.last_case_number += 1
-        case.number = locked.last_case_number
-        decision = decide_route(session, city.id, category, [narrative], excluded_reviewer_ids)
-        case.group_id = decision.group_id
-        session.add(case)
-        session.flush()
-        session.add(item)
-        record_exclusions(session, case_id, decision)
-        audit.append(session, locked, actor=_actor(channel), action="case.submitted", when=clock(),
-                     subject=case_id, detail={"category": category, "channel": channel})
-        audit.append(session, locked, actor=audit.SYSTEM, action="case.routed", when=clock(), subject=case_id,
-                     detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
-                             "alternate": int(decision.fell_back_to_alternate)})
-    return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key)
-
-
-def _find(db: Database, city_slug: str) -> City:
-    with db.read() as session:
-        return city_by_slug(session, city_slug)
+            items = item_rows(locked.public_key)
+        case["number"] = locked.last_case_number + 1
+        texts = [narrative, *(answers[1] if answers else [])]
+        decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
+        case["group_id"] = decision.group_id
+        connection.execute(insert(Case.__table__), case)  # type: ignore[attr-defined]
+        connection.execute(insert(CaseItem.__table__), items)  # type: ignore[attr-defined]
+        if attachments:
+            stored_case = Case.model_validate(case)
+            for offset, upload in enumerate(attachments):
+                notes.append(add_attachment(session, stored_case, upload, city_public_key=locked.public_key,
+                                            position=len(items) + 1 + offset, created_on=received_on,
+                                            author=author, parent_item_id=item_id))
+            session.flush()
+        if decision.exclusions:
+            connection.execute(insert(CaseExclusion.__table__),  # type: ignore[attr-defined]
+                               [{"case_id": case_id, "reviewer_id": reviewer_id, "reason": reason}
+                                for reviewer_id, reason in decision.exclusions])
+        audit.append_rows(connection, city.id, city.slug, locked.audit_head_sequence, locked.audit_head_hash, [
+            audit.PendingEntry(_actor(channel), "case.submitted", clock(), case_id,
+                               {"category": category, "channel": channel}),
+            audit.PendingEntry(audit.SYSTEM, "case.routed", clock(), case_id,
+                               {"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
+                                "alternate": int(decision.fell_back_to_alternate)}),
+        ], city_values={"last_case_number": case["number"]})
+    return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
+                           attachments=tuple(notes))
 
 
 def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> ReporterAccess:
@@ -165,53 +289,81 @@ def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> Rep
     if case is None:
         raise WrongCredentials("no report has that key")
     try:
-        private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
+        with config.kdf_slot():
+            private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
     except CryptoError:
         raise WrongCredentials("no report has that key") from None
     return ReporterAccess(case_id=case.id, reporter_private_key=private)
 
 
 def reporter_view(
-    db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, clock: Clock = utc_now
+    db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, language: str = "en",
+    clock: Clock = utc_now,
 ) -> ReporterCaseView:
-    """Everything the reporter may read back, decrypted with their own key. The read is audited."""
+    """Everything the reporter may read back, decrypted with their own key. The read is audited.
+
+    Attachments are listed under the item they were sent with; the questionnaire answers under the report.
+    """
     with db.write() as session:
         case = session.get(Case, access.case_id)
         if case is None:
             raise NotFound("the case no longer exists")
         city = audit.lock_city(session, case.city_id)
-        rows = [row for row in items_of(session, case.id) if row.visible_to_reporter and row.key_for_reporter]
+        all_rows = items_of(session, case.id)
         audit.append(session, city, actor=_actor(channel), action="case.opened_by_reporter", when=clock(),
                      subject=case.id)
+    rows = [row for row in all_rows if row.visible_to_reporter and row.key_for_reporter]
+    key = access.reporter_private_key
+    files: dict[str, list[AttachmentInfo]] = {}
+    answers: tuple[ReadAnswer, ...] = ()
+    for row in rows:
+        if row.kind == KIND_ATTACHMENT:
+            info = info_for_reporter(row, key)
+            files.setdefault(info.parent_item_id, []).append(info)
+        elif row.kind == KIND_ANSWERS:
+            answers = read_answers(text_for_reporter(row, key), language)
     items = tuple(
-        ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on,
-                     text=text_for_reporter(row, access.reporter_private_key))
-        for row in rows
+        ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on, text=text_for_reporter(row, key),
+                     attachments=tuple(files.get(row.id, ())), answers=answers if row.kind == KIND_REPORT else ())
+        for row in rows if row.kind not in (KIND_ATTACHMENT, KIND_ANSWERS)
     )
     return ReporterCaseView(case_id=case.id, city_name=city.name, category=case.category, status=case.status,
-                            received_on=case.received_on, items=items)
+                            received_on=case.received_on, items=items, needs_information=awaiting_answer(all_rows),
+                            identity_given=case.identity_given)
 
 
 def add_reporter_message(
     db: Database, config: IntakeConfig, access: ReporterAccess, text: str, *, channel: str = CHANNEL_WEB,
-    clock: Clock = utc_now,
-) -> None:
-    """An addition from the reporter; the original report is never editable (issue 3)."""
+    attachments: Sequence[Upload] = (), clock: Clock = utc_now,
+) -> tuple[AttachmentNote, ...]:
+    """An addition from the reporter, with any files; the original report is never editable (issue 3)."""
     text = clean_text(text)
     if (problem := text_problem(text, max_chars=config.max_message_chars)) is not None:
         raise InvalidInput({"message": problem})
     today = clock().date()
-    with db.write() as session:
-        case = session.get(Case, access.case_id)
-        if case is None:
-            raise NotFound("the case no longer exists")
-        city = audit.lock_city(session, case.city_id)
-        item = sealed_text_item(
-            case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE,
-            author=AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER, text=text,
-            city_public_key=city.public_key, position=next_position(session, case.id), created_on=today,
-            for_reporter=True,
-        )
-        session.add(item)
-        audit.append(session, city, actor=_actor(channel), action="case.reporter_message", when=clock(),
-                     subject=case.id)
+    author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
+    cleaned = [clean_upload(upload) for upload in attachments]
+    notes = []
+    try:
+        with db.write() as session:
+            case = session.get(Case, access.case_id)
+            if case is None:
+                raise NotFound("the case no longer exists")
+            city = audit.lock_city(session, case.city_id)
+            position = next_position(session, case.id)
+            item = sealed_text_item(
+                case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE, author=author, text=text,
+                city_public_key=city.public_key, position=position, created_on=today, for_reporter=True,
+            )
+            session.add(item)
+            session.flush()
+            for offset, upload in enumerate(cleaned, start=1):
+                notes.append(add_attachment(session, case, upload, city_public_key=city.public_key,
+                                            position=position + offset, created_on=today, author=author,
+                                            parent_item_id=item.id))
+            audit.append(session, city, actor=_actor(channel), action="case.reporter_message", when=clock(),
+                         subject=case.id, detail={"attachments": len(cleaned)} if cleaned else None)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+    return tuple(notes)

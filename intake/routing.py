@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, not_
+from sqlalchemy import ColumnElement, and_, exists, not_, or_
 from sqlmodel import Session, col, select
 
 from intake.categories import DEFAULT_CATEGORIES
@@ -66,8 +66,10 @@ def join_groups(session: Session, city_id: int, reviewer_id: int, group_slugs: I
 
 def _folded(text: str) -> str:
     """Case-, accent- and spacing-insensitive form, so "José  Díaz" in a report matches "Jose Diaz"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = text
+    if not text.isascii():  # plain ASCII has nothing to decompose; skipping it keeps long reports cheap
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.findall(r"\w+", plain.casefold()))
 
 
@@ -86,7 +88,8 @@ class CityReviewer:
 
 def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
     """Every reviewer with a role in the city, as a reporter may be shown them to exclude (issue 3)."""
-    rows = session.exec(
+    # Executed on the connection (Core): a column query needs none of the ORM's per-statement work.
+    rows = session.connection().execute(
         select(Reviewer.id, Reviewer.display_name, Membership.role)
         .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
         .where(Membership.city_id == city_id, col(Reviewer.active))
@@ -113,16 +116,37 @@ def decide_route(
     for reviewer_id in excluded_by_reporter:
         if reviewer_id in known:
             exclusions.setdefault(reviewer_id, EXCLUDED_BY_REPORTER)
-    route = session.get(CategoryRoute, (city_id, category))
-    group = session.get(ReviewerGroup, route.group_id) if route else None
-    if group is None:
-        group = group_by_slug(session, city_id, DEFAULT_CASE_GROUP)
-    members = set(session.exec(select(GroupMember.reviewer_id).where(GroupMember.group_id == group.id)).all())
-    fell_back = not (members - set(exclusions))
+    # One query for the routed group, the default and alternate groups and their members (a report's routing
+    # runs under the city lock, so it is kept to two statements; issue 3, bench intake).
+    routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == city_id,
+                                                     CategoryRoute.category == category).scalar_subquery()
+    rows = session.connection().execute(
+        select(ReviewerGroup.id, ReviewerGroup.slug, GroupMember.reviewer_id, routed_id)
+        .select_from(ReviewerGroup)
+        .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))
+        .where(ReviewerGroup.city_id == city_id,
+               or_(col(ReviewerGroup.id) == routed_id, col(ReviewerGroup.slug).in_([DEFAULT_CASE_GROUP,
+                                                                                     ALTERNATE_GROUP])))
+    ).all()
+    route = rows[0][3] if rows else None
+    groups: dict[int, str] = {}
+    members: dict[int, set[int]] = {}
+    for group_id, slug, reviewer_id, _ in rows:
+        assert group_id is not None
+        groups[group_id] = slug
+        members.setdefault(group_id, set())
+        if reviewer_id is not None:
+            members[group_id].add(reviewer_id)
+    by_slug = {slug: group_id for group_id, slug in groups.items()}
+    chosen = route if route in groups else by_slug.get(DEFAULT_CASE_GROUP)
+    if chosen is None:
+        raise NotFound(f"no group {DEFAULT_CASE_GROUP!r} in this city")
+    fell_back = not (members[chosen] - set(exclusions))
     if fell_back:
-        group = group_by_slug(session, city_id, ALTERNATE_GROUP)
-    assert group.id is not None
-    return RoutingDecision(group.id, group.slug, tuple(sorted(exclusions.items())), fell_back)
+        if ALTERNATE_GROUP not in by_slug:
+            raise NotFound(f"no group {ALTERNATE_GROUP!r} in this city")
+        chosen = by_slug[ALTERNATE_GROUP]
+    return RoutingDecision(chosen, groups[chosen], tuple(sorted(exclusions.items())), fell_back)
 
 
 def record_exclusions(session: Session, case_id: str, decision: RoutingDecision) -> None:

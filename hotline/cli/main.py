@@ -8,12 +8,25 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import OperationalError
 
-from hotline.cli import audit, backup, bench, cities, db, demo, keys, retention, reviewers, serve, worker
+from hotline.cli import (
+    audit,
+    backup,
+    bench,
+    cities,
+    db,
+    demo,
+    keys,
+    questionnaires,
+    retention,
+    reviewers,
+    serve,
+    worker,
+)
 from hotline.cli.common import CommandError
 from hotline.settings import SettingsError
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 
-COMMAND_MODULES = (demo, serve, db, cities, reviewers, audit, bench, worker, keys, retention, backup)
+COMMAND_MODULES = (demo, serve, db, cities, reviewers, questionnaires, audit, bench, worker, keys, retention, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

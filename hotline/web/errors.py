@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hotline.rendering import render
+from intake.messages import N_
 
 logger = logging.getLogger("hotline.errors")
 
@@ -18,8 +19,8 @@ def not_found_page(request: Request) -> Response:
 
 
 def forbidden_page(request: Request) -> Response:
-    return render(request, "error.html", {"title": "This form has expired or was not sent from this site",
-                                          "message": "Go back, reload the page, and send it again."},
+    return render(request, "error.html", {"title": N_("This form has expired or was not sent from this site"),
+                                          "message": N_("Go back, reload the page, and send it again.")},
                   status_code=403)
 
 
@@ -34,18 +35,18 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return not_found_page(request)
     titles = {
-        400: "This request could not be read",
-        405: "This page does not take that kind of request",
-        413: "What you sent is too large",
+        400: N_("This request could not be read"),
+        405: N_("This page does not take that kind of request"),
+        413: N_("What you sent is too large"),
     }
-    return render(request, "error.html", {"title": titles.get(exc.status_code, "This request was refused"),
-                                          "message": "Go back and try again."}, status_code=exc.status_code)
+    return render(request, "error.html", {"title": titles.get(exc.status_code, N_("This request was refused")),
+                                          "message": N_("Go back and try again.")}, status_code=exc.status_code)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     # Logged without the message (it could quote what was typed): the formatter keeps type and location.
     logger.error("unhandled error", exc_info=exc)
-    return render(request, "error.html", {"title": "Something went wrong on our side",
-                                          "message": "Nothing you sent was lost or stored half-way. "
-                                                     "Please try again in a few minutes."},
+    return render(request, "error.html", {"title": N_("Something went wrong on our side"),
+                                          "message": N_("Nothing you sent was lost or stored half-way. "
+                                                        "Please try again in a few minutes.")},
                   status_code=500)

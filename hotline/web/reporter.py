@@ -1,6 +1,10 @@
-"""The reporter's pages: city list, report form, confirmation with the report key, follow-up.
+"""The reporter's pages: city list, report form (questionnaire, files, exclusions, identity), confirmation with
+the report key, follow-up.
 
-No page sets a cookie or needs JavaScript; forms carry their own tokens (hotline.form_tokens).
+No page sets a cookie or needs JavaScript; forms carry their own tokens (hotline.form_tokens), and the language
+stays in the URL (hotline.i18n). Abuse resistance without tracking (issue 3): a honeypot field, per-client and
+per-city submission caps counted in memory, and the throttled report-key check; a reporter who hits a limit is
+told when to try again.
 """
 
 from __future__ import annotations
@@ -20,19 +24,41 @@ from hotline.form_tokens import (
     open_reporter_access,
     seal_reporter_access,
 )
-from hotline.forms import text_field
+from hotline.i18n import language_of
+from hotline.receipts import Receipt, open_receipt, seal_receipt
 from hotline.rendering import render
 from hotline.state import AppState, app_state
+from hotline.uploads import PostedForm, UploadLimits, read_form
 from hotline.web.errors import forbidden_page, not_found_page, too_many_page
 from intake import reports
+from intake.attachments import CLEANABLE_TYPES
 from intake.categories import DEFAULT_CATEGORIES
-from intake.cities import find_city, list_cities
+from intake.cities import list_cities
 from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.identity import IdentityChoice
+from intake.messages import N_
+from intake.questionnaires import INPUT_PREFIX
+from intake.reporter_forms import ReportFormFacts, report_form_facts
 from intake.reports import ReporterAccess
+
+# A field no person sees or fills (it is off-screen, hidden from assistive technology and out of the tab order);
+# a bot that fills every box gives itself away (issue 3).
+HONEYPOT = "website"
 
 
 def _token(state: AppState) -> str:
     return issue_public_form_token(state.settings.session_key, time.time())
+
+
+def _limits(state: AppState) -> UploadLimits:
+    settings = state.settings
+    return UploadLimits(max_file_bytes=settings.max_attachment_bytes,
+                        max_total_file_bytes=settings.max_attachments_bytes, max_files=settings.max_attachments,
+                        max_text_bytes=settings.max_form_bytes)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g}"
 
 
 async def city_list(request: Request) -> Response:
@@ -40,45 +66,135 @@ async def city_list(request: Request) -> Response:
     return render(request, "reporter/cities.html", {"cities": cities})
 
 
-def _report_form(request: Request, city: Any, *, values: dict[str, str] | None = None,
+def _report_form(request: Request, facts: ReportFormFacts, *, values: dict[str, list[str]] | None = None,
                  problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
     state = app_state(request)
+    settings = state.settings
     return render(request, "reporter/report_form.html", {
-        "city": city, "categories": DEFAULT_CATEGORIES, "values": values or {}, "problems": problems or {},
-        "form_token": _token(state), "max_chars": state.settings.max_narrative_chars,
+        "city": facts.city, "categories": DEFAULT_CATEGORIES, "questionnaire": facts.questionnaire,
+        "reviewers": facts.reviewers, "values": values or {}, "problems": problems or {},
+        "form_token": _token(state), "max_chars": settings.max_narrative_chars, "honeypot": HONEYPOT,
+        "max_file_mb": _megabytes(settings.max_attachment_bytes),
+        "max_total_mb": _megabytes(settings.max_attachments_bytes), "max_files": settings.max_attachments,
+        "cleanable_types": CLEANABLE_TYPES,
     }, status_code=status_code)
 
 
 async def report_form(request: Request) -> Response:
+    category = request.query_params.get("category")
     try:
-        city = await run_in_threadpool(find_city, app_state(request).database, request.path_params["city"])
+        facts = await run_in_threadpool(report_form_facts, app_state(request).database,
+                                        request.path_params["city"], category)
     except NotFound:
         return not_found_page(request)
-    return _report_form(request, city)
+    return _report_form(request, facts)
+
+
+def _bad_request(request: Request) -> Response:
+    return render(request, "error.html", {"title": N_("This request could not be read"),
+                                          "message": N_("Nothing was stored. Go back and try again.")},
+                  status_code=400)
+
+
+def _honeypot_page(request: Request) -> Response:
+    return render(request, "error.html", {
+        "title": N_("This form could not be sent"),
+        "message": N_("A box meant to stay empty was filled in, which is what automated programs do. Nothing was "
+                      "stored. If you are a person, go back and send the form again.")}, status_code=400)
+
+
+def _wait(request: Request, state: AppState, city_slug: str | None) -> float | None:
+    assert state.submission_throttle is not None and state.city_submission_throttle is not None
+    wait = count_attempt(request, state.submission_throttle)
+    if wait is None and city_slug is not None:
+        wait = state.city_submission_throttle.attempt(b"city:" + city_slug.encode())
+    return wait
 
 
 async def submit_report(request: Request) -> Response:
     state = app_state(request)
+    form = await read_form(request, _limits(state))
     try:
-        city = await run_in_threadpool(find_city, state.database, request.path_params["city"])
-    except NotFound:
-        return not_found_page(request)
-    form = await request.form()
-    values = {"category": text_field(form, "category"), "narrative": text_field(form, "narrative")}
-    check = check_public_form_token(state.settings.session_key, text_field(form, "form_token"), time.time())
+        return await _submit_report(request, state, form)
+    finally:
+        form.close()
+
+
+def _excluded_ids(form: PostedForm) -> list[int] | None:
+    values = form.getlist("exclude")
+    if any(not value.isascii() or not value.isdigit() or len(value) > 12 for value in values):
+        return None
+    return [int(value) for value in values]
+
+
+async def _submit_report(request: Request, state: AppState, form: PostedForm) -> Response:
+    city_slug = request.path_params["city"]
+
+    async def form_again(problems: dict[str, str], status_code: int) -> Response:
+        # The form's facts are looked up only when it has to be shown again: a good report costs no extra query.
+        try:
+            facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
+        except NotFound:
+            return not_found_page(request)
+        values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
+        return _report_form(request, facts, values=values, problems=problems, status_code=status_code)
+
+    if form.unreadable:
+        return _bad_request(request)
+    check = check_public_form_token(state.settings.session_key, form.get("form_token"), time.time())
     if check is TokenCheck.INVALID:
         return forbidden_page(request)
+    if form.get(HONEYPOT):
+        return _honeypot_page(request)
     if check is TokenCheck.EXPIRED:
-        return _report_form(request, city, values=values, status_code=400,
-                            problems={"form": "This form was open a long time. Nothing was sent yet: check your "
-                                              "report and send it again."})
+        return await form_again({"form": N_("This form was open a long time. Nothing was sent yet: check your "
+                                            "report and send it again.")}, 400)
+    if form.problem is not None:
+        return await form_again({form.problem_field: form.problem}, 413)
+    excluded = _excluded_ids(form)
+    if excluded is None:
+        return await form_again({"exclude": N_("Choose reviewers from the list.")}, 400)
+    wait = _wait(request, state, city_slug[:64])
+    if wait is not None:
+        return too_many_page(request, wait)
+    answers = {name: form.getlist(name) for name in form.fields if name.startswith(INPUT_PREFIX)}
+    identity = IdentityChoice(form.get("identity") == "give", form.get("identity_name"),
+                              form.get("identity_contact"))
     try:
         submitted = await run_in_threadpool(
-            reports.submit_report, state.database, state.config, city_slug=city.slug,
-            category=values["category"], narrative=values["narrative"])
+            lambda: reports.submit_report(
+                state.database, state.config, city_slug=city_slug, category=form.get("category"),
+                narrative=form.get("narrative"), excluded_reviewer_ids=excluded, answers=answers, identity=identity,
+                attachments=form.files))
+    except NotFound:
+        return not_found_page(request)
     except InvalidInput as invalid:
-        return _report_form(request, city, values=values, problems=invalid.problems, status_code=400)
-    return render(request, "reporter/confirmation.html", {"submitted": submitted})
+        return await form_again(invalid.problems, 400)
+    receipt = Receipt(submitted.report_key, submitted.city_name,
+                      tuple((note.filename, note.cleaned) for note in submitted.attachments))
+    return _confirmation(request, state, receipt)
+
+
+def _confirmation(request: Request, state: AppState, receipt: Receipt) -> Response:
+    return render(request, "reporter/confirmation.html", {
+        "receipt": receipt, "receipt_token": seal_receipt(state.settings.session_key, receipt, time.time())})
+
+
+async def receipt(request: Request) -> Response:
+    """The confirmation again (in the language asked for), or the key as a plain-text file to keep."""
+    state = app_state(request)
+    form = await read_form(request, _limits(state))
+    form.close()
+    opened = open_receipt(state.settings.session_key, form.get("receipt_token"), time.time())
+    if opened is None:
+        return _follow_up_again(request, state, N_("For your safety the receipt closed after an hour. Your key "
+                                                   "still works: enter it here."), 403)
+    if form.get("format") != "text":
+        return _confirmation(request, state, opened)
+    environment = state.environments.get(language_of(request), state.templates)
+    text = environment.get_template("reporter/receipt.txt").render(receipt=opened)
+    return Response(text, media_type="text/plain; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="hotline-report-key.txt"'})
 
 
 async def follow_up_form(request: Request) -> Response:
@@ -92,43 +208,78 @@ def _follow_up_again(request: Request, state: AppState, message: str, status_cod
 
 async def open_follow_up(request: Request) -> Response:
     state = app_state(request)
-    form = await request.form()
-    check = check_public_form_token(state.settings.session_key, text_field(form, "form_token"), time.time())
+    form = await read_form(request, _limits(state))
+    form.close()
+    check = check_public_form_token(state.settings.session_key, form.get("form_token"), time.time())
     if check is TokenCheck.INVALID:
         return forbidden_page(request)
     wait = count_attempt(request, state.report_key_throttle)
     if wait is not None:
         return too_many_page(request, wait)
     try:
-        access = await run_in_threadpool(reports.open_report, state.database, state.config,
-                                         text_field(form, "report_key"))
+        access = await run_in_threadpool(reports.open_report, state.database, state.config, form.get("report_key"))
     except WrongCredentials:
-        return _follow_up_again(request, state, "No report has that key. Check the digits and try again.", 400)
+        return _follow_up_again(request, state, N_("No report has that key. Check the digits and try again."), 400)
     return await _case_page(request, state, access)
 
 
-async def _case_page(request: Request, state: AppState, access: ReporterAccess, *,
-                     problem: str | None = None, sent: bool = False, status_code: int = 200) -> Response:
+async def _case_page(request: Request, state: AppState, access: ReporterAccess, *, problem: str | None = None,
+                     sent: bool = False, files: tuple[tuple[str, bool], ...] = (), status_code: int = 200,
+                     message: str = "") -> Response:
     try:
-        view = await run_in_threadpool(reports.reporter_view, state.database, access)
+        view = await run_in_threadpool(lambda: reports.reporter_view(state.database, access,
+                                                                     language=language_of(request)))
     except NotFound:
         return not_found_page(request)
-    return render(request, "reporter/case.html", {
-        "view": view, "problem": problem, "sent": sent,
-        "access_token": seal_reporter_access(state.settings.session_key, access, time.time()),
-    }, status_code=status_code)
+    settings = state.settings
+    context: dict[str, Any] = {
+        "view": view, "problem": problem, "sent": sent, "files": files, "message": message,
+        "access_token": seal_reporter_access(settings.session_key, access, time.time()),
+        "max_file_mb": _megabytes(settings.max_attachment_bytes),
+        "max_total_mb": _megabytes(settings.max_attachments_bytes), "max_files": settings.max_attachments,
+        "cleanable_types": CLEANABLE_TYPES,
+    }
+    return render(request, "reporter/case.html", context, status_code=status_code)
+
+
+def _expired_access(request: Request, state: AppState) -> Response:
+    return _follow_up_again(request, state, N_("For your safety the page closed after an hour. Enter your report "
+                                               "key again to continue."), 403)
+
+
+async def view_case(request: Request) -> Response:
+    """The case page again, e.g. in the other language, for a reporter who already gave their key."""
+    state = app_state(request)
+    form = await read_form(request, _limits(state))
+    form.close()
+    access = open_reporter_access(state.settings.session_key, form.get("access_token"), time.time())
+    if access is None:
+        return _expired_access(request, state)
+    return await _case_page(request, state, access)
 
 
 async def add_message(request: Request) -> Response:
     state = app_state(request)
-    form = await request.form()
-    access = open_reporter_access(state.settings.session_key, text_field(form, "access_token"), time.time())
-    if access is None:
-        return _follow_up_again(request, state, "For your safety the page closed after an hour. Enter your "
-                                                "report key again to continue.", 403)
+    form = await read_form(request, _limits(state))
     try:
-        await run_in_threadpool(reports.add_reporter_message, state.database, state.config, access,
-                                text_field(form, "message"))
-    except InvalidInput as invalid:
-        return await _case_page(request, state, access, problem=invalid.problems["message"], status_code=400)
-    return await _case_page(request, state, access, sent=True)
+        if form.unreadable:
+            return _bad_request(request)
+        access = open_reporter_access(state.settings.session_key, form.get("access_token"), time.time())
+        if access is None:
+            return _expired_access(request, state)
+        if form.problem is not None:
+            return await _case_page(request, state, access, problem=form.problem, status_code=413,
+                                    message=form.get("message"))
+        wait = _wait(request, state, None)
+        if wait is not None:
+            return too_many_page(request, wait)
+        try:
+            notes = await run_in_threadpool(lambda: reports.add_reporter_message(
+                state.database, state.config, access, form.get("message"), attachments=form.files))
+        except InvalidInput as invalid:
+            return await _case_page(request, state, access, problem=invalid.problems["message"], status_code=400,
+                                    message=form.get("message"))
+        return await _case_page(request, state, access, sent=True,
+                                files=tuple((note.filename, note.cleaned) for note in notes))
+    finally:
+        form.close()

@@ -5,6 +5,7 @@ from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
 from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
+from intake.models.questionnaire import Questionnaire
 from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
@@ -22,6 +23,7 @@ __all__ = [
     "ItemChunk",
     "Job",
     "Membership",
+    "Questionnaire",
     "ResealedCityKey",
     "RetentionRule",
     "Reviewer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -40,6 +40,9 @@ class Case(SQLModel, table=True):
     reporter_public_key: bytes
     # The reporter's private key wrapped under Argon2id of the report key.
     reporter_wrapped_private_key: bytes
+    # The reporter chose to give a name and contact (issue 3). The identity itself is a sealed case item that a
+    # reviewer opens only by giving a reason (intake.identity); this flag says only that there is one.
+    identity_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CaseItem(SQLModel, table=True):

@@ -30,4 +30,4 @@ def test_signed_head_verifies_and_detects_any_change():
     assert not chain_head_signature_valid(ChainHead("raytown", 8, head.entry_hash), signature, public)
     assert not chain_head_signature_valid(ChainHead("grandview", 7, head.entry_hash), signature, public)
     assert not chain_head_signature_valid(head, signature, signing_public_key(os.urandom(32)))
-    assert not chain_head_signature_valid(head, signature[:-1] + b"\0", public)
+    assert not chain_head_signature_valid(head, signature[:-1] + bytes([signature[-1] ^ 1]), public)

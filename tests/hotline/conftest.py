@@ -21,6 +21,7 @@ class Seeded:
     settings: Settings
     database: Database
     logins: dict[str, str]
+    recovery_keys: dict[str, str]
 
 
 def make_settings(database_url: str) -> Settings:
@@ -30,7 +31,7 @@ def make_settings(database_url: str) -> Settings:
 @pytest.fixture
 def seeded(database: Database) -> Seeded:
     settings = make_settings(database.url)
-    logins = {}
+    logins, recovery_keys = {}, {}
     for slug in ("raytown", "grandview"):
         created = create_city(database, slug, slug.title())
         key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
@@ -38,7 +39,8 @@ def seeded(database: Database) -> Seeded:
         add_reviewer(database, settings.intake_config(), city_slug=slug, email=email, display_name=f"{slug} officer",
                      password=PASSWORD, role="reviewer", city_private_key=key)
         logins[slug] = email
-    return Seeded(settings, database, logins)
+        recovery_keys[slug] = created.recovery_key
+    return Seeded(settings, database, logins, recovery_keys)
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def hidden(page: str, name: str) -> str:
 
 def submit_report(client: TestClient, city: str, narrative: str, category: str = "safety") -> str:
     """Send a report through the form; return the report key shown on the confirmation page."""
-    form = client.get(f"/report/{city}")
+    form = client.get(f"/report/{city}?category={category}")
     response = client.post(f"/report/{city}", data={"form_token": hidden(form.text, "form_token"),
                                                     "category": category, "narrative": narrative})
     assert response.status_code == 200, response.text

@@ -85,3 +85,27 @@ def test_serve_refuses_an_unmigrated_database(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("HOTLINE_SESSION_KEY", "s" * 40)
     assert main(["serve"]) == 1
     assert "hotline db upgrade" in capsys.readouterr().err
+
+
+def test_questionnaire_load_names_every_problem_or_stores_a_new_version(database_url, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("HOTLINE_INSECURE_TEST_KDF", "1")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["city", "add", "--slug", "raytown", "--name", "Raytown"]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"category": "safety", "fields": [
+        {"id": "x", "type": "colour", "label": "Pick"},
+        {"id": "y", "type": "yes_no", "label": "Ok?", "show_if": {"field": "nowhere", "equals": "yes"}}]}))
+    assert main(["questionnaire", "load", str(bad), "--city", "raytown"]) == 1
+    error = capsys.readouterr().err
+    assert "fields[0].type" in error and "fields[1].show_if" in error
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"questionnaires": [{"category": "safety", "fields": [
+        {"id": "site", "type": "text", "label": {"en": "Which site?", "es": "¿Qué lugar?"}, "required": True}]}]}))
+    for version in (1, 2):
+        assert main(["questionnaire", "load", str(good), "--city", "raytown", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["loaded"] == [{"category": "safety", "version": version,
+                                                                  "fields": 1}]
+    assert main(["questionnaire", "load", str(tmp_path / "missing.json"), "--city", "raytown"]) == 1
+    assert "Cannot read" in capsys.readouterr().err

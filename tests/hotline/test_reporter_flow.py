@@ -59,7 +59,7 @@ def test_unknown_city_is_a_404_page(client):
     for path in ("/report/atlantis", "/report/..%2f..%2fetc"):
         response = client.get(path)
         assert response.status_code == 404 and "Page not found" in response.text
-    form = client.get("/report/raytown")
+    form = client.get("/report/raytown?category=safety")
     response = client.post("/report/atlantis", data={"form_token": hidden(form.text, "form_token"),
                                                      "category": "safety", "narrative": "x"})
     assert response.status_code == 404
@@ -71,7 +71,7 @@ def count_cases(seeded) -> int:
 
 
 def test_empty_or_overlong_narrative_gives_the_form_again_and_stores_nothing(client, seeded):
-    token = hidden(client.get("/report/raytown").text, "form_token")
+    token = hidden(client.get("/report/raytown?category=safety").text, "form_token")
     for narrative, message in (("", "cannot be empty"), ("  \n ", "cannot be empty"),
                                ("x" * 50_001, "too long"), ("nul\x00byte", "control characters")):
         response = client.post("/report/raytown", data={"form_token": token, "category": "safety",
@@ -111,7 +111,7 @@ def test_report_key_checks_are_throttled(client):
 
 
 def test_invalid_utf8_and_junk_bodies_are_4xx_not_500(client, seeded):
-    token = hidden(client.get("/report/raytown").text, "form_token")
+    token = hidden(client.get("/report/raytown?category=safety").text, "form_token")
     bodies = [
         b"form_token=" + token.encode() + b"&category=safety&narrative=%FF%FE%00",
         b"\xff\xfe\x00garbage",

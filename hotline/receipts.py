@@ -1,0 +1,54 @@
+"""The receipt of a report (issue 3): the key shown again in another language, or as a plain-text download.
+
+The confirmation page must not put the key in a URL (it would land in history and logs), so its language link
+and its download are small forms that post a *receipt token*: the key and city name sealed (AES-256-GCM) under a
+key derived from the session key, valid for an hour, like the reporter access token (hotline.form_tokens).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+RECEIPT_MAX_AGE = 3600
+_AD = b"hotline/v1/receipt"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    report_key: str
+    city_name: str
+    # (file name, whether its metadata was removed) for each file sent.
+    files: tuple[tuple[str, bool], ...] = ()
+
+
+def _key(session_key: bytes) -> bytes:
+    return hmac.new(session_key, b"hotline/v1/form-token|receipt", hashlib.sha256).digest()
+
+
+def seal_receipt(session_key: bytes, receipt: Receipt, now: float) -> str:
+    payload = json.dumps({"key": receipt.report_key, "city": receipt.city_name, "files": receipt.files,
+                          "until": int(now) + RECEIPT_MAX_AGE}, ensure_ascii=False).encode()
+    nonce = os.urandom(12)
+    return base64.urlsafe_b64encode(nonce + AESGCM(_key(session_key)).encrypt(nonce, payload, _AD)).decode()
+
+
+def open_receipt(session_key: bytes, token: str, now: float) -> Receipt | None:
+    if len(token) > 20_000:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token)
+        data = json.loads(AESGCM(_key(session_key)).decrypt(raw[:12], raw[12:], _AD))
+        if now > data["until"]:
+            return None
+        return Receipt(str(data["key"]), str(data["city"]), tuple((str(n), bool(c)) for n, c in data["files"]))
+    except (binascii.Error, ValueError, InvalidTag, KeyError, TypeError):
+        return None

@@ -1,0 +1,82 @@
+"""The reviewer's side of issue 3: downloading an attachment (audited, metadata already stripped), opening a
+reporter's identity with a reason (audited), and asking the reporter a question. Kept apart from the console
+(hotline.web.reviewer) so the two can grow separately; each handler calls one intake service."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from hotline.access import reviewer
+from hotline.forms import text_field
+from hotline.rendering import render
+from hotline.state import app_state
+from hotline.web.errors import not_found_page
+from intake.attachments import download_for_reviewer
+from intake.errors import InvalidInput, NotFound
+from intake.identity import identity_mark, open_identity
+from intake.requests_for_information import ask_reporter
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266 with an ASCII fallback and the UTF-8 name (RFC 8187), always as a download, never shown inline."""
+    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def download(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    try:
+        info, chunks = await run_in_threadpool(download_for_reviewer, state.database, context,
+                                               request.path_params["case_id"], request.path_params["item_id"])
+    except NotFound:
+        return not_found_page(request)
+    # Served as opaque bytes: the browser saves it and never renders it in the console's origin.
+    return StreamingResponse(chunks, media_type="application/octet-stream", headers={
+        "Content-Disposition": content_disposition(info.filename), "Content-Length": str(info.size)})
+
+
+async def identity_form(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    try:
+        mark = await run_in_threadpool(identity_mark, state.database, context, request.path_params["case_id"])
+    except NotFound:
+        return not_found_page(request)
+    if not mark.identity_given:
+        return not_found_page(request)
+    return render(request, "reviewer/identity.html", {"context": context, "mark": mark,
+                                                      "case_id": request.path_params["case_id"]})
+
+
+async def identity_open(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    case_id = request.path_params["case_id"]
+    try:
+        identity = await run_in_threadpool(open_identity, state.database, context, case_id,
+                                           text_field(form, "reason"))
+    except NotFound:
+        return not_found_page(request)
+    except InvalidInput as invalid:
+        mark = await run_in_threadpool(identity_mark, state.database, context, case_id)
+        return render(request, "reviewer/identity.html", {"context": context, "mark": mark, "case_id": case_id,
+                                                          "problem": invalid.problems["reason"]}, status_code=400)
+    return render(request, "reviewer/identity.html", {"context": context, "case_id": case_id, "identity": identity})
+
+
+async def ask(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    case_id = request.path_params["case_id"]
+    try:
+        await run_in_threadpool(ask_reporter, state.database, state.config, context, case_id,
+                                text_field(form, "question"))
+    except NotFound:
+        return not_found_page(request)
+    except InvalidInput as invalid:
+        return render(request, "error.html", {"title": "The question was not sent", "message":
+                                              invalid.problems["question"]}, status_code=400)
+    return RedirectResponse(f"/review/cases/{case_id}?asked=1#ask", status_code=303)
