@@ -17,3 +17,7 @@ class IntakeConfig:
     max_message_chars: int = 20_000
     # A reviewer session ends after this many idle seconds (issue 4: 30 minutes).
     session_idle_seconds: int = 30 * 60
+    # Sign-in attempts (intake.authentication): this many failures in a row lock the account for
+    # lockout_minutes; from the third on, each failure makes the next attempt wait longer (issue 4).
+    lockout_after_failures: int = 10
+    lockout_minutes: int = 15

@@ -16,6 +16,15 @@ class Case(SQLModel, table=True):
         Index("ix_cases_city_received", "city_id", "received_on", "number"),
         Index("ix_cases_city_status", "city_id", "status", "received_on"),
         Index("ix_cases_group_received", "group_id", "received_on", "number"),
+        # The reviewer inbox (intake.inbox): one index per filter, ordered like the page, so a page of 50 is
+        # read in order and stops early; and one covering index for the counts, so they never touch the table.
+        Index("ix_cases_city_status_received", "city_id", "status", "received_on", "number"),
+        Index("ix_cases_city_category_received", "city_id", "category", "received_on", "number"),
+        Index("ix_cases_city_channel_received", "city_id", "channel", "received_on", "number"),
+        Index("ix_cases_city_assignee_received", "city_id", "assignee_id", "received_on", "number"),
+        Index("ix_cases_city_due", "city_id", "next_due_on", "number"),
+        Index("ix_cases_inbox_counts", "city_id", "group_id", "status", "category", "channel", "assignee_id",
+              "next_due_on", "id"),
     )
 
     # Random (uuid4 hex), made before the row exists so it can be bound into every ciphertext's AD.
@@ -34,6 +43,15 @@ class Case(SQLModel, table=True):
     # The reviewer group the case was routed to (intake.routing); None only for cases made before routing.
     group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")
     # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
+    # Deadlines (intake.deadlines, EU Directive 2019/1937 art. 9): when the reporter was first answered, when
+    # they were given feedback, when the case was concluded, and the earliest date still due (None: nothing).
+    acknowledged_on: date | None = None
+    feedback_given_on: date | None = None
+    concluded_on: date | None = None
+    next_due_on: date | None = None
+    # A closed record under RSMo 610.021: the subsection relied on (intake.closed_records), and when.
+    closed_record_basis: str | None = Field(default=None, max_length=16)
+    closed_record_on: date | None = None
     report_key_lookup: bytes = Field(unique=True)
     reporter_public_key: bytes
     # The reporter's private key wrapped under Argon2id of the report key.
@@ -55,6 +73,8 @@ class CaseItem(SQLModel, table=True):
     author_reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
     created_on: date
     visible_to_reporter: bool = Field(default=True)
+    # The day a passage or the whole item was permanently redacted (intake.redaction); the original is gone.
+    redacted_on: date | None = None
     # Small items keep their AES-256-GCM ciphertext here; files and audio keep a stream header here and
     # their chunks in item_chunk.
     ciphertext: bytes | None = None
