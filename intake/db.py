@@ -17,6 +17,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from intake import case_tally
+
+
+class HotlineSession(Session):
+    """The session every service gets: case tallies follow every change to a case (intake.case_tally)."""
+
+
+case_tally.install(HotlineSession)
 
 
 def normalize_url(url: str) -> str:
@@ -53,14 +61,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with HotlineSession(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any exception."""
         bind = self.engine.execution_options(hotline_immediate=True) if self.is_sqlite else self.engine
-        with Session(bind, expire_on_commit=False) as session:
+        with HotlineSession(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

@@ -41,7 +41,12 @@ from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
 CHANNEL_PHONE = "phone"
-CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE)
+# Reports staff write down for someone (intake.staff_intake, issue 4): by letter, in person, or a call to HR.
+CHANNEL_LETTER = "letter"
+CHANNEL_WALK_IN = "walk-in"
+CHANNEL_HR_CALL = "hr-call"
+STAFF_CHANNELS = (CHANNEL_LETTER, CHANNEL_WALK_IN, CHANNEL_HR_CALL)
+CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE, *STAFF_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ def submit_report(
     case = Case(
         id=case_id, city_id=city.id, number=0, category=category, channel=channel, received_on=received_on,
         acknowledge_due_on=acknowledge_due(received_on), feedback_due_on=feedback_due(received_on),
+        next_due_on=acknowledge_due(received_on),
         report_key_lookup=report_key_lookup(config.pepper, report_key),
         reporter_public_key=reporter_public, reporter_wrapped_private_key=reporter_wrapped,
     )

@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from intake.models.audit import AuditEntry
-from intake.models.case import Case, CaseItem, ItemChunk
+from intake.models.case import Case, CaseItem, CaseTally, ItemChunk
 from intake.models.city import City
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
@@ -11,6 +11,7 @@ __all__ = [
     "Case",
     "CaseExclusion",
     "CaseItem",
+    "CaseTally",
     "CategoryRoute",
     "City",
     "GroupMember",
