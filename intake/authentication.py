@@ -124,13 +124,15 @@ def authenticate(
             end_enrolment_sessions_of(session, reviewer.id)
         return Authenticated(unlocked.signed_in, enrol_totp_secret=secret)
     try:
-        secret = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key, reviewer.id)
+        confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key,
+                                                            reviewer.id)
     except CryptoError:
-        secret = None
+        confirmed_secret = None
     with db.write() as session:
         # Locked, so two requests carrying the same code cannot both pass the replay check.
         row = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id).with_for_update()).one()
-        step = totp.matching_step(secret, code, now, row.totp_last_step) if secret is not None else None
+        step = (totp.matching_step(confirmed_secret, code, now, row.totp_last_step)
+                if confirmed_secret is not None else None)
         if step is not None:
             row.totp_last_step = step
             row.failed_sign_ins, row.locked_until, row.last_failed_at = 0, None, None

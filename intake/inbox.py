@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from intake.case_status import OUTCOMES, STATUSES
@@ -198,7 +199,7 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
         if visibility.excluded_case_ids:
             # Tallies count every case of the groups; take away the ones this reviewer may not see. Read by
             # primary key and filtered here: given the filters, the planner would walk a whole group instead.
-            for excluded in session.exec(select(*_COLUMNS).where(col(Case.id).in_(visibility.excluded_case_ids))):
+            for excluded in session.execute(sa_select(*_COLUMNS).where(col(Case.id).in_(visibility.excluded_case_ids))):
                 if excluded.group_id in visibility.group_ids and _matches(excluded, context, wanted):
                     by_status[excluded.status] -= 1
                     with_due[excluded.status] -= int(excluded.next_due_on is not None)
@@ -239,15 +240,15 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
             pass
         elif wanted.sort == SORT_DUE:  # overdue cases are always listed most overdue first (see above)
             if offset < with_due:
-                rows = list(session.exec(
-                    select(*_COLUMNS).where(where, col(Case.next_due_on).is_not(None))
+                rows = list(session.execute(
+                    sa_select(*_COLUMNS).where(where, col(Case.next_due_on).is_not(None))
                     .order_by(col(Case.next_due_on), col(Case.number)).offset(offset).limit(PAGE_SIZE)).all())
             if len(rows) < PAGE_SIZE and not wanted.overdue:
-                rows += session.exec(
-                    select(*_COLUMNS).where(where, col(Case.next_due_on).is_(None)).order_by(*newest_first)
+                rows += session.execute(
+                    sa_select(*_COLUMNS).where(where, col(Case.next_due_on).is_(None)).order_by(*newest_first)
                     .offset(max(0, offset - with_due)).limit(PAGE_SIZE - len(rows))).all()
         else:
-            rows = list(session.exec(select(*_COLUMNS).where(where).order_by(*newest_first)
+            rows = list(session.execute(sa_select(*_COLUMNS).where(where).order_by(*newest_first)
                                      .offset(offset).limit(PAGE_SIZE)).all())
     by_status = counts.by_status if not wanted.overdue else counts.overdue_by_status
     return InboxPage(tuple(_row(row, today) for row in rows), replace(wanted, page=page), total, page, pages,
