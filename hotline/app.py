@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
-from hotline.access import public_mount, public_route, reviewer_route
+from hotline.access import public_mount, public_route
 from hotline.access_log import AccessLogMiddleware
 from hotline.body_limit import BodyLimitMiddleware
 from hotline.rendering import make_environment
@@ -19,10 +19,9 @@ from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.web import reporter
-from hotline.web import reviewer as console
+from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, server_error
 from intake.db import Database
-from intake.reviewers import CONTENT_ROLES, ROLES
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,13 +34,7 @@ def routes() -> list[BaseRoute]:
         public_route("/follow-up", reporter.follow_up_form),
         public_route("/follow-up", reporter.open_follow_up, methods=["POST"]),
         public_route("/follow-up/message", reporter.add_message, methods=["POST"]),
-        public_route("/review/sign-in", console.sign_in_form),
-        public_route("/review/sign-in", console.sign_in_submit, methods=["POST"]),
-        reviewer_route("/review/sign-out", console.sign_out, roles=ROLES, methods=["POST"]),
-        reviewer_route("/review/city", console.change_city, roles=ROLES, methods=["POST"]),
-        reviewer_route("/review/", console.inbox, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}", console.case_page, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}/reply", console.reply, roles=CONTENT_ROLES, methods=["POST"]),
+        *console_routes(),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

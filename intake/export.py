@@ -7,7 +7,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from sqlmodel import col, select
 
@@ -101,7 +101,7 @@ def open_streamed_item(db: Database, context: ReviewerContext, case_id: str, ite
                         _plain_chunks(db, item, context.city_private_key))
 
 
-def write_files_zip(db: Database, context: ReviewerContext, case_id: str, out: BinaryIO, *,
+def write_files_zip(db: Database, context: ReviewerContext, case_id: str, out: IO[bytes], *,
                     clock: Clock = utc_now) -> int:
     """Every file and recording of the case into a ZIP written to ``out``; returns how many. Audited."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
