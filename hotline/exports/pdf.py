@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 SYSTEM_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -38,8 +39,12 @@ class Document(FPDF):
         self.add_page()
         if not self.unicode:
             self.set_font(self.family, "", 9)
-            self.multi_cell(0, 5, "Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside "
-                                  "Latin-1 are shown as '?'.")
+            self.line("Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside Latin-1 are "
+                      "shown as '?'.", 5)
+
+    def line(self, text: str, height: float) -> None:
+        """A paragraph from the left margin, wrapped, after which the next one starts at the left margin again."""
+        self.multi_cell(0, height, self.text_for_font(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def text_for_font(self, text: str) -> str:
         return text if self.unicode else text.encode("latin-1", "replace").decode("latin-1")
@@ -51,12 +56,12 @@ class Document(FPDF):
 
     def heading(self, text: str, size: int = 16) -> None:
         self.set_font(self.family, "B", size)
-        self.multi_cell(0, size * 0.5, self.text_for_font(text))
+        self.line(text, size * 0.5)
         self.ln(2)
 
     def paragraph(self, text: str, size: int = 10, bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, 5, self.text_for_font(text))
+        self.line(text, 5)
         self.ln(1)
 
     def facts(self, rows: list[tuple[str, str]]) -> None:
@@ -64,7 +69,7 @@ class Document(FPDF):
             self.set_font(self.family, "B", 10)
             self.cell(55, 6, self.text_for_font(label))
             self.set_font(self.family, "", 10)
-            self.multi_cell(0, 6, self.text_for_font(value))
+            self.line(value, 6)
         self.ln(2)
 
     def output_bytes(self) -> bytes:
