@@ -78,13 +78,13 @@ def test_ten_wrong_passwords_lock_the_account_with_growing_delays_and_audit(data
     waits = []
     for failures in range(1, 11):
         with pytest.raises(WrongCredentials):
-            authenticate(database, config, EMAIL, "a wrong password!", "", clock=lambda: now)
+            authenticate(database, config, EMAIL, "a wrong password!", "", clock=lambda at=now: at)
         if failures == 10:
             break
         wait = delay_after(failures)
         if wait:  # right away again: refused while the delay runs, without the password being checked
             with pytest.raises(SignInRefused) as refused:
-                authenticate(database, config, EMAIL, PASSWORD, code_at(secret, now), clock=lambda: now)
+                authenticate(database, config, EMAIL, PASSWORD, code_at(secret, now), clock=lambda at=now: at)
             assert not refused.value.locked and refused.value.retry_after_seconds in (wait, wait + 1)
             now += timedelta(seconds=wait)
         waits.append(wait)

@@ -56,7 +56,8 @@ def scene(database, config):
     add_cases(database, 2, [other], list(grandview.reviewer_ids.values()), 40, 2)
     with database.write() as session:
         for case_id in ids[:15]:
-            session.add(CaseExclusion(case_id=case_id, reviewer_id=raytown.reviewer_ids["bo"], reason="named in report"))
+            session.add(CaseExclusion(case_id=case_id, reviewer_id=raytown.reviewer_ids["bo"],
+                                      reason="named in report"))
     contexts = {name: context_for(database, config, f"{name}@raytown.example") for name in ("ana", "bo", "cy")}
     return contexts, groups
 
