@@ -39,10 +39,10 @@ class Document(FPDF):
         self.add_page()
         if not self.unicode:
             self.set_font(self.family, "", 9)
-            self.line("Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside Latin-1 are "
+            self.wrapped_text("Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside Latin-1 are "
                       "shown as '?'.", 5)
 
-    def line(self, text: str, height: float) -> None:
+    def wrapped_text(self, text: str, height: float) -> None:
         """A paragraph from the left margin, wrapped, after which the next one starts at the left margin again."""
         self.multi_cell(0, height, self.text_for_font(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
@@ -56,12 +56,12 @@ class Document(FPDF):
 
     def heading(self, text: str, size: int = 16) -> None:
         self.set_font(self.family, "B", size)
-        self.line(text, size * 0.5)
+        self.wrapped_text(text, size * 0.5)
         self.ln(2)
 
     def paragraph(self, text: str, size: int = 10, bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", size)
-        self.line(text, 5)
+        self.wrapped_text(text, 5)
         self.ln(1)
 
     def facts(self, rows: list[tuple[str, str]]) -> None:
@@ -69,7 +69,7 @@ class Document(FPDF):
             self.set_font(self.family, "B", 10)
             self.cell(55, 6, self.text_for_font(label))
             self.set_font(self.family, "", 10)
-            self.line(value, 6)
+            self.wrapped_text(value, 6)
         self.ln(2)
 
     def output_bytes(self) -> bytes:
