@@ -209,6 +209,9 @@ def run(args: argparse.Namespace) -> int:
              "| database | samples | median ms | p95 ms | max ms | slowest query (max ms) | verdict |",
              "|---|---|---|---|---|---|---|"]
     ok = True
+    load = os.getloadavg()
+    lines.insert(1, f"\nLoad average when the timing ended: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), on "
+                    f"{os.cpu_count()} cores shared with other work; times are wall-clock.")
     for name, (samples, worst, _total, seeded) in results.items():
         p95 = percentile(samples, 0.95)
         slowest = max(worst.items(), key=lambda item: item[1])

@@ -39,8 +39,8 @@ class Document(FPDF):
         self.add_page()
         if not self.unicode:
             self.set_font(self.family, "", 9)
-            self.wrapped_text("Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside Latin-1 are "
-                      "shown as '?'.", 5)
+            self.wrapped_text("Note: no Unicode font was found (set HOTLINE_PDF_FONT_PATH); characters outside "
+                              "Latin-1 are shown as '?'.", 5)
 
     def wrapped_text(self, text: str, height: float) -> None:
         """A paragraph from the left margin, wrapped, after which the next one starts at the left margin again."""
