@@ -203,10 +203,13 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
                 if excluded.group_id in visibility.group_ids and _matches(excluded, context, wanted):
                     by_status[excluded.status] -= 1
                     with_due[excluded.status] -= int(excluded.next_due_on is not None)
+                    overdue[excluded.status] -= int(excluded.next_due_on is not None and excluded.next_due_on < today)
+        # Overdue: only the overdue part of ix_cases_inbox_due is read, and without the per-row exclusion test
+        # (the excluded cases were taken away just above).
         overdue_rows = session.exec(
             select(col(Case.status), func.count())
-            .where(visibility.condition, col(Case.next_due_on) < today,
-                   *_conditions(Case, context, wanted, status=False))
+            .where(col(Case.city_id) == context.city_id, col(Case.group_id).in_(visibility.group_ids),
+                   col(Case.next_due_on) < today, *_conditions(Case, context, wanted, status=False))
             .group_by(col(Case.status))).all()
         for status, count in overdue_rows:
             overdue[status] = overdue.get(status, 0) + int(count)
