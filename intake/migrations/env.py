@@ -14,7 +14,7 @@ with engine.connect() as connection:
         # Batch migrations rebuild a table (copy, drop, rename); with foreign keys enforced, dropping a table
         # that other rows point at fails. Alembic's advice: switch enforcement off around the migration, on
         # the raw connection, before any transaction begins (the pragma is ignored inside one), and check after.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,
@@ -29,4 +29,4 @@ with engine.connect() as connection:
                 raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
     connection.commit()
     if sqlite:
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
