@@ -188,8 +188,8 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
     with_due = {status: 0 for status in STATUSES}
     overdue = {status: 0 for status in STATUSES}
     if visibility.group_ids:
-        rows = session.exec(
-            select(tally.status, func.sum(tally.count), func.sum(case((tally.has_due, tally.count), else_=0)))
+        rows = session.connection().execute(
+            sa_select(tally.status, func.sum(tally.count), func.sum(case((tally.has_due, tally.count), else_=0)))
             .where(tally.city_id == context.city_id, tally.group_id.in_(visibility.group_ids),
                    *_conditions(tally, context, wanted, status=False, assignee_none=tally.assignee_id == 0))
             .group_by(tally.status)).all()
@@ -199,15 +199,16 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
         if visibility.excluded_case_ids:
             # Tallies count every case of the groups; take away the ones this reviewer may not see. Read by
             # primary key and filtered here: given the filters, the planner would walk a whole group instead.
-            for excluded in session.execute(sa_select(*_COLUMNS).where(col(Case.id).in_(visibility.excluded_case_ids))):
+            excluded_rows = sa_select(*_COLUMNS).where(col(Case.id).in_(visibility.excluded_case_ids))
+            for excluded in session.connection().execute(excluded_rows):
                 if excluded.group_id in visibility.group_ids and _matches(excluded, context, wanted):
                     by_status[excluded.status] -= 1
                     with_due[excluded.status] -= int(excluded.next_due_on is not None)
                     overdue[excluded.status] -= int(excluded.next_due_on is not None and excluded.next_due_on < today)
         # Overdue: only the overdue part of ix_cases_inbox_due is read, and without the per-row exclusion test
         # (the excluded cases were taken away just above).
-        overdue_rows = session.exec(
-            select(col(Case.status), func.count())
+        overdue_rows = session.connection().execute(
+            sa_select(col(Case.status), func.count())
             .where(col(Case.city_id) == context.city_id, col(Case.group_id).in_(visibility.group_ids),
                    col(Case.next_due_on) < today, *_conditions(Case, context, wanted, status=False))
             .group_by(col(Case.status))).all()
@@ -243,15 +244,15 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
             pass
         elif wanted.sort == SORT_DUE:  # overdue cases are always listed most overdue first (see above)
             if offset < with_due:
-                rows = list(session.execute(
+                rows = list(session.connection().execute(
                     sa_select(*_COLUMNS).where(where, col(Case.next_due_on).is_not(None))
                     .order_by(col(Case.next_due_on), col(Case.number)).offset(offset).limit(PAGE_SIZE)).all())
             if len(rows) < PAGE_SIZE and not wanted.overdue:
-                rows += session.execute(
+                rows += session.connection().execute(
                     sa_select(*_COLUMNS).where(where, col(Case.next_due_on).is_(None)).order_by(*newest_first)
                     .offset(max(0, offset - with_due)).limit(PAGE_SIZE - len(rows))).all()
         else:
-            rows = list(session.execute(sa_select(*_COLUMNS).where(where).order_by(*newest_first)
+            rows = list(session.connection().execute(sa_select(*_COLUMNS).where(where).order_by(*newest_first)
                                      .offset(offset).limit(PAGE_SIZE)).all())
     by_status = counts.by_status if not wanted.overdue else counts.overdue_by_status
     return InboxPage(tuple(_row(row, today) for row in rows), replace(wanted, page=page), total, page, pages,

@@ -3,8 +3,9 @@
 A passage: the item is opened, every occurrence of the passage replaced with "[redacted]", and the result
 sealed again under a fresh data key (to the city, and to the reporter where they could read it) in the same
 row, so the old ciphertext and the old data key are overwritten in the same transaction. A whole item: its
-ciphertext and every chunk are deleted. SQLite overwrites freed pages (PRAGMA secure_delete, intake.db); on
-PostgreSQL the old row versions are unreachable at once and their space is reclaimed by VACUUM. Exports are
+ciphertext and every chunk are deleted. SQLite overwrites freed space (PRAGMA secure_delete, intake.db), and
+after a redaction the write-ahead log, which still holds the old page images, is checkpointed and truncated;
+on PostgreSQL the old row versions are unreachable at once and their space is reclaimed by VACUUM. Exports are
 made from the database, so no later export holds the original. The audit entry records which item and how
 many characters went, never the passage.
 """
@@ -24,6 +25,15 @@ from intake.models import CaseItem, ItemChunk
 from intake.reviewer_sessions import ReviewerContext
 
 REDACTED = "[redacted]"
+
+
+def _forget_old_pages(db: Database) -> None:
+    """SQLite keeps the page images a transaction replaced in its write-ahead log until a checkpoint: copy the
+    new pages into the database file and truncate the log, so the original is not left on disk there either.
+    Best effort while other connections read (they finish, and the next checkpoint completes it)."""
+    if db.is_sqlite:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()
 
 
 def _item(db: Database, case_id: str, item_id: str) -> CaseItem:
@@ -62,6 +72,7 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
         audit.append(session, city, actor=context.actor, action="case.redacted", when=clock(), subject=case.id,
                      detail={"item": row.position, "kind": row.kind, "scope": "passage",
                              "occurrences": occurrences, "characters": len(passage) * occurrences})
+    _forget_old_pages(db)
     return occurrences
 
 
@@ -88,3 +99,4 @@ def redact_item(db: Database, context: ReviewerContext, case_id: str, item_id: s
         session.add(row)
         audit.append(session, city, actor=context.actor, action="case.redacted", when=clock(), subject=case.id,
                      detail={"item": row.position, "kind": row.kind, "scope": "item", "chunks": chunks})
+    _forget_old_pages(db)
