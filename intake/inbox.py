@@ -34,7 +34,9 @@ SORTS = (SORT_RECEIVED, SORT_DUE)
 ASSIGNED_TO_ME = "me"
 UNASSIGNED = "none"
 MAX_PAGE = 100_000
-MAX_PAGES = 200
+# Paging reaches the newest 5,000 matches; past that a reviewer narrows the filters, as with any search, and
+# no page has to skip over tens of thousands of rows.
+MAX_PAGES = 100
 
 @dataclass(frozen=True)
 class InboxFilter:
@@ -220,7 +222,7 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
 def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, clock: Clock = utc_now) -> InboxPage:
     """One page of the cases this reviewer may read, filtered and sorted, with counts. Nothing is decrypted.
 
-    Pages stop at MAX_PAGES (10,000 cases): past that, the reviewer narrows the filters, as with any search.
+    Pages stop at MAX_PAGES (5,000 cases): past that, the reviewer narrows the filters, as with any search.
     """
     if context.role not in CONTENT_ROLES:
         raise NotFound("this role has no inbox")
