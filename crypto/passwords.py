@@ -79,3 +79,9 @@ def unlock_with_password(password: str, record: PasswordRecord) -> bytes:
 def city_key_wrapping_key(master_key: bytes, city_id: int) -> bytes:
     """The key under which this reviewer's copy of one city's private key is wrapped."""
     return _hkdf(master_key, b"hotline/v1/city-key-wrap|city=%d" % city_id)
+
+
+def totp_wrapping_key(master_key: bytes) -> bytes:
+    """The key under which the reviewer's TOTP secret (RFC 6238) is wrapped: a code can only be checked after
+    the password was, and a database dump holds no usable TOTP secret."""
+    return _hkdf(master_key, b"hotline/v1/totp-wrap")

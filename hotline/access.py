@@ -22,11 +22,13 @@ from hotline.state import app_state
 from hotline.web.errors import forbidden_page, not_found_page
 from intake.errors import NotFound
 from intake.reviewer_sessions import ReviewerContext, resume_session
+from intake.reviewers import ROLE_TOTP_ENROLMENT
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+TOTP_ENROLMENT_PATH = "/review/totp"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,9 @@ def reviewer_route(
                                    httponly=True, samesite="strict")
             return response
         if context.role not in allowed:
+            if context.role == ROLE_TOTP_ENROLMENT:
+                # Nothing but the enrolment page until TOTP is set up (issue 4).
+                return RedirectResponse(TOTP_ENROLMENT_PATH, status_code=303)
             return not_found_page(request)
         if request.method == "POST":
             form = await request.form()

@@ -21,10 +21,10 @@ from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.web import case_files, reporter
-from hotline.web import reviewer as console
+from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, server_error
 from intake.db import Database
-from intake.reviewers import CONTENT_ROLES, ROLES
+from intake.reviewers import CONTENT_ROLES
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,21 +39,15 @@ def routes() -> list[BaseRoute]:
         public_route("/follow-up", reporter.open_follow_up, methods=["POST"]),
         public_route("/follow-up/message", reporter.add_message, methods=["POST"]),
         public_route("/follow-up/view", reporter.view_case, methods=["POST"]),
-        public_route("/review/sign-in", console.sign_in_form),
-        public_route("/review/sign-in", console.sign_in_submit, methods=["POST"]),
-        reviewer_route("/review/sign-out", console.sign_out, roles=ROLES, methods=["POST"]),
-        reviewer_route("/review/city", console.change_city, roles=ROLES, methods=["POST"]),
-        reviewer_route("/review/", console.inbox, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}", console.case_page, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}/reply", console.reply, roles=CONTENT_ROLES, methods=["POST"]),
-        public_route("/healthz", healthz),
-        public_route("/readyz", readyz),
-        public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
+        *console_routes(),
         reviewer_route("/review/cases/{case_id}/files/{item_id}", case_files.download, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}/identity", case_files.identity_form, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}/identity", case_files.identity_open, roles=CONTENT_ROLES,
                        methods=["POST"]),
         reviewer_route("/review/cases/{case_id}/ask", case_files.ask, roles=CONTENT_ROLES, methods=["POST"]),
+        public_route("/healthz", healthz),
+        public_route("/readyz", readyz),
+        public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
 from intake.config import IntakeConfig
+from intake.mail import SmtpConfig
 
 MIN_SECRET_CHARS = 32
 # Used only with HOTLINE_INSECURE_TEST_KDF=1 (the test suite): cheap enough to run thousands of times.
@@ -52,6 +53,17 @@ class Settings:
     # long an idle worker waits before looking for due jobs again.
     metrics_token: bytes = field(default=b"", repr=False)
     worker_poll_seconds: float = 2.0
+    # Issue 4 (the reviewer console).
+    sign_in_lockout_failures: int = 10
+    sign_in_lockout_minutes: int = 15
+    pdf_font_path: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: bytes = field(default=b"", repr=False)
+    smtp_sender: str = "hotline@localhost"
+    smtp_starttls: bool = True
+    audit_signing_key: bytes = field(default=b"", repr=False)
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -77,7 +89,30 @@ class Settings:
             max_message_chars=self.max_message_chars,
             session_idle_seconds=self.session_idle_minutes * 60,
             kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
+            lockout_after_failures=max(1, self.sign_in_lockout_failures),
+            lockout_minutes=self.sign_in_lockout_minutes,
         )
+
+    def smtp_config(self) -> SmtpConfig:
+        """The SMTP relay for reminders; SettingsError when HOTLINE_SMTP_HOST is not set."""
+        if not self.smtp_host:
+            raise SettingsError("HOTLINE_SMTP_HOST is not set: name the SMTP server that sends reminders.")
+        return SmtpConfig(host=self.smtp_host, port=self.smtp_port, sender=self.smtp_sender,
+                          username=self.smtp_username, password=self.smtp_password.decode("utf-8"),
+                          starttls=self.smtp_starttls)
+
+    def audit_signing_seed(self) -> bytes:
+        """The Ed25519 seed that signs exported audit chain heads (64 hexadecimal digits)."""
+        text = self.audit_signing_key.decode("ascii", "replace").strip()
+        try:
+            seed = bytes.fromhex(text)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise SettingsError("HOTLINE_AUDIT_SIGNING_KEY (or HOTLINE_AUDIT_SIGNING_KEY_FILE) must hold 64 "
+                                "hexadecimal digits, for example the output of `python -c \"import secrets; "
+                                "print(secrets.token_hex(32))\"`.")
+        return seed
 
     def check(self) -> None:
         """Refuse to start with weak or missing secrets or parameters (SettingsError, one sentence each)."""
@@ -124,7 +159,7 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token"})
+SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token", "smtp_password", "audit_signing_key"})
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> bytes | None:

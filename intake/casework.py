@@ -11,9 +11,11 @@ from intake import audit, case_files
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
+from intake.deadlines import note_reporter_answered
 from intake.errors import InvalidInput, NotFound
 from intake.items import (
     AUTHOR_REVIEWER,
+    KIND_INFORMATION_REQUEST,
     KIND_REVIEWER_REPLY,
     items_of,
     new_id,
@@ -21,7 +23,7 @@ from intake.items import (
     sealed_text_item,
     text_for_city,
 )
-from intake.models import Case
+from intake.models import Case, CaseItem, Reviewer
 from intake.reviewer_sessions import ReviewerContext
 from intake.reviewers import CONTENT_ROLES
 from intake.routing import can_read, readable_by
@@ -55,6 +57,13 @@ class CaseItemView:
     created_on: date
     visible_to_reporter: bool
     text: str
+    # Added by issue 4 (the console); new fields go at the end, with defaults.
+    item_id: str = ""
+    position: int = 0
+    # Files and recordings are streamed (crypto.streaming): their bytes are fetched by their own route.
+    streamed: bool = False
+    redacted_on: date | None = None
+    author_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,35 +114,63 @@ def _case_for(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
     raise NotFound("no such case")
 
 
+def case_for_reviewer(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> Case:
+    """The case if this reviewer may read it; otherwise NotFound, and the attempt is audited."""
+    return _case_for(db, context, case_id, clock=clock)
+
+
+def item_view(row: CaseItem, city_private_key: bytes, names: dict[int, str] | None = None) -> CaseItemView:
+    streamed = row.ciphertext is None
+    return CaseItemView(
+        row.kind, row.author, row.created_on, row.visible_to_reporter,
+        "" if streamed else text_for_city(row, city_private_key),
+        item_id=row.id, position=row.position, streamed=streamed, redacted_on=row.redacted_on,
+        author_name=(names or {}).get(row.author_reviewer_id or 0),
+    )
+
+
 def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> CaseView:
     case = _case_for(db, context, case_id, clock=clock)
     assert context.city_private_key is not None
     with db.write() as session:
         rows = items_of(session, case.id)
+        ids = {row.author_reviewer_id for row in rows if row.author_reviewer_id is not None}
+        names = {rid: name for rid, name in session.exec(
+            select(Reviewer.id, Reviewer.display_name).where(col(Reviewer.id).in_(ids))).all() if rid is not None}
         city = audit.lock_city(session, case.city_id)
         audit.append(session, city, actor=context.actor, action="case.read", when=clock(), subject=case.id)
-    items = tuple(
-        CaseItemView(row.kind, row.author, row.created_on, row.visible_to_reporter,
-                     text_for_city(row, context.city_private_key))
-        for row in rows if case_files.shown_as_text(row)
-    )
+    items = tuple(item_view(row, context.city_private_key, names) for row in rows if case_files.shown_as_text(row))
     return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key))
 
 
 def reply_to_reporter(
     db: Database, config: IntakeConfig, context: ReviewerContext, case_id: str, text: str, *,
-    clock: Clock = utc_now,
+    clock: Clock = utc_now, feedback: bool = False, kind: str = KIND_REVIEWER_REPLY,
 ) -> None:
-    """A reply the reporter will read with their report key: sealed to the city and to the reporter."""
+    """A reply the reporter will read with their report key: sealed to the city and to the reporter.
+
+    The first one acknowledges the report; one marked ``feedback`` tells the reporter what is being done
+    (intake.deadlines). ``kind`` is KIND_INFORMATION_REQUEST for a request for information.
+    """
     case = _case_for(db, context, case_id, clock=clock)
     text = clean_text(text)
+    field = "request" if kind == KIND_INFORMATION_REQUEST else "reply"
     if (problem := text_problem(text, max_chars=config.max_message_chars)) is not None:
-        raise InvalidInput({"reply": problem})
+        raise InvalidInput({field: problem})
+    if kind not in (KIND_REVIEWER_REPLY, KIND_INFORMATION_REQUEST):
+        raise InvalidInput({field: "Unknown kind of message."})
+    today = clock().date()
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         session.add(sealed_text_item(
-            case, item_id=new_id(), kind=KIND_REVIEWER_REPLY, author=AUTHOR_REVIEWER, text=text,
+            case, item_id=new_id(), kind=kind, author=AUTHOR_REVIEWER, text=text,
             city_public_key=city.public_key, position=next_position(session, case.id),
-            created_on=clock().date(), for_reporter=True, author_reviewer_id=context.reviewer_id,
+            created_on=today, for_reporter=True, author_reviewer_id=context.reviewer_id,
         ))
-        audit.append(session, city, actor=context.actor, action="case.replied", when=clock(), subject=case.id)
+        row = session.get(Case, case.id)
+        assert row is not None
+        note_reporter_answered(row, today, feedback=feedback)
+        session.add(row)
+        audit.append(session, city, actor=context.actor,
+                     action="case.information_requested" if kind == KIND_INFORMATION_REQUEST else "case.replied",
+                     when=clock(), subject=case.id, detail={"feedback": 1} if feedback else None)

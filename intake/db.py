@@ -16,6 +16,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from intake import case_tally
+
+
+class HotlineSession(Session):
+    """The session every service gets: case tallies follow every change to a case (intake.case_tally)."""
+
+
+case_tally.install(HotlineSession)
 
 
 def normalize_url(url: str) -> str:
@@ -40,8 +48,9 @@ class Database:
 
     def _make_engine(self, pool_size: int, echo: bool) -> Engine:
         if self.is_sqlite:
-            # Pooled like PostgreSQL: a fresh SQLite connection per session costs its PRAGMAs and, when it is the
-            # last one, a WAL checkpoint on close, which was a third of a report's CPU (issue 3, bench intake).
+            # Pooled like PostgreSQL: a fresh SQLite connection per session re-runs the PRAGMAs, re-reads the
+            # schema and, when it is the last one, checkpoints the WAL on close: a third of a report's CPU
+            # (issue 3, bench intake) and of an inbox page's time at 100,000 cases (issue 4, bench inbox).
             engine = create_engine(
                 self.url,
                 echo=echo,
@@ -55,14 +64,14 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with HotlineSession(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any exception."""
         bind = self.engine.execution_options(hotline_immediate=True) if self.is_sqlite else self.engine
-        with Session(bind, expire_on_commit=False) as session:
+        with HotlineSession(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()

@@ -18,7 +18,7 @@ from crypto.report_keys import (
     unwrap_reporter_private_key,
 )
 from crypto.sealing import ItemContext, seal_to_city
-from intake import audit
+from intake import audit, case_tally
 from intake.attachments import (
     KIND_ATTACHMENT,
     AttachmentInfo,
@@ -65,7 +65,12 @@ from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
 CHANNEL_PHONE = "phone"
-CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE)
+# Reports staff write down for someone (intake.staff_intake, issue 4): by letter, in person, or a call to HR.
+CHANNEL_LETTER = "letter"
+CHANNEL_WALK_IN = "walk-in"
+CHANNEL_HR_CALL = "hr-call"
+STAFF_CHANNELS = (CHANNEL_LETTER, CHANNEL_WALK_IN, CHANNEL_HR_CALL)
+CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE, *STAFF_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,7 @@ def _store_report(
         "id": case_id, "city_id": city.id, "number": 0, "category": category, "channel": channel,
         "status": RECEIVED, "outcome": None, "received_on": received_on,
         "acknowledge_due_on": acknowledge_due(received_on), "feedback_due_on": feedback_due(received_on),
+        "next_due_on": acknowledge_due(received_on),
         "assignee_id": None, "group_id": None, "report_key_lookup": report_key_lookup(config.pepper, report_key),
         "reporter_public_key": reporter_public, "reporter_wrapped_private_key": reporter_wrapped,
         "identity_given": identity_json is not None,
@@ -255,6 +261,7 @@ def _store_report(
         decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
         case["group_id"] = decision.group_id
         connection.execute(insert(Case.__table__), case)  # type: ignore[attr-defined]
+        case_tally.count_inserted(session, case)
         connection.execute(insert(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:
             stored_case = Case.model_validate(case)

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from crypto.errors import CryptoError
 from crypto.wrapping import unwrap_with_key, wrap_under_key
@@ -25,10 +25,15 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import NotFound
 from intake.models import City, Membership, Reviewer, ReviewerSession, SessionCityKey
-from intake.reviewers import SignedInReviewer
+from intake.reviewers import ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SignedInReviewer
 
 _ID_BYTES = 16
 _SECRET_BYTES = 32
+
+STAGE_FULL = "full"
+STAGE_TOTP_ENROLMENT = "totp-enrolment"
+# The city id of a regional coordinator's context: no city has it, so every case rule matches nothing.
+NO_CITY = 0
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,16 @@ class ReviewerContext:
     city_private_key: bytes | None
     # The anti-CSRF token for this session's forms: HMAC of the cookie secret, so it needs the cookie.
     csrf_token: str
+    # The TOTP secret being enrolled (only in a session of stage "totp-enrolment").
+    pending_totp_secret: bytes | None = None
 
     @property
     def actor(self) -> str:
         return audit.reviewer_actor(self.reviewer_id)
+
+    @property
+    def regional(self) -> bool:
+        return self.role == ROLE_COORDINATOR
 
 
 def _b64(data: bytes) -> str:
@@ -72,27 +83,56 @@ def _binding(row_id: str, city_id: int) -> bytes:
     return f"hotline/v1/session-city-key|session={row_id}|city={city_id}".encode()
 
 
-def start_session(db: Database, signed_in: SignedInReviewer, city_id: int, *, clock: Clock = utc_now) -> str:
-    """Open a session working in ``city_id`` and return the cookie value."""
-    membership = next((m for m in signed_in.memberships if m.city_id == city_id), None)
-    if membership is None:
+def _totp_binding(row_id: str) -> bytes:
+    return f"hotline/v1/session-totp|session={row_id}".encode()
+
+
+def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None, *, clock: Clock = utc_now,
+                  pending_totp_secret: bytes | None = None) -> str:
+    """Open a session working in ``city_id`` (None: a regional coordinator's) and return the cookie value.
+
+    With ``pending_totp_secret`` the session is only for enrolling TOTP (issue 4): it reaches the enrolment
+    page alone, and the city keys it holds stay closed until :func:`confirm_totp_stage` is called.
+    """
+    if city_id is None:
+        if not signed_in.regional_coordinator:
+            raise NotFound("no role in that city")
+    elif not any(m.city_id == city_id for m in signed_in.memberships):
         raise NotFound("no role in that city")
     identifier, secret = os.urandom(_ID_BYTES), os.urandom(_SECRET_BYTES)
     row_id = _row_id(identifier)
     wrapping_key = _session_key(secret, b"city-keys")
     now = clock()
+    stage = STAGE_FULL if pending_totp_secret is None else STAGE_TOTP_ENROLMENT
     with db.write() as session:
-        session.add(ReviewerSession(id=row_id, reviewer_id=signed_in.reviewer_id, city_id=city_id,
-                                    created_at=now, last_seen_at=now))
+        session.add(ReviewerSession(
+            id=row_id, reviewer_id=signed_in.reviewer_id, city_id=city_id, created_at=now, last_seen_at=now,
+            stage=stage, pending_totp_secret=None if pending_totp_secret is None else wrap_under_key(
+                pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id))))
         session.flush()
         for held in signed_in.memberships:
             if held.city_private_key is not None:
                 session.add(SessionCityKey(session_id=row_id, city_id=held.city_id, wrapped_city_key=wrap_under_key(
                     held.city_private_key, wrapping_key, _binding(row_id, held.city_id))))
-        city = audit.lock_city(session, city_id)
-        audit.append(session, city, actor=audit.reviewer_actor(signed_in.reviewer_id), action="reviewer.signed_in",
-                     when=now)
+        for held in signed_in.memberships if city_id is None else [m for m in signed_in.memberships
+                                                                    if m.city_id == city_id]:
+            city = audit.lock_city(session, held.city_id)
+            audit.append(session, city, actor=audit.reviewer_actor(signed_in.reviewer_id),
+                         action="reviewer.signed_in" if stage == STAGE_FULL else "reviewer.totp_enrolment_started",
+                         when=now, detail={"regional": 1} if city_id is None else None)
     return f"{_b64(identifier)}.{_b64(secret)}"
+
+
+def confirm_totp_stage(db: Database, context: ReviewerContext, *, clock: Clock = utc_now) -> None:
+    """The enrolling session becomes a full one, now that its reviewer has a confirmed TOTP secret."""
+    with db.write() as session:
+        row = session.get(ReviewerSession, context.session_id)
+        if row is None:
+            raise NotFound("no such session")
+        row.stage = STAGE_FULL
+        row.pending_totp_secret = None
+        row.last_seen_at = clock()
+        session.add(row)
 
 
 def _parse_cookie(cookie: str) -> tuple[bytes, bytes] | None:
@@ -128,27 +168,51 @@ def resume_session(db: Database, config: IntakeConfig, cookie: str, *, clock: Cl
         if row is None:
             raise NotFound("no such session")
         reviewer = session.get(Reviewer, row.reviewer_id)
-        city = session.get(City, row.city_id)
-        membership = session.exec(select(Membership).where(
-            Membership.reviewer_id == row.reviewer_id, Membership.city_id == row.city_id)).first()
-        if reviewer is None or city is None or membership is None or not reviewer.active:
+        if reviewer is None or not reviewer.active:
             raise NotFound("no such session")
-        held = session.get(SessionCityKey, (row_id, row.city_id))
+        if row.city_id is None:
+            city, membership, held = None, None, None
+            if not reviewer.regional_coordinator:
+                raise NotFound("no such session")
+        else:
+            city = session.get(City, row.city_id)
+            membership = session.exec(select(Membership).where(
+                Membership.reviewer_id == row.reviewer_id, Membership.city_id == row.city_id)).first()
+            if city is None or membership is None:
+                raise NotFound("no such session")
+            held = session.get(SessionCityKey, (row_id, row.city_id))
         row.last_seen_at = now
         session.add(row)
-    private = None
-    if held is not None:
-        try:
+    private = pending = None
+    try:
+        if held is not None and row.stage == STAGE_FULL and row.city_id is not None:
             private = unwrap_with_key(held.wrapped_city_key, _session_key(secret, b"city-keys"),
                                       _binding(row_id, row.city_id))
-        except CryptoError:
-            raise NotFound("no such session") from None
-    assert city.id is not None and reviewer.id is not None
+        if row.pending_totp_secret is not None:
+            pending = unwrap_with_key(row.pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id))
+    except CryptoError:
+        raise NotFound("no such session") from None
+    assert reviewer.id is not None
+    if row.stage != STAGE_FULL:
+        role = ROLE_TOTP_ENROLMENT
+    elif membership is None:
+        role = ROLE_COORDINATOR
+    else:
+        role = membership.role
     return ReviewerContext(
         session_id=row_id, reviewer_id=reviewer.id, email=reviewer.email, display_name=reviewer.display_name,
-        city_id=city.id, city_slug=city.slug, city_name=city.name, role=membership.role,
-        city_private_key=private, csrf_token=_b64(_session_key(secret, b"csrf")),
+        city_id=city.id if city is not None and city.id is not None else NO_CITY,
+        city_slug=city.slug if city is not None else "", city_name=city.name if city is not None else "",
+        role=role, city_private_key=private, csrf_token=_b64(_session_key(secret, b"csrf")),
+        pending_totp_secret=pending,
     )
+
+
+def end_sessions_of(session: Session, reviewer_id: int) -> None:
+    """End every session of a reviewer (after a password change or a restore), inside the caller's write."""
+    ids = select(ReviewerSession.id).where(ReviewerSession.reviewer_id == reviewer_id)
+    session.exec(delete(SessionCityKey).where(col(SessionCityKey.session_id).in_(ids)))
+    session.exec(delete(ReviewerSession).where(col(ReviewerSession.reviewer_id) == reviewer_id))
 
 
 def end_session(db: Database, cookie: str) -> None:
@@ -187,3 +251,11 @@ def cities_of(db: Database, reviewer_id: int) -> list[tuple[str, str]]:
             .where(Membership.reviewer_id == reviewer_id).order_by(City.name)
         ).all()
     return [(slug, name) for slug, name in rows]
+
+
+def end_enrolment_sessions_of(session: Session, reviewer_id: int) -> None:
+    ids = select(ReviewerSession.id).where(ReviewerSession.reviewer_id == reviewer_id,
+                                           ReviewerSession.stage == STAGE_TOTP_ENROLMENT)
+    session.exec(delete(SessionCityKey).where(col(SessionCityKey.session_id).in_(ids)))
+    session.exec(delete(ReviewerSession).where(col(ReviewerSession.reviewer_id) == reviewer_id,
+                                               col(ReviewerSession.stage) == STAGE_TOTP_ENROLMENT))

@@ -27,6 +27,12 @@ ROLE_AUDITOR = "auditor"
 ROLES = (ROLE_REVIEWER, ROLE_ADMIN, ROLE_AUDITOR)
 # Roles that read case content, and so hold a wrapped copy of the city private key.
 CONTENT_ROLES = (ROLE_REVIEWER, ROLE_ADMIN)
+# Roles a session can have that are not a membership in a city (issue 4). A regional coordinator (MARC) sees
+# aggregate statistics across cities only; a session still enrolling TOTP reaches nothing but the enrolment page.
+ROLE_COORDINATOR = "coordinator"
+ROLE_TOTP_ENROLMENT = "totp-enrolment"
+# Every role that a signed-in session can act with, for route rules.
+SESSION_ROLES = (*ROLES, ROLE_COORDINATOR)
 
 MIN_PASSWORD_CHARS = 12  # NIST SP 800-63B allows 8; reviewers guard sealed reports, so we ask for more.
 MAX_PASSWORD_CHARS = 1024
@@ -56,6 +62,17 @@ class SignedInReviewer:
     email: str
     display_name: str
     memberships: tuple[UnlockedMembership, ...]
+    regional_coordinator: bool = False
+
+
+@dataclass(frozen=True)
+class UnlockedReviewer:
+    """A password that matched: the reviewer's row, the master key (in memory for this request only) and the
+    city keys it opened."""
+
+    reviewer: Reviewer
+    master_key: bytes
+    signed_in: SignedInReviewer
 
 
 def city_key_binding(city_id: int, reviewer_id: int) -> bytes:
@@ -155,6 +172,12 @@ def _dummy_record(config: IntakeConfig) -> PasswordRecord:
 
 
 def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> SignedInReviewer:
+    """Check a password and open the city keys it holds. The console signs in through
+    intake.authentication, which adds TOTP and the lock after failed attempts on top of this."""
+    return unlock_reviewer(db, config, email, password).signed_in
+
+
+def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: str) -> UnlockedReviewer:
     email = normalize_email(email)
     if len(password) > MAX_PASSWORD_CHARS or len(email) > 320:
         raise WrongCredentials("wrong email or password")
@@ -188,7 +211,12 @@ def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> Si
         assert city.id is not None
         private = None
         if membership.wrapped_city_key is not None:
-            private = unwrap_with_key(membership.wrapped_city_key, city_key_wrapping_key(master_key, city.id),
-                                      city_key_binding(city.id, reviewer.id))
+            # A copy dropped or left behind by a restore in another city (intake.account) stays closed: the
+            # reviewer keeps the role but reads nothing there until that city restores it too.
+            with contextlib.suppress(WrongSecret):
+                private = unwrap_with_key(membership.wrapped_city_key, city_key_wrapping_key(master_key, city.id),
+                                          city_key_binding(city.id, reviewer.id))
         memberships.append(UnlockedMembership(city.id, city.slug, city.name, membership.role, private))
-    return SignedInReviewer(reviewer.id, reviewer.email, reviewer.display_name, tuple(memberships))
+    signed_in = SignedInReviewer(reviewer.id, reviewer.email, reviewer.display_name, tuple(memberships),
+                                 reviewer.regional_coordinator)
+    return UnlockedReviewer(reviewer, master_key, signed_in)

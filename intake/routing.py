@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, not_, or_
 from sqlmodel import Session, col, select
 
 from intake.categories import DEFAULT_CATEGORIES
@@ -166,3 +166,33 @@ def readable_by(reviewer_id: int, city_id: int) -> ColumnElement[bool]:
 def can_read(session: Session, reviewer_id: int, city_id: int, case_id: str) -> bool:
     return session.exec(select(Case.id).where(col(Case.id) == case_id, readable_by(reviewer_id, city_id))).first() \
         is not None
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What :func:`readable_by` allows one reviewer in one city, read once: the groups, the exclusions, and
+    the same rule as a condition with those lists put in literally."""
+
+    group_ids: tuple[int, ...]
+    excluded_case_ids: tuple[str, ...]
+    condition: ColumnElement[bool]
+
+
+def visibility_for(session: Session, reviewer_id: int, city_id: int) -> Visibility:
+    """Equivalent to :func:`readable_by`, but lets the inbox walk an index in page order over 100,000 cases
+    without a subquery per row (issue 4); tests check that both always select the same cases."""
+    groups = tuple(session.exec(
+        select(GroupMember.group_id).join(ReviewerGroup, col(ReviewerGroup.id) == col(GroupMember.group_id))
+        .where(GroupMember.reviewer_id == reviewer_id, ReviewerGroup.city_id == city_id)).all())
+    # By primary key from the reviewer's exclusions, with the city checked here: filtering on the city in SQL
+    # (or a join) lets SQLite walk the city's 100,000 cases instead.
+    mine = select(CaseExclusion.case_id).where(CaseExclusion.reviewer_id == reviewer_id)
+    excluded = tuple(sorted(case_id for case_id, case_city in session.exec(
+        select(Case.id, Case.city_id).where(col(Case.id).in_(mine))).all() if case_city == city_id))
+    # Expanding bind parameters: the lists go to the driver as they are, not as one SQL element per value.
+    condition = and_(col(Case.city_id) == city_id,
+                     col(Case.group_id).in_(bindparam("visible_groups", value=list(groups), expanding=True)))
+    if excluded:
+        condition = and_(condition, col(Case.id).not_in(bindparam("excluded_cases", value=list(excluded),
+                                                                  expanding=True)))
+    return Visibility(groups, excluded, condition)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-BENCH_PARTS: tuple[str, ...] = ("intake", "rotation")  # modules under hotline.bench, each with register(subparsers)
+BENCH_PARTS: tuple[str, ...] = ("intake", "inbox", "rotation")  # modules under hotline.bench
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -11,10 +11,11 @@ from pathlib import Path
 from hotline.cli.common import print_json, settings_from_env
 from hotline.cli.serve import serve
 from hotline.settings import Settings
+from intake.account import add_regional_coordinator, set_up_totp
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
 from intake.migrate import upgrade
-from intake.reviewers import ROLE_REVIEWER, add_reviewer
+from intake.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR, ROLE_REVIEWER, add_reviewer
 
 DEMO_CITIES = (
     ("blue-springs", "Blue Springs"),
@@ -55,16 +56,31 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
 
 
 def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
+    """Five cities, each with an ethics officer (reviewer); Raytown also has an admin and an auditor, and MARC
+    a regional coordinator, so every role can be tried. Each gets a TOTP secret at once (issue 4)."""
     upgrade(database)
+    config = settings.intake_config()
     logins = []
+
+    def login(city: str, email: str, password: str, role: str, recovery_key: str = "") -> dict[str, str]:
+        return {"city": city, "role": role, "email": email, "password": password,
+                "totp_secret": set_up_totp(database, config, email, password), "recovery_key": recovery_key}
+
     for slug, name in DEMO_CITIES:
         created = create_city(database, slug, name)
         city_key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
-        email, password = f"ethics@{slug}.example", secrets.token_urlsafe(12)
-        add_reviewer(database, settings.intake_config(), city_slug=slug, email=email,
-                     display_name=f"{name} Ethics Officer", password=password, role=ROLE_REVIEWER,
-                     city_private_key=city_key)
-        logins.append({"city": slug, "email": email, "password": password, "recovery_key": created.recovery_key})
+        people = [("ethics", f"{name} Ethics Officer", ROLE_REVIEWER)]
+        if slug == "raytown":
+            people += [("admin", "Raytown City Administrator", ROLE_ADMIN), ("audit", "Raytown Auditor", ROLE_AUDITOR)]
+        for local, display_name, role in people:
+            email, password = f"{local}@{slug}.example", secrets.token_urlsafe(12)
+            add_reviewer(database, config, city_slug=slug, email=email, display_name=display_name,
+                         password=password, role=role, city_private_key=city_key)
+            logins.append(login(slug, email, password, role, created.recovery_key))
+    email, password = "coordinator@marc.example", secrets.token_urlsafe(12)
+    add_regional_coordinator(database, config, email=email, display_name="MARC Regional Coordinator",
+                             password=password)
+    logins.append(login("(region)", email, password, ROLE_COORDINATOR))
     return logins
 
 
@@ -80,11 +96,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"Reporter site:  {settings.public_url}/")
         print(f"Reviewer site:  {settings.public_url}/review/sign-in")
         print()
-        print(f"{'city':<14} {'email':<32} password")
+        print(f"{'city':<14} {'role':<12} {'email':<30} {'password':<18} TOTP secret (add it to an authenticator app)")
         for login in logins:
-            print(f"{login['city']:<14} {login['email']:<32} {login['password']}")
+            print(f"{login['city']:<14} {login['role']:<12} {login['email']:<30} {login['password']:<18} "
+                  f"{login['totp_secret']}")
         print()
-        print("Demo only: these passwords and the cities' recovery keys are printed here and nowhere else.")
+        print("Sign in with the password and the six-digit code your authenticator app makes from the secret")
+        print("(or: python3 -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\").")
+        print("Demo only: these passwords, TOTP secrets and the cities' recovery keys are printed here and nowhere "
+              "else.")
     if not args.no_serve:
         serve(settings, database, args.host, args.port)
     return 0

@@ -17,6 +17,7 @@ from hotline.cli import (
     demo,
     keys,
     questionnaires,
+    reminders,
     retention,
     reviewers,
     serve,
@@ -26,7 +27,9 @@ from hotline.cli.common import CommandError
 from hotline.settings import SettingsError
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 
-COMMAND_MODULES = (demo, serve, db, cities, reviewers, questionnaires, audit, bench, worker, keys, retention, backup)
+COMMAND_MODULES = (
+    demo, serve, db, cities, reviewers, questionnaires, audit, reminders, bench, worker, keys, retention, backup,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

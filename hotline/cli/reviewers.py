@@ -7,6 +7,7 @@ import os
 
 from crypto.errors import WrongSecret
 from hotline.cli.common import CommandError, open_database, print_json, read_secret, settings_from_env
+from intake.account import add_regional_coordinator, set_up_totp
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
 
@@ -28,6 +29,39 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--recovery-key-file", help="A file holding the city's recovery key.")
     add.add_argument("--json", action="store_true", help="Print the result as JSON for scripts.")
     add.set_defaults(run=run_add)
+    totp = sub.add_parser(
+        "totp", help="Set up a reviewer's TOTP now and print the secret for their authenticator app.",
+        description="Give a reviewer a confirmed TOTP secret and print it, for an operator who hands it over in "
+                    "person (otherwise reviewers set TOTP up themselves at their first sign-in). Needs the "
+                    "reviewer's password, from a prompt or --password-stdin.")
+    totp.add_argument("--email", required=True, help="The reviewer's sign-in email.")
+    totp.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
+    totp.set_defaults(run=run_totp)
+    coordinator = sub.add_parser(
+        "coordinator", help="Add a regional coordinator (aggregate statistics across cities, no cases).",
+        description="Add MARC's regional coordinator: signs in like a reviewer and sees the region's "
+                    "anonymity-protected statistics only, never a case.")
+    coordinator.add_argument("--email", required=True, help="The coordinator's sign-in email.")
+    coordinator.add_argument("--name", required=True, help="The coordinator's name.")
+    coordinator.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
+    coordinator.set_defaults(run=run_coordinator)
+
+
+def run_totp(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    password = read_secret("The reviewer's password: ", from_stdin=args.password_stdin)
+    secret = set_up_totp(open_database(settings), settings.intake_config(), args.email, password)
+    print(f"TOTP secret for {args.email} (type it into the authenticator app; shown once): {secret}")
+    return 0
+
+
+def run_coordinator(args: argparse.Namespace) -> int:
+    settings = settings_from_env()
+    password = read_secret("Password for the coordinator: ", from_stdin=args.password_stdin, confirm=True)
+    add_regional_coordinator(open_database(settings), settings.intake_config(), email=args.email,
+                             display_name=args.name, password=password)
+    print(f"{args.email} is now the regional coordinator.")
+    return 0
 
 
 def _recovery_key(args: argparse.Namespace) -> str:

@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from intake.models.audit import AuditEntry
-from intake.models.case import Case, CaseItem, ItemChunk
+from intake.models.case import Case, CaseItem, CaseTally, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
 from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
@@ -15,6 +15,7 @@ __all__ = [
     "Case",
     "CaseExclusion",
     "CaseItem",
+    "CaseTally",
     "CategoryRoute",
     "City",
     "CityKeyGrant",

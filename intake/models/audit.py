@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
-    __table_args__ = (UniqueConstraint("city_id", "sequence", name="uq_audit_city_sequence"),)
+    __table_args__ = (
+        UniqueConstraint("city_id", "sequence", name="uq_audit_city_sequence"),
+        # A case's timeline is read from its audit entries (intake.timeline).
+        Index("ix_audit_city_subject", "city_id", "subject", "sequence"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     city_id: int = Field(foreign_key="city.id", index=True)

@@ -13,9 +13,17 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("city_id", "number", name="uq_cases_city_number"),
-        Index("ix_cases_city_received", "city_id", "received_on", "number"),
-        Index("ix_cases_city_status", "city_id", "status", "received_on"),
-        Index("ix_cases_group_received", "group_id", "received_on", "number"),
+        Index("ix_cases_group_received", "group_id", "received_on", "number", "id"),
+        # The reviewer inbox (intake.inbox): one index per filter, in page order, carrying group_id and id so
+        # the visibility rule (intake.routing) is checked in the index while skipping to a page.
+        Index("ix_cases_inbox_received", "city_id", "received_on", "number", "group_id", "id"),
+        Index("ix_cases_inbox_status", "city_id", "status", "received_on", "number", "group_id", "id"),
+        Index("ix_cases_inbox_category", "city_id", "category", "received_on", "number", "group_id", "id"),
+        Index("ix_cases_inbox_channel", "city_id", "channel", "received_on", "number", "group_id", "id"),
+        Index("ix_cases_inbox_assignee", "city_id", "assignee_id", "received_on", "number", "group_id", "id"),
+        # Due-date order, and the overdue count, which reads only the overdue part of this index.
+        Index("ix_cases_inbox_due", "city_id", "next_due_on", "number", "group_id", "id", "status", "category",
+              "channel", "assignee_id"),
     )
 
     # Random (uuid4 hex), made before the row exists so it can be bound into every ciphertext's AD.
@@ -30,12 +38,20 @@ class Case(SQLModel, table=True):
     received_on: date
     acknowledge_due_on: date
     feedback_due_on: date
-    # The day the case was concluded (set with status "concluded", issue 4); retention counts from it (issue 7).
-    concluded_on: date | None = None
     assignee_id: int | None = Field(default=None, foreign_key="reviewer.id")
     # The reviewer group the case was routed to (intake.routing); None only for cases made before routing.
     group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")
     # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
+    # Deadlines (intake.deadlines, EU Directive 2019/1937 art. 9): when the reporter was first answered, when
+    # they were given feedback, when the case was concluded (retention counts from it, issue 7), and the earliest
+    # date still due (None: nothing).
+    acknowledged_on: date | None = None
+    feedback_given_on: date | None = None
+    concluded_on: date | None = None
+    next_due_on: date | None = None
+    # A closed record under RSMo 610.021: the subsection relied on (intake.closed_records), and when.
+    closed_record_basis: str | None = Field(default=None, max_length=16)
+    closed_record_on: date | None = None
     report_key_lookup: bytes = Field(unique=True)
     reporter_public_key: bytes
     # The reporter's private key wrapped under Argon2id of the report key.
@@ -60,6 +76,8 @@ class CaseItem(SQLModel, table=True):
     author_reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
     created_on: date
     visible_to_reporter: bool = Field(default=True)
+    # The day a passage or the whole item was permanently redacted (intake.redaction); the original is gone.
+    redacted_on: date | None = None
     # Small items keep their AES-256-GCM ciphertext here; files and audio keep a stream header here and
     # their chunks in item_chunk.
     ciphertext: bytes | None = None
@@ -77,3 +95,23 @@ class ItemChunk(SQLModel, table=True):
     item_id: str = Field(foreign_key="case_item.id", primary_key=True, max_length=32, ondelete="CASCADE")
     index: int = Field(primary_key=True)
     ciphertext: bytes
+
+
+class CaseTally(SQLModel, table=True):
+    """How many cases of a city share one combination of the inbox's filters (intake.case_tally).
+
+    Kept up to date in the same transaction as every change to a case, so the inbox counts 100,000 cases by
+    adding up a few hundred rows instead of reading every case. 0 stands for "no group" and "unassigned", so
+    the primary key holds no NULL.
+    """
+
+    __tablename__ = "case_tally"
+
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    group_id: int = Field(primary_key=True)
+    status: str = Field(max_length=16, primary_key=True)
+    category: str = Field(max_length=64, primary_key=True)
+    channel: str = Field(max_length=16, primary_key=True)
+    assignee_id: int = Field(primary_key=True)
+    has_due: bool = Field(primary_key=True)
+    count: int = Field(default=0)

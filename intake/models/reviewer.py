@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -20,6 +20,18 @@ class Reviewer(SQLModel, table=True):
     # MARC's regional coordinator: aggregate statistics across cities, never case content (issue 4).
     regional_coordinator: bool = Field(default=False)
     created_at: datetime
+    # TOTP (RFC 6238) secret wrapped under a key derived from the password's master key (intake.totp), so
+    # neither a database dump nor the server's secrets reveal it. Confirmed once a first code was accepted.
+    totp_wrapped_secret: bytes | None = None
+    totp_confirmed: bool = Field(default=False)
+    # The last accepted TOTP time step: a code of this step or an earlier one is refused (no replay).
+    totp_last_step: int = Field(default=0)
+    # Failed sign-ins since the last success: growing delays, then a temporary lock (intake.authentication).
+    failed_sign_ins: int = Field(default=0)
+    last_failed_at: datetime | None = None
+    locked_until: datetime | None = None
+    # The day the last deadline reminder was sent (intake.deadlines), so a reviewer gets at most one a day.
+    last_reminded_on: date | None = None
 
 
 class Membership(SQLModel, table=True):
@@ -45,9 +57,15 @@ class ReviewerSession(SQLModel, table=True):
     # SHA-256 of the session identifier in the cookie, so a database dump cannot replay a session.
     id: str = Field(primary_key=True, max_length=64)
     reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
-    city_id: int = Field(foreign_key="city.id")
+    # None for a regional coordinator's session, which works across cities and opens no case (issue 4).
+    city_id: int | None = Field(default=None, foreign_key="city.id")
     created_at: datetime
     last_seen_at: datetime
+    # "full", or "totp-enrolment" for a reviewer who still has to set up TOTP: such a session reaches only the
+    # enrolment page (hotline.access), and its city keys stay closed until a first code is accepted.
+    stage: str = Field(default="full", max_length=16)
+    # The TOTP secret being enrolled, wrapped under a key only the session cookie carries.
+    pending_totp_secret: bytes | None = None
 
 
 class SessionCityKey(SQLModel, table=True):

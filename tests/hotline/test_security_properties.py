@@ -67,7 +67,7 @@ def test_wrong_or_missing_session_goes_back_to_sign_in(client):
 
 def test_wrong_password_is_refused_plainly(client, seeded):
     response = sign_in(client, seeded.logins["raytown"], "not the password at all")
-    assert response.status_code == 400 and "Wrong email or password" in response.text
+    assert response.status_code == 400 and "Wrong email, password or code" in response.text
 
 
 def test_no_client_address_in_any_log_line(client, seeded, caplog):

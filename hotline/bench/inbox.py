@@ -1,0 +1,240 @@
+"""``hotline bench inbox``: a page of 50 from a city with 100,000 cases, on SQLite and PostgreSQL (issue 4).
+
+The city gets ``--cases`` cases spread over five years (statuses, categories, channels, assignees and
+deadlines mixed as in a busy city), a second city gets a few hundred, and the reviewer is excluded from some
+cases. Then every filter and both sort orders of the inbox are asked for, first pages and deep ones, through
+intake.inbox.list_inbox exactly as the console calls it (counts included); the figure is the time of that
+call. Target: p95 under 50 ms on both databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import sqlalchemy
+from sqlalchemy import insert, text
+
+from crypto.params import Argon2Cost
+from hotline.bench.report import BenchSection, median, percentile, write_section
+from intake import case_tally
+from intake.case_status import ACKNOWLEDGE_WITHIN, FEEDBACK_WITHIN, OUTCOMES, STATUSES
+from intake.categories import CATEGORY_SLUGS
+from intake.cities import create_city, find_city, open_city_key_with_recovery_key
+from intake.config import IntakeConfig
+from intake.db import Database, normalize_url
+from intake.inbox import InboxFilter, list_inbox
+from intake.migrate import upgrade
+from intake.models import Case, CaseExclusion
+from intake.reviewer_sessions import ReviewerContext, resume_session, start_session
+from intake.reviewers import add_reviewer, sign_in
+from intake.routing import group_by_slug
+
+TARGET_P95_MS = 50.0
+CHANNELS = ("web", "web", "web", "phone", "phone", "letter", "walk-in", "hr-call")
+BENCH_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)  # a throwaway database; sign-in speed is not measured
+PASSWORD = "bench password, long enough"  # noqa: S105 (a throwaway database)
+
+
+def register(parts: argparse._SubParsersAction) -> None:
+    parser = parts.add_parser("inbox", help="Inbox page of 50 with 100,000 cases in one city (p95 < 50 ms).",
+                              description="Time the reviewer inbox (filters, sorts, counts) with many cases in "
+                                          "one city, on a fresh SQLite database and, with --postgres, on "
+                                          "PostgreSQL in a throwaway schema.")
+    parser.add_argument("--cases", type=int, default=100_000, help="Cases in the busy city (default 100000).")
+    parser.add_argument("--rounds", type=int, default=15, help="Times each query is asked (default 15).")
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("HOTLINE_BENCH_POSTGRES_URL"),
+                        help="Also run on this PostgreSQL database (default: HOTLINE_BENCH_POSTGRES_URL).")
+    parser.add_argument("--write", action="store_true", help="Record the result in docs/BENCHMARKS.md.")
+    parser.set_defaults(run=run)
+
+
+def _fake_cases(city_id: int, group_id: int, alternate_id: int, assignees: list[int], count: int, start: int,
+                today: date, rng: random.Random) -> Iterator[dict[str, object]]:
+    for number in range(start + 1, start + count + 1):
+        received = today - timedelta(days=int(rng.random() ** 1.5 * 5 * 365))
+        age = (today - received).days
+        status = rng.choice(STATUSES) if age < 365 else rng.choice(("concluded",) * 9 + ("investigating",))
+        acknowledged = received + timedelta(days=rng.randint(0, 9)) if rng.random() < 0.9 else None
+        feedback = received + timedelta(days=rng.randint(20, 100)) if acknowledged and rng.random() < 0.7 else None
+        if acknowledged and acknowledged > today:
+            acknowledged = None
+        if feedback and feedback > today:
+            feedback = None
+        next_due = None
+        if status != "concluded":
+            next_due = (received + ACKNOWLEDGE_WITHIN if acknowledged is None
+                        else received + FEEDBACK_WITHIN if feedback is None else None)
+        yield {
+            "id": uuid.UUID(int=rng.getrandbits(128)).hex, "city_id": city_id, "number": number,
+            "category": rng.choice(sorted(CATEGORY_SLUGS)), "channel": rng.choice(CHANNELS), "status": status,
+            "outcome": rng.choice(OUTCOMES) if status == "concluded" else None, "received_on": received,
+            "acknowledge_due_on": received + ACKNOWLEDGE_WITHIN, "feedback_due_on": received + FEEDBACK_WITHIN,
+            "acknowledged_on": acknowledged, "feedback_given_on": feedback,
+            "concluded_on": received + timedelta(days=rng.randint(5, 200)) if status == "concluded" else None,
+            "next_due_on": next_due,
+            "assignee_id": rng.choice([*assignees, None, None]),
+            "group_id": alternate_id if rng.random() < 0.02 else group_id,
+            "report_key_lookup": rng.getrandbits(256).to_bytes(32, "big"),
+            "reporter_public_key": b"bench", "reporter_wrapped_private_key": b"bench",
+        }
+
+
+def seed(database: Database, cases: int) -> tuple[ReviewerContext, int]:
+    config = IntakeConfig(pepper=os.urandom(32), reviewer_kdf=BENCH_KDF, report_key_kdf=BENCH_KDF)
+    upgrade(database)
+    rng = random.Random(20261126)
+    today = date.today()
+    reviewer_ids = []
+    group_ids = []
+    for slug, count in (("busy-city", cases), ("quiet-city", 300)):
+        created = create_city(database, slug, slug.replace("-", " ").title())
+        city = find_city(database, slug)
+        key = open_city_key_with_recovery_key(city, created.recovery_key)
+        ids = [add_reviewer(database, config, city_slug=slug, email=f"r{n}@{slug}.example",
+                            display_name=f"Reviewer {n}", password=PASSWORD, role="reviewer",
+                            city_private_key=key).reviewer_id for n in range(5)]
+        reviewer_ids.append(ids)
+        with database.read() as session:
+            assert city.id is not None
+            ethics, alternate = group_by_slug(session, city.id, "ethics"), group_by_slug(session, city.id, "alternate")
+        assert ethics.id is not None and alternate.id is not None
+        group_ids.append(ethics.id)
+        rows = list(_fake_cases(city.id, ethics.id, alternate.id, ids, count, 0, today, rng))
+        with database.engine.begin() as connection:
+            for start in range(0, len(rows), 5000):
+                connection.execute(insert(Case.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+            excluded = [{"case_id": row["id"], "reviewer_id": ids[0], "reason": "named in report"}
+                        for row in rng.sample(rows, min(40, len(rows)))]
+            connection.execute(insert(CaseExclusion.__table__), excluded)  # type: ignore[attr-defined]
+            connection.execute(text("UPDATE city SET last_case_number = :count WHERE id = :city"),
+                               {"count": count, "city": city.id})
+        with database.write() as session:
+            case_tally.rebuild(session, city.id)  # the bulk insert went around the ORM
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE" if database.is_sqlite else "VACUUM ANALYZE")
+    signed_in = sign_in(database, config, "r0@busy-city.example", PASSWORD)
+    cookie = start_session(database, signed_in, signed_in.memberships[0].city_id)
+    return resume_session(database, config, cookie), group_ids[0]
+
+
+def queries(group_id: int) -> list[tuple[str, InboxFilter]]:
+    return [
+        ("newest first, page 1", InboxFilter()),
+        ("newest first, page 2", InboxFilter(page=2)),
+        ("newest first, page 100", InboxFilter(page=100)),
+        ("newest first, last page", InboxFilter(page=100_000)),
+        ("status assessing", InboxFilter(status="assessing")),
+        ("status concluded, page 10", InboxFilter(status="concluded", page=10)),
+        ("category safety", InboxFilter(category="safety")),
+        ("channel phone", InboxFilter(channel="phone")),
+        ("assigned to me", InboxFilter(assignee="me")),
+        ("unassigned", InboxFilter(assignee="none")),
+        ("overdue", InboxFilter(overdue=True)),
+        ("overdue, due date order", InboxFilter(overdue=True, sort="due")),
+        ("due date order, page 1", InboxFilter(sort="due")),
+        ("due date order, page 300", InboxFilter(sort="due", page=300)),
+        ("status + category + channel", InboxFilter(status="investigating", category="fraud-waste-abuse",
+                                                    channel="web")),
+        ("one group, due date order", InboxFilter(group_id=group_id, sort="due")),
+    ]
+
+
+def measure(database: Database, context: ReviewerContext, group_id: int,
+            rounds: int) -> tuple[list[float], dict[str, float], int]:
+    samples: list[float] = []
+    worst: dict[str, float] = {}
+    total = 0
+    plan = queries(group_id)
+    for _name, wanted in plan:  # warm the cache once, as a running server would be
+        list_inbox(database, context, wanted)
+    for _ in range(rounds):
+        for name, wanted in plan:
+            started = time.perf_counter()
+            page = list_inbox(database, context, wanted)
+            elapsed = (time.perf_counter() - started) * 1000
+            samples.append(elapsed)
+            worst[name] = max(worst.get(name, 0.0), elapsed)
+            total = max(total, page.total)
+    return samples, worst, total
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    base = normalize_url(url)
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def bench_one(url: str, cases: int, rounds: int) -> tuple[list[float], dict[str, float], int, float]:
+    database = Database(url)
+    try:
+        started = time.perf_counter()
+        context, group_id = seed(database, cases)
+        seeded = time.perf_counter() - started
+        samples, worst, total = measure(database, context, group_id, rounds)
+        return samples, worst, total, seeded
+    finally:
+        database.dispose()
+
+
+def run(args: argparse.Namespace) -> int:
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as directory:
+        print(f"SQLite: seeding {args.cases:,} cases ...", flush=True)
+        results["SQLite"] = bench_one(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", args.cases, args.rounds)
+    if args.postgres:
+        print(f"PostgreSQL: seeding {args.cases:,} cases ...", flush=True)
+        with postgres_schema(args.postgres) as url:
+            results["PostgreSQL"] = bench_one(url, args.cases, args.rounds)
+    lines = [f"{args.cases:,} cases in one city; {len(queries_names())} inbox queries (every filter, both sorts, "
+             f"first and deep pages, counts included) x {args.rounds} rounds after one warm-up, timed around "
+             "`intake.inbox.list_inbox`. Target: p95 under 50 ms.", "",
+             "| database | samples | median ms | p95 ms | max ms | slowest query (max ms) | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    ok = True
+    load = os.getloadavg()
+    lines.insert(1, f"\nLoad average when the timing ended: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), on "
+                    f"{os.cpu_count()} cores shared with other work; times are wall-clock.")
+    for name, (samples, worst, _total, seeded) in results.items():
+        p95 = percentile(samples, 0.95)
+        slowest = max(worst.items(), key=lambda item: item[1])
+        passed = p95 < TARGET_P95_MS
+        ok = ok and passed
+        lines.append(f"| {name} | {len(samples)} | {median(samples):.1f} | {p95:.1f} | {max(samples):.1f} | "
+                     f"{slowest[0]} ({slowest[1]:.1f}) | {'pass' if passed else 'FAIL'} |")
+        print(f"{name}: seeded in {seeded:.0f} s; median {median(samples):.1f} ms, p95 {p95:.1f} ms, "
+              f"max {max(samples):.1f} ms; slowest: {slowest[0]} {slowest[1]:.1f} ms")
+        for query, ms in sorted(worst.items(), key=lambda item: -item[1])[:5]:
+            print(f"    {query}: {ms:.1f} ms")
+    if "PostgreSQL" not in results:
+        lines.append("")
+        lines.append("PostgreSQL was not run (give `--postgres URL` or HOTLINE_BENCH_POSTGRES_URL).")
+    section = BenchSection(part="inbox", title="Reviewer inbox at 100,000 cases (issue 4)",
+                           command="hotline bench inbox" + (" --postgres URL" if args.postgres else "")
+                           + (f" --cases {args.cases}" if args.cases != 100_000 else "") + " --write",
+                           markdown="\n".join(lines))
+    if args.write:
+        write_section(section)
+        print("Recorded in docs/BENCHMARKS.md.")
+    return 0 if ok else 1
+
+
+def queries_names() -> list[str]:
+    return [name for name, _ in queries(0)]

@@ -1,0 +1,97 @@
+"""A city admin's pages: reviewers (add, remove, restore access with the recovery key), groups, routing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from hotline.access import reviewer
+from hotline.forms import text_field
+from hotline.rendering import render
+from hotline.state import app_state
+from hotline.web.errors import not_found_page
+from intake import account, administration
+from intake.categories import DEFAULT_CATEGORIES
+from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
+from intake.reviewers import ROLES
+
+NOTICES = {"added": "The reviewer was added. Give them their first password in person; they set up two-step "
+                    "sign-in when they first sign in.",
+           "removed": "The reviewer no longer has a role in this city.",
+           "restored": "Access was restored. Give the reviewer the new password in person; they set up two-step "
+                       "sign-in again at their next sign-in.",
+           "group": "The group was added.", "members": "The group's members were changed.",
+           "routing": "The routing was changed. New cases of that category go to the group chosen."}
+
+
+async def admin_page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200,
+                     extra: dict[str, Any] | None = None) -> Response:
+    state, context = app_state(request), reviewer(request)
+    data = await run_in_threadpool(administration.city_administration, state.database, context)
+    return render(request, "reviewer/admin/index.html", {
+        "context": context, "data": data, "roles": ROLES, "categories": DEFAULT_CATEGORIES,
+        "names": {m.reviewer_id: m.display_name for m in data.members},
+        "group_names": {g.group_id: g.name for g in data.groups},
+        "problems": problems or {}, "notice": NOTICES.get(request.query_params.get("done", "")), **(extra or {}),
+    }, status_code=status_code)
+
+
+async def _act(request: Request, done: str, action: Callable[[Any, Any, FormData], Any]) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    try:
+        await run_in_threadpool(action, state, context, form)
+    except NotFound:
+        return not_found_page(request)
+    except InvalidInput as invalid:
+        return await admin_page(request, problems=invalid.problems, status_code=400)
+    except (AlreadyExists, WrongCredentials) as refused:
+        return await admin_page(request, problems={"form": str(refused)[:1].upper() + str(refused)[1:] + "."},
+                                status_code=400)
+    return RedirectResponse(f"/review/admin?done={done}", status_code=303)
+
+
+def _number(form: FormData, name: str) -> int:
+    text = text_field(form, name)
+    if not (text.isascii() and text.isdigit() and len(text) < 10):
+        raise InvalidInput({name: "Choose one from the list."})
+    return int(text)
+
+
+async def add_reviewer(request: Request) -> Response:
+    return await _act(request, "added", lambda state, context, form: administration.add_city_reviewer(
+        state.database, state.config, context, email=text_field(form, "email"),
+        display_name=text_field(form, "name"), password=text_field(form, "password"),
+        role=text_field(form, "role")))
+
+
+async def remove_reviewer(request: Request) -> Response:
+    return await _act(request, "removed", lambda state, context, form: administration.remove_from_city(
+        state.database, context, _number(form, "reviewer")))
+
+
+async def restore_access(request: Request) -> Response:
+    return await _act(request, "restored", lambda state, context, form: account.restore_access(
+        state.database, state.config, context, email=text_field(form, "email"),
+        recovery_key=text_field(form, "recovery_key"), new_password=text_field(form, "new_password")))
+
+
+async def add_group(request: Request) -> Response:
+    return await _act(request, "group", lambda state, context, form: administration.add_group(
+        state.database, context, slug=text_field(form, "slug"), name=text_field(form, "name")))
+
+
+async def group_member(request: Request) -> Response:
+    return await _act(request, "members", lambda state, context, form: administration.set_group_member(
+        state.database, context, _number(form, "group"), _number(form, "reviewer"),
+        text_field(form, "member") == "1"))
+
+
+async def route_category(request: Request) -> Response:
+    return await _act(request, "routing", lambda state, context, form: administration.route_category(
+        state.database, context, text_field(form, "category"), _number(form, "group")))

@@ -1,0 +1,166 @@
+"""Signing in (password and TOTP), enrolling TOTP, signing out, changing city and password."""
+
+from __future__ import annotations
+
+import time
+
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from hotline.access import reviewer
+from hotline.client_address import count_attempt
+from hotline.form_tokens import TokenCheck, check_public_form_token, issue_public_form_token
+from hotline.forms import text_field
+from hotline.rendering import render
+from hotline.state import AppState, app_state
+from hotline.web.errors import forbidden_page, not_found_page, too_many_page
+from intake import account, totp
+from intake.authentication import SignInRefused, authenticate, confirm_totp_enrolment
+from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.reviewer_sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
+from intake.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
+
+HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
+
+
+def home_path(role: str) -> str:
+    return "/review/" if role in CONTENT_ROLES else HOME_BY_ROLE.get(role, "/review/account")
+
+
+def _sign_in_page(request: Request, state: AppState, *, problem: str | None = None, status_code: int = 200,
+                  email: str = "", notice: str | None = None) -> Response:
+    return render(request, "reviewer/sign_in.html", {
+        "form_token": issue_public_form_token(state.settings.session_key, time.time()),
+        "problem": problem, "email": email, "notice": notice}, status_code=status_code)
+
+
+def _set_cookie(response: Response, state: AppState, cookie: str) -> Response:
+    response.set_cookie(state.session_cookie, cookie, path="/", secure=state.settings.secure_cookies,
+                        httponly=True, samesite="strict")
+    return response
+
+
+def _clear_cookie(response: Response, state: AppState) -> Response:
+    response.delete_cookie(state.session_cookie, path="/", secure=state.settings.secure_cookies, httponly=True,
+                           samesite="strict")
+    return response
+
+
+async def sign_in_form(request: Request) -> Response:
+    notice = {"password": "Your password was changed. Sign in with the new one.",
+              "totp": "Two-step sign-in is set up."}.get(request.query_params.get("done", ""))
+    return _sign_in_page(request, app_state(request), notice=notice)
+
+
+async def sign_in_submit(request: Request) -> Response:
+    state = app_state(request)
+    form = await request.form()
+    check = check_public_form_token(state.settings.session_key, text_field(form, "form_token"), time.time())
+    if check is TokenCheck.INVALID:
+        return forbidden_page(request)
+    if check is TokenCheck.EXPIRED:
+        return _sign_in_page(request, state, problem="The page was open too long. Sign in again.", status_code=400)
+    wait = count_attempt(request, state.sign_in_throttle)
+    if wait is not None:
+        return too_many_page(request, wait)
+    email = text_field(form, "email")
+    try:
+        result = await run_in_threadpool(authenticate, state.database, state.config, email,
+                                         text_field(form, "password"), text_field(form, "code"))
+    except WrongCredentials:
+        return _sign_in_page(request, state, problem="Wrong email, password or code.", status_code=400, email=email)
+    except SignInRefused as refused:
+        minutes = max(1, round(refused.retry_after_seconds / 60))
+        problem = (f"Too many failed sign-ins: this account is locked for {minutes} minutes."
+                   if refused.locked else
+                   f"Too many failed sign-ins: wait {refused.retry_after_seconds} seconds and try again.")
+        return _sign_in_page(request, state, problem=problem, status_code=429, email=email)
+    signed_in = result.signed_in
+    if not signed_in.memberships and not signed_in.regional_coordinator:
+        return _sign_in_page(request, state, problem="This account has no role in any city yet.", status_code=400)
+    city_id = None if signed_in.regional_coordinator else signed_in.memberships[0].city_id
+    cookie = await run_in_threadpool(start_session, state.database, signed_in, city_id,
+                                     pending_totp_secret=result.enrol_totp_secret)
+    target = "/review/totp" if result.enrol_totp_secret is not None else "/review/home"
+    return _set_cookie(RedirectResponse(target, status_code=303), state, cookie)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse(home_path(reviewer(request).role), status_code=303)
+
+
+def _enrolment_page(request: Request, *, problem: str | None = None, status_code: int = 200) -> Response:
+    context = reviewer(request)
+    secret = context.pending_totp_secret
+    if secret is None:
+        return not_found_page(request)
+    svg = totp.qr_svg(secret, context.email, "QR code for your authenticator app")
+    svg = svg.replace("<svg ", '<svg role="img" aria-labelledby="qr-title" ', 1).replace(
+        "<title>", '<title id="qr-title">', 1)
+    text = totp.secret_text(secret)
+    return render(request, "reviewer/totp.html", {
+        "context": context, "qr": Markup(svg),  # noqa: S704 (segno's own SVG of a URI we built)
+        "secret_groups": " ".join(text[i:i + 4] for i in range(0, len(text), 4)), "problem": problem,
+    }, status_code=status_code)
+
+
+async def totp_form(request: Request) -> Response:
+    return _enrolment_page(request)
+
+
+async def totp_confirm(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    if context.pending_totp_secret is None:
+        return not_found_page(request)
+    try:
+        await run_in_threadpool(confirm_totp_enrolment, state.database, context.reviewer_id,
+                                context.pending_totp_secret, text_field(form, "code"))
+    except WrongCredentials:
+        return _enrolment_page(request, problem="That code does not match. Check the time on your phone and type "
+                                                "the six digits the app shows now.", status_code=400)
+    await run_in_threadpool(confirm_totp_stage, state.database, context)
+    return RedirectResponse("/review/home", status_code=303)
+
+
+async def sign_out(request: Request) -> Response:
+    state = app_state(request)
+    await run_in_threadpool(end_session, state.database, request.cookies.get(state.session_cookie, ""))
+    return _clear_cookie(RedirectResponse("/review/sign-in", status_code=303), state)
+
+
+async def change_city(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    try:
+        await run_in_threadpool(switch_city, state.database, context, text_field(form, "city"))
+    except NotFound:
+        return not_found_page(request)
+    return RedirectResponse("/review/home", status_code=303)
+
+
+async def account_page(request: Request, *, problems: dict[str, str] | None = None,
+                       status_code: int = 200) -> Response:
+    state, context = app_state(request), reviewer(request)
+    cities = await run_in_threadpool(cities_of, state.database, context.reviewer_id)
+    return render(request, "reviewer/account.html", {"context": context, "cities": cities,
+                                                      "problems": problems or {},
+                                                      "is_admin": context.role == ROLE_ADMIN},
+                  status_code=status_code)
+
+
+async def change_password(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    new = text_field(form, "new_password")
+    if new != text_field(form, "new_password_again"):
+        return await account_page(request, problems={"new_password_again": "The two new passwords differ."},
+                                  status_code=400)
+    try:
+        await run_in_threadpool(account.change_password, state.database, state.config, context,
+                                text_field(form, "current_password"), new)
+    except InvalidInput as invalid:
+        return await account_page(request, problems=invalid.problems, status_code=400)
+    return _clear_cookie(RedirectResponse("/review/sign-in?done=password", status_code=303), state)

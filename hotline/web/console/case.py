@@ -1,0 +1,195 @@
+"""The case page and everything done from it. Each POST calls one intake service; a case the reviewer cannot
+read is a 404 (audited by the service), bad input shows the page again with the problem and changes nothing,
+and success redirects back to the page with a notice (post/redirect/get)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from hotline.access import reviewer
+from hotline.exports.case_pdf import case_pdf
+from hotline.forms import text_field
+from hotline.rendering import render
+from hotline.state import app_state
+from hotline.web.errors import not_found_page
+from intake import assignment, case_status_changes, closed_records, notes, redaction
+from intake.case_page import open_case_page
+from intake.case_status import OUTCOMES, STATUSES
+from intake.casework import reply_to_reporter
+from intake.errors import InvalidInput, NotFound
+from intake.export import export_case, open_streamed_item, write_files_zip
+from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
+
+NOTICES = {
+    "reply": "Your reply was sent. The reporter will see it with their report key.",
+    "request": "Your request for information was sent. The reporter will see it with their report key.",
+    "note": "Your internal note was saved. Only reviewers of the city can read it.",
+    "status": "The status was changed.",
+    "assign": "The assignment was changed.",
+    "redact": "The passage was redacted. The original is gone for good.",
+    "redact-item": "The item was redacted. The original is gone for good.",
+    "record": "The closed-record designation was saved.",
+}
+
+
+def _case_id(request: Request) -> str:
+    return str(request.path_params["case_id"])
+
+
+async def _page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    state, context = app_state(request), reviewer(request)
+    try:
+        data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
+    except NotFound:
+        return not_found_page(request)
+    done = request.query_params.get("done", "")
+    return render(request, "reviewer/case.html", {
+        "context": context, "view": data.view, "facts": data.facts, "timeline": data.timeline,
+        "assignable": data.assignable, "names": dict(data.assignable), "problems": problems or {},
+        "notice": NOTICES.get(done), "sent": done == "reply", "statuses": STATUSES, "outcomes": OUTCOMES,
+        "subsections": closed_records.SUBSECTIONS,
+        "problem": (problems or {}).get("reply"),
+    }, status_code=status_code)
+
+
+async def case_page(request: Request) -> Response:
+    return await _page(request)
+
+
+Action = Callable[[Any, FormData], Any]
+
+
+async def _act(request: Request, done: str, action: Action) -> Response:
+    state = app_state(request)
+    form = await request.form()
+    try:
+        await run_in_threadpool(action, state, form)
+    except NotFound:
+        return not_found_page(request)
+    except InvalidInput as invalid:
+        return await _page(request, problems=invalid.problems, status_code=400)
+    return RedirectResponse(f"/review/cases/{_case_id(request)}?done={done}", status_code=303)
+
+
+def _handler(done: str, make: Callable[[Request], Action]) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        return await _act(request, done, make(request))
+    handle.__name__ = "case_" + done.replace("-", "_")
+    return handle
+
+
+def _reply(request: Request) -> Action:
+    return lambda state, form: reply_to_reporter(
+        state.database, state.config, reviewer(request), _case_id(request), text_field(form, "reply"),
+        feedback=text_field(form, "feedback") == "1", kind=KIND_REVIEWER_REPLY)
+
+
+def _request(request: Request) -> Action:
+    return lambda state, form: reply_to_reporter(
+        state.database, state.config, reviewer(request), _case_id(request), text_field(form, "request"),
+        kind=KIND_INFORMATION_REQUEST)
+
+
+def _note(request: Request) -> Action:
+    return lambda state, form: notes.add_internal_note(state.database, state.config, reviewer(request),
+                                                       _case_id(request), text_field(form, "note"))
+
+
+def _status(request: Request) -> Action:
+    return lambda state, form: case_status_changes.change_status(
+        state.database, state.config, reviewer(request), _case_id(request), text_field(form, "status"),
+        outcome=text_field(form, "outcome"), reason=text_field(form, "reason"))
+
+
+def _assign(request: Request) -> Action:
+    def act(state: Any, form: FormData) -> None:
+        text = text_field(form, "assignee")
+        if text and not (text.isascii() and text.isdigit() and len(text) < 10):
+            raise InvalidInput({"assignee": "Choose a reviewer from the list."})
+        assignment.assign_case(state.database, reviewer(request), _case_id(request), int(text) if text else None)
+    return act
+
+
+def _redact(request: Request) -> Action:
+    return lambda state, form: redaction.redact_passage(state.database, reviewer(request), _case_id(request),
+                                                        text_field(form, "item"), text_field(form, "passage"))
+
+
+def _redact_item(request: Request) -> Action:
+    def act(state: Any, form: FormData) -> None:
+        if text_field(form, "confirm") != "1":
+            raise InvalidInput({"item": "Tick the box to confirm: a redaction cannot be undone."})
+        redaction.redact_item(state.database, reviewer(request), _case_id(request), text_field(form, "item"))
+    return act
+
+
+def _record(request: Request) -> Action:
+    return lambda state, form: closed_records.close_as_record(state.database, reviewer(request), _case_id(request),
+                                                              text_field(form, "subsection"))
+
+
+reply = _handler("reply", _reply)
+request_information = _handler("request", _request)
+add_note = _handler("note", _note)
+change_status = _handler("status", _status)
+assign = _handler("assign", _assign)
+redact_passage = _handler("redact", _redact)
+redact_item = _handler("redact-item", _redact_item)
+closed_record = _handler("record", _record)
+
+
+async def export_pdf(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+    try:
+        exported = await run_in_threadpool(export_case, state.database, context, _case_id(request),
+                                           export_format="pdf")
+    except NotFound:
+        return not_found_page(request)
+    body = await run_in_threadpool(case_pdf, exported, state.settings.pdf_font_path)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="case-{exported.view.summary.number}.pdf"'})
+
+
+async def export_zip(request: Request) -> Response:
+    state, context = app_state(request), reviewer(request)
+
+    def build() -> tuple[Any, int]:
+        # Spooled: a few megabytes stay in memory, more go to an unnamed temporary file, never whole in memory.
+        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by the response)
+        count = write_files_zip(state.database, context, _case_id(request), spool)
+        spool.seek(0)
+        return spool, count
+
+    try:
+        spool, _count = await run_in_threadpool(build)
+    except NotFound:
+        return not_found_page(request)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(64 * 1024):
+                yield block
+
+    return StreamingResponse(iterate_in_threadpool(chunks()), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="case-{_case_id(request)[:8]}-files.zip"'})
+
+
+async def item_content(request: Request) -> Response:
+    """A file or recording, decrypted as it streams (the audio player's source)."""
+    state, context = app_state(request), reviewer(request)
+    try:
+        item = await run_in_threadpool(open_streamed_item, state.database, context, _case_id(request),
+                                       str(request.path_params["item_id"]))
+    except NotFound:
+        return not_found_page(request)
+    disposition = "inline" if item.media_type.startswith("audio/") else "attachment"
+    return StreamingResponse(iterate_in_threadpool(item.chunks), media_type=item.media_type, headers={
+        "Content-Disposition": f'{disposition}; filename="item-{item.position}-{item.kind}"'})
+
