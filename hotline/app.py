@@ -44,7 +44,6 @@ def routes() -> list[BaseRoute]:
         reviewer_route("/review/cases/{case_id}/identity", case_files.identity_form, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}/identity", case_files.identity_open, roles=CONTENT_ROLES,
                        methods=["POST"]),
-        reviewer_route("/review/cases/{case_id}/ask", case_files.ask, roles=CONTENT_ROLES, methods=["POST"]),
         public_route("/healthz", healthz),
         public_route("/readyz", readyz),
         public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)

@@ -41,22 +41,26 @@ def make_environments() -> dict[str, Environment]:
     return {language: make_environment(language) for language in LANGUAGES}
 
 
-def switch_links(request: Request, language: str) -> dict[str, str]:
-    """For each other language, this page's address in it: the same path and query with ``lang`` changed."""
+def switch_links(request: Request, language: str, *, to_start: bool = False) -> dict[str, str]:
+    """For each other language, this page's address in it: the same path and query with ``lang`` changed.
+
+    ``to_start`` (error pages) links to the start page instead, so a not-found page never repeats the address
+    that was asked for: it may name another city's case (tests/hotline/test_access_matrix.py).
+    """
     query = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
     links = {}
     for other in LANGUAGES:
         if other != language:
-            path = request.url.path + ("?" + urlencode(query) if query else "")
+            path = "/" if to_start else request.url.path + ("?" + urlencode(query) if query else "")
             links[other] = with_language(path, other)
     return links
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+           headers: dict[str, str] | None = None, links_to_start: bool = False) -> HTMLResponse:
     language = language_of(request)
     state = request.app.state.hotline
     environment: Environment = state.environments.get(language, state.templates)
-    page = environment.get_template(template).render(request=request, switch_links=switch_links(request, language),
-                                                     **(context or {}))
+    page = environment.get_template(template).render(
+        request=request, switch_links=switch_links(request, language, to_start=links_to_start), **(context or {}))
     return HTMLResponse(page, status_code=status_code, headers=headers)

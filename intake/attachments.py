@@ -221,6 +221,12 @@ class AttachmentInfo:
     created_on: date
 
 
+def is_file(row: CaseItem) -> bool:
+    """An attachment that still holds its file. A redacted one (issue 4) holds only the word "[redacted]" and is
+    read like any text item."""
+    return row.kind == KIND_ATTACHMENT and row.stream_header is not None
+
+
 def _info(row: CaseItem, data_key: bytes) -> AttachmentInfo:
     assert row.ciphertext is not None
     meta = json.loads(decrypt_with_data_key(data_key, row.ciphertext, item_context(row)))

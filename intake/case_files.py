@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from intake.attachments import KIND_ATTACHMENT, AttachmentInfo, info_for_city
+from intake.attachments import KIND_ATTACHMENT, AttachmentInfo, info_for_city, is_file
 from intake.identity import KIND_IDENTITY
 from intake.items import text_for_city
 from intake.models import Case, CaseItem
@@ -32,7 +32,7 @@ NO_FILES = CaseFiles()
 
 
 def shown_as_text(row: CaseItem) -> bool:
-    return row.kind not in SEPARATE_KINDS
+    return row.kind not in SEPARATE_KINDS or (row.kind == KIND_ATTACHMENT and not is_file(row))
 
 
 def describe(case: Case, rows: Iterable[CaseItem], city_private_key: bytes) -> CaseFiles:
@@ -41,6 +41,6 @@ def describe(case: Case, rows: Iterable[CaseItem], city_private_key: bytes) -> C
     for row in rows:
         if row.kind == KIND_ANSWERS:
             answers = read_answers(text_for_city(row, city_private_key))
-        elif row.kind == KIND_ATTACHMENT:
+        elif is_file(row):
             attachments.append(info_for_city(row, city_private_key))
     return CaseFiles(answers, tuple(attachments), case.identity_given)

@@ -8,6 +8,7 @@ from datetime import date
 from sqlmodel import col, func, select
 
 from intake import audit, case_files
+from intake.case_access import readable_case
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
@@ -26,7 +27,7 @@ from intake.items import (
 from intake.models import Case, CaseItem, Reviewer
 from intake.reviewer_sessions import ReviewerContext
 from intake.reviewers import CONTENT_ROLES
-from intake.routing import can_read, readable_by
+from intake.routing import readable_by
 from intake.text import clean_text, text_problem
 
 PAGE_SIZE = 50
@@ -97,26 +98,13 @@ def list_cases(db: Database, context: ReviewerContext, *, page: int = 1) -> Case
 
 
 def _case_for(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock) -> Case:
-    """The case if this reviewer may read it. Otherwise the attempt is audited and NotFound raised: a reviewer
-    of another city cannot tell a case that exists from one that does not."""
-    with db.read() as session:
-        case = session.get(Case, case_id) if len(case_id) <= 64 else None
-        allowed = (case is not None and context.role in CONTENT_ROLES and context.city_private_key is not None
-                   and can_read(session, context.reviewer_id, context.city_id, case_id))
-    if allowed:
-        assert case is not None
-        return case
-    with db.write() as session:
-        # Recorded in the chain of the city that owns the case, whose auditors must see probes of it.
-        city = audit.lock_city(session, case.city_id if case is not None else context.city_id)
-        audit.append(session, city, actor=context.actor, action="case.access_denied", when=clock(),
-                     subject=case_id[:64], detail={"from_city": context.city_slug})
-    raise NotFound("no such case")
+    return readable_case(db, context, case_id, clock=clock)
 
 
 def case_for_reviewer(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> Case:
-    """The case if this reviewer may read it; otherwise NotFound, and the attempt is audited."""
-    return _case_for(db, context, case_id, clock=clock)
+    """The case if this reviewer may read it; otherwise NotFound, and the attempt is audited
+    (intake.case_access, the one rule every case route goes through)."""
+    return readable_case(db, context, case_id, clock=clock)
 
 
 def item_view(row: CaseItem, city_private_key: bytes, names: dict[int, str] | None = None) -> CaseItemView:

@@ -20,7 +20,6 @@ from crypto.report_keys import (
 from crypto.sealing import ItemContext, seal_to_city
 from intake import audit, case_tally
 from intake.attachments import (
-    KIND_ATTACHMENT,
     AttachmentInfo,
     AttachmentNote,
     CleanedUpload,
@@ -28,6 +27,7 @@ from intake.attachments import (
     add_attachment,
     clean_upload,
     info_for_reporter,
+    is_file,
 )
 from intake.case_files import KIND_ANSWERS
 from intake.case_status import RECEIVED, acknowledge_due, feedback_due
@@ -324,7 +324,7 @@ def reporter_view(
     files: dict[str, list[AttachmentInfo]] = {}
     answers: tuple[ReadAnswer, ...] = ()
     for row in rows:
-        if row.kind == KIND_ATTACHMENT:
+        if is_file(row):
             info = info_for_reporter(row, key)
             files.setdefault(info.parent_item_id, []).append(info)
         elif row.kind == KIND_ANSWERS:
@@ -332,7 +332,7 @@ def reporter_view(
     items = tuple(
         ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on, text=text_for_reporter(row, key),
                      attachments=tuple(files.get(row.id, ())), answers=answers if row.kind == KIND_REPORT else ())
-        for row in rows if row.kind not in (KIND_ATTACHMENT, KIND_ANSWERS)
+        for row in rows if not is_file(row) and row.kind != KIND_ANSWERS
     )
     return ReporterCaseView(case_id=case.id, city_name=city.name, category=case.category, status=case.status,
                             received_on=case.received_on, items=items, needs_information=awaiting_answer(all_rows),

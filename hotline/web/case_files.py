@@ -1,5 +1,5 @@
 """The reviewer's side of issue 3: downloading an attachment (audited, metadata already stripped), opening a
-reporter's identity with a reason (audited), and asking the reporter a question. Kept apart from the console
+reporter's identity with a reason (audited). Kept apart from the console
 (hotline.web.reviewer) so the two can grow separately; each handler calls one intake service."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from hotline.access import reviewer
 from hotline.forms import text_field
@@ -18,7 +18,6 @@ from hotline.web.errors import not_found_page
 from intake.attachments import download_for_reviewer
 from intake.errors import InvalidInput, NotFound
 from intake.identity import identity_mark, open_identity
-from intake.requests_for_information import ask_reporter
 
 
 def content_disposition(filename: str) -> str:
@@ -65,18 +64,3 @@ async def identity_open(request: Request) -> Response:
         return render(request, "reviewer/identity.html", {"context": context, "mark": mark, "case_id": case_id,
                                                           "problem": invalid.problems["reason"]}, status_code=400)
     return render(request, "reviewer/identity.html", {"context": context, "case_id": case_id, "identity": identity})
-
-
-async def ask(request: Request) -> Response:
-    state, context = app_state(request), reviewer(request)
-    form = await request.form()
-    case_id = request.path_params["case_id"]
-    try:
-        await run_in_threadpool(ask_reporter, state.database, state.config, context, case_id,
-                                text_field(form, "question"))
-    except NotFound:
-        return not_found_page(request)
-    except InvalidInput as invalid:
-        return render(request, "error.html", {"title": "The question was not sent", "message":
-                                              invalid.problems["question"]}, status_code=400)
-    return RedirectResponse(f"/review/cases/{case_id}?asked=1#ask", status_code=303)

@@ -15,13 +15,13 @@ logger = logging.getLogger("hotline.errors")
 
 
 def not_found_page(request: Request) -> Response:
-    return render(request, "not_found.html", status_code=404)
+    return render(request, "not_found.html", status_code=404, links_to_start=True)
 
 
 def forbidden_page(request: Request) -> Response:
     return render(request, "error.html", {"title": N_("This form has expired or was not sent from this site"),
                                           "message": N_("Go back, reload the page, and send it again.")},
-                  status_code=403)
+                  status_code=403, links_to_start=True)
 
 
 def too_many_page(request: Request, retry_after_seconds: float) -> Response:
@@ -40,7 +40,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
         413: N_("What you sent is too large"),
     }
     return render(request, "error.html", {"title": titles.get(exc.status_code, N_("This request was refused")),
-                                          "message": N_("Go back and try again.")}, status_code=exc.status_code)
+                                          "message": N_("Go back and try again.")}, status_code=exc.status_code,
+                  links_to_start=True)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -49,4 +50,4 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"title": N_("Something went wrong on our side"),
                                           "message": N_("Nothing you sent was lost or stored half-way. "
                                                         "Please try again in a few minutes.")},
-                  status_code=500)
+                  status_code=500, links_to_start=True)

@@ -25,12 +25,13 @@ from PIL import Image
 
 from hotline.app import create_app
 from hotline.settings import Settings
+from intake.casework import reply_to_reporter
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
+from intake.items import KIND_INFORMATION_REQUEST
 from intake.migrate import upgrade
 from intake.models import Case
-from intake.requests_for_information import ask_reporter
 from intake.reviewer_sessions import resume_session, start_session
 from intake.reviewers import add_reviewer, sign_in
 from tests.conftest import in_ci
@@ -163,7 +164,7 @@ def reviewer_asks(site: Site, question: str) -> None:
     with site.database.read() as session:
         from sqlmodel import col, select
         case_id = session.exec(select(Case.id).order_by(col(Case.number).desc())).first()
-    ask_reporter(site.database, site.config, context, case_id, question)
+    reply_to_reporter(site.database, site.config, context, case_id, question, kind=KIND_INFORMATION_REQUEST)
 
 
 WORDS = {

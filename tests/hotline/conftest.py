@@ -89,11 +89,12 @@ def hidden(page: str, name: str) -> str:
     return match.group(1)
 
 
-def submit_report(client: TestClient, city: str, narrative: str, category: str = "safety") -> str:
+def submit_report(client: TestClient, city: str, narrative: str, category: str = "safety",
+                  extra: dict[str, str] | None = None) -> str:
     """Send a report through the form; return the report key shown on the confirmation page."""
     form = client.get(f"/report/{city}?category={category}")
     response = client.post(f"/report/{city}", data={"form_token": hidden(form.text, "form_token"),
-                                                    "category": category, "narrative": narrative})
+                                                    "category": category, "narrative": narrative, **(extra or {})})
     assert response.status_code == 200, response.text
     match = re.search(r'id="report-key"><strong>([\d ]+)</strong>', response.text)
     assert match

@@ -76,7 +76,8 @@ def matrix(seeded):
         personas.append(persona)
     reporter = TestClient(app, base_url="https://testserver")
     submit_report(reporter, "raytown", f"{MARKER}: Eddie Excluded signs his own overtime.",
-                  category="fraud-waste-abuse")
+                  category="fraud-waste-abuse",  # with a name given, so the identity routes have something to open
+                  extra={"identity": "give", "identity_name": "Marker-matrix-name", "identity_contact": "555-0100"})
     a = personas[1].client
     case_id = re.search(r'href="/review/cases/([0-9a-f]{32})"', a.get("/review/").text).group(1)
     item_id = add_attachment(database, case_id, b"Marker-matrix-attachment")
@@ -132,7 +133,7 @@ def test_the_access_matrix_holds(matrix):
                 failures.append(f"{method} {path} as {persona.name}: {status}")
             may_see_the_case = persona.name in ("reviewer A", "admin A")
             if not may_see_the_case:
-                for secret in (MARKER, "Marker-matrix-attachment", "matrix note"):
+                for secret in (MARKER, "Marker-matrix-attachment", "matrix note", "Marker-matrix-name"):
                     if secret in body:
                         failures.append(f"{method} {path} as {persona.name} shows {secret}")
             if persona.name == "reviewer B":

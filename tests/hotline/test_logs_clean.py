@@ -23,7 +23,7 @@ from intake.key_rotation import rotate_city_key
 from intake.migrate import upgrade
 from intake.models import Case, Job
 from intake.reviewers import add_reviewer
-from tests.hotline.conftest import PASSWORD, hidden, make_settings, sign_in, submit_report
+from tests.hotline.conftest import PASSWORD, enrol, hidden, make_settings, sign_in, submit_report
 
 ADDRESS = "192.0.2.144"  # TEST-NET-1 (RFC 5737)
 AGENT = "Marker-Agent/7.1"
@@ -56,6 +56,7 @@ def test_no_address_number_or_content_in_any_log_line(tmp_path, monkeypatch, cap
         key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
         add_reviewer(database, settings.intake_config(), city_slug="raytown", email="ethics@raytown.example",
                      display_name="Pat Example", password=PASSWORD, role="reviewer", city_private_key=key)
+        enrol(database, settings, "ethics@raytown.example")  # TOTP (issue 4)
         headers = {"x-forwarded-for": ADDRESS, "x-real-ip": ADDRESS, "forwarded": f"for={ADDRESS}",
                    "user-agent": AGENT}
         with TestClient(create_app(settings, database), base_url="https://testserver", headers=headers,

@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from crypto.scratch import ScratchFile
 from crypto.sealing import ItemContext, Recipient, new_data_key, seal_data_key
 from crypto.streaming import seal_chunks
 from hotline.exports.case_pdf import case_pdf
 from intake import assignment, case_status_changes, closed_records, notes, redaction, reports
+from intake.attachments import CleanedUpload
+from intake.attachments import add_attachment as add_attachment_to_case
 from intake.casework import read_case, reply_to_reporter
 from intake.errors import InvalidInput, NotFound
 from intake.export import export_case, open_streamed_item, write_files_zip
@@ -155,10 +158,21 @@ def test_staff_entered_report_notes_its_channel_and_gives_a_key(database, config
 
 
 def add_attachment(database, case_id: str, content: bytes, kind: str = "attachment") -> str:
-    """A streamed item as the reporter's side (issue 3) or the phone line stores one."""
+    """A streamed item as the reporter's side (issue 3, intake.attachments) or the phone line stores one."""
     with database.write() as session:
         case = session.get(Case, case_id)
         city = session.get(City, case.city_id)
+        if kind == "attachment":
+            scratch = ScratchFile()
+            scratch.write(content)
+            scratch.finish()
+            before = {row.id for row in session.exec(select(CaseItem).where(CaseItem.case_id == case.id)).all()}
+            add_attachment_to_case(session, case, CleanedUpload("evidence.txt", "text/plain", False, scratch),
+                                   city_public_key=city.public_key, position=next_position(session, case.id),
+                                   created_on=case.received_on, author="reporter", parent_item_id="")
+            scratch.close()
+            after = session.exec(select(CaseItem).where(CaseItem.case_id == case.id)).all()
+            return next(row.id for row in after if row.id not in before)
         item_id = new_id()
         context = ItemContext(city_id=case.city_id, case_id=case.id, item_id=item_id, kind=kind)
         data_key = new_data_key()
