@@ -7,10 +7,12 @@ Each feature adds its handlers here: phone recordings (issue 5), reminders, rete
 from __future__ import annotations
 
 from hotline.settings import Settings
+from hotline.voice import pipeline as voice_pipeline
 from intake.db import Database
 from intake.jobs import Handler
 
 
 def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
+    handlers.update(voice_pipeline.job_handlers(settings, database))
     return handlers

@@ -22,6 +22,7 @@ from intake.items import (
     text_for_city,
 )
 from intake.models import Case
+from intake.recordings import KIND_RECORDING
 from intake.reviewer_sessions import ReviewerContext
 from intake.reviewers import CONTENT_ROLES
 from intake.routing import can_read, readable_by
@@ -55,6 +56,9 @@ class CaseItemView:
     created_on: date
     visible_to_reporter: bool
     text: str
+    # Recordings (issue 5) have no text: they stream from /review/cases/{case_id}/recordings/{item_id}.
+    item_id: str = ""
+    is_recording: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
         audit.append(session, city, actor=context.actor, action="case.read", when=clock(), subject=case.id)
     items = tuple(
         CaseItemView(row.kind, row.author, row.created_on, row.visible_to_reporter,
-                     text_for_city(row, context.city_private_key))
+                     text_for_city(row, context.city_private_key) if row.ciphertext is not None else "",
+                     item_id=row.id, is_recording=row.kind == KIND_RECORDING)
         for row in rows
     )
     return CaseView(_summary(case), items)

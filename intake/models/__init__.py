@@ -4,6 +4,7 @@ from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
+from intake.models.phone import CityVoiceSettings, PhoneNumber
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
@@ -14,10 +15,12 @@ __all__ = [
     "CaseItem",
     "CategoryRoute",
     "City",
+    "CityVoiceSettings",
     "GroupMember",
     "ItemChunk",
     "Job",
     "Membership",
+    "PhoneNumber",
     "Reviewer",
     "ReviewerGroup",
     "ReviewerSession",
