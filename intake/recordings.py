@@ -156,3 +156,12 @@ def pending_job_payloads(db: Database, kinds: Collection[str]) -> list[dict[str,
         rows = session.exec(select(Job.payload).where(col(Job.kind).in_(list(kinds)),
                                                       col(Job.state).in_([QUEUED, RUNNING]))).all()
     return [json.loads(row) for row in rows]
+
+
+def scrub_write_ahead_log(db: Database) -> None:
+    """On SQLite, copy the write-ahead log into the database and empty it. Old versions of rows (a job payload
+    with a call SID, say) otherwise linger in the -wal file after the rows changed; the database file itself
+    zeroes what is deleted (PRAGMA secure_delete, intake.db). Best effort: with a reader active it does part."""
+    if db.is_sqlite:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -162,3 +162,5 @@ def forget_call(run: JobRun, database: Database, rest: TwilioRest) -> None:
         rest.delete_call(call_sid)
     with database.write() as session:
         run.finish(session)
+    # The call's last job is done: let no old copy of its payloads outlive it in SQLite's log.
+    recordings.scrub_write_ahead_log(database)

@@ -4,8 +4,8 @@ audio, delete the recording, delete the call record (which holds the caller's nu
 The official ``twilio`` client makes the deletions, pointed at ``HOTLINE_TWILIO_API_BASE_URL`` so the tests can
 run it against a local stand-in. The audio is fetched through the same client's HTTP session and credentials
 (Twilio's media URLs need HTTP basic auth when "Enforce HTTP Auth on Media URLs" is on, as docs/phone.md asks),
-because the client's own request method decodes every body as text. The client's request log is silenced: it
-would print call SIDs.
+because the client's own request method decodes every body as text. The client's request log, and urllib3's
+debug log under it, are silenced: they would print call SIDs.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class TwilioRest:
                              http_client=http)
         self.client.api.base_url = self.base_url
         self._session = http.session or requests.Session()
+        # urllib3 logs each request line, call SIDs included, at DEBUG: never, whatever HOTLINE_LOG_LEVEL says.
+        urllib3_log = logging.getLogger("urllib3.connectionpool")
+        if urllib3_log.level < logging.INFO:
+            urllib3_log.setLevel(logging.INFO)
 
     def fetch_wav(self, recording_sid: str) -> bytes:
         if not RECORDING_SID.match(recording_sid):
