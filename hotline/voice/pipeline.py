@@ -42,8 +42,9 @@ MAX_ATTEMPTS = 40
 # A recording's callback can beat the webhook that opens its case; after this long, the caller has hung up
 # without hearing a key, and the worker opens the case itself so the report is not lost.
 CASE_OPEN_GRACE = timedelta(minutes=2)
-# Recording callbacks usually come a few seconds after the call ends; wait before deleting the call record.
-CALL_FORGET_DELAY = timedelta(minutes=2)
+# Recording callbacks usually come a few seconds after the call ends: the call record waits this long, or less
+# when the deletion of the call's last recording wakes it (intake.jobs.run_sooner).
+CALL_FORGET_DELAY = timedelta(minutes=10)
 
 KIND_REPORT = "report"
 KIND_MESSAGE = "message"
@@ -110,7 +111,7 @@ def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     config = settings.intake_config()
     return {
         STORE_RECORDING: lambda run: store_recording(run, database, config, rest, settings.pepper),
-        DELETE_RECORDING: lambda run: delete_recording(run, database, rest),
+        DELETE_RECORDING: lambda run: delete_recording(run, database, rest, settings.pepper),
         FORGET_CALL: lambda run: forget_call(run, database, rest),
     }
 
@@ -145,12 +146,14 @@ def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest:
             then(session)
 
 
-def delete_recording(run: JobRun, database: Database, rest: TwilioRest) -> None:
-    recording_sid = str(run.payload.get("recording", ""))
+def delete_recording(run: JobRun, database: Database, rest: TwilioRest, pepper: bytes) -> None:
+    recording_sid, call_sid = str(run.payload.get("recording", "")), str(run.payload.get("call", ""))
     if RECORDING_SID.match(recording_sid):
         rest.delete_recording(recording_sid)
     with database.write() as session:
         run.finish(session)
+        if CALL_SID.match(call_sid):  # the call's record may be waiting for this recording: wake it
+            jobs.run_sooner(session, _keyed(pepper, "voice-call", call_sid), run.clock())
 
 
 def forget_call(run: JobRun, database: Database, rest: TwilioRest) -> None:

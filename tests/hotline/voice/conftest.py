@@ -11,7 +11,8 @@ from hotline.bench.fake_twilio import FakeTwilio
 from hotline.settings import Settings
 from intake.db import Database
 from intake.phone_lines import add_number
-from tests.hotline.conftest import Seeded
+from intake.reviewers import sign_in
+from tests.hotline.conftest import PASSWORD, Seeded
 from tests.hotline.voice.twilio_calls import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -40,6 +41,16 @@ def phone_settings(settings: Settings, fake: FakeTwilio, **changes) -> Settings:
     return replace(settings, public_url=PUBLIC_URL, twilio_account_sid=ACCOUNT_SID,
                    twilio_auth_token=AUTH_TOKEN.encode(), twilio_api_base_url=fake.base_url,
                    twilio_api_timeout_ms=2000, phone_shared_number=SHARED_NUMBER, **changes)
+
+
+@pytest.fixture
+def city_keys(seeded: Seeded) -> dict[str, bytes]:
+    """Each seeded city's private key, as its reviewer unlocks it at sign-in."""
+    keys = {}
+    for slug, email in seeded.logins.items():
+        signed_in = sign_in(seeded.database, seeded.settings.intake_config(), email, PASSWORD)
+        keys[slug] = next(m.city_private_key for m in signed_in.memberships if m.city_slug == slug)
+    return keys
 
 
 @pytest.fixture
