@@ -21,7 +21,6 @@ from intake.recordings import KIND_RECORDING
 from intake.reports import open_report
 from tests.hotline.voice.twilio_calls import drain, spoken_key, voiced_wav
 
-
 # The fake's outcomes for a request whose deletion took effect (whatever the client was answered).
 DELETED = ("ok", "fault:slow-done", "fault:500-after-done", "fault:short-done")
 
@@ -130,7 +129,7 @@ def test_a_replayed_callback_for_a_stored_recording_changes_nothing(phone):
 
 
 def test_a_recording_url_that_is_not_twilios_is_refused(phone):
-    call, prompt, recording_sid, _url, case_id = new_report(phone, voiced_wav(seconds=0.5))
+    call, prompt, recording_sid, _url, _case_id = new_report(phone, voiced_wav(seconds=0.5))
     for url in (f"https://evil.example/2010-04-01/Accounts/{phone.settings.twilio_account_sid}/Recordings/"
                 f"{recording_sid}", phone.fake.recording_url("RE" + "0" * 32)):
         answer = call.recording_status(prompt, recording_sid, url)
