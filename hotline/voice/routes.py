@@ -91,7 +91,11 @@ def _opened(call: VoiceCall) -> dict[str, Any] | None:
 
 
 def _on_error(call: VoiceCall) -> VoiceResponse:
-    return _goodbye(call.arg("lang") or ENGLISH, "error")
+    """The apology, in the caller's language when the request says which (in its query or its sealed state)."""
+    language = call.arg("lang")
+    if not language and call.arg("s"):
+        language = str((_opened(call) or {}).get("lang", ""))
+    return _goodbye(language or ENGLISH, "error")
 
 
 def _city_slug(call: VoiceCall) -> str:
