@@ -65,6 +65,7 @@ class FakeTwilio:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._deleting = threading.Lock()
         self._random = random.Random(self.seed)
         self._server: ThreadingHTTPServer | None = None
 
@@ -198,12 +199,18 @@ class FakeTwilio:
 
     def _delete(self, request: BaseHTTPRequestHandler, resource: str, sid: str, fault: str | None) -> None:
         note: object = None
-        with self._lock:
-            if resource == "recording":
-                exists = sid in self.recordings and sid not in self.deleted_recordings
-            else:
-                exists = sid in self.calls and sid not in self.deleted_calls
-            in_progress = resource == "call" and self.calls.get(sid) == "in-progress"
+        with self._deleting:  # check and delete at once: of two requests racing, one deletes, one gets 404
+            with self._lock:
+                if resource == "recording":
+                    exists = sid in self.recordings and sid not in self.deleted_recordings
+                else:
+                    exists = sid in self.calls and sid not in self.deleted_calls
+                in_progress = resource == "call" and self.calls.get(sid) == "in-progress"
+            if exists and not in_progress:
+                if resource == "recording" and self.on_delete_recording is not None:
+                    note = self.on_delete_recording(sid)
+                with self._lock:
+                    (self.deleted_recordings if resource == "recording" else self.deleted_calls).add(sid)
         if not exists:
             self._answer(request, 404, {"code": 20404, "message": "not found", "status": 404})
             self._record(FakeEvent("DELETE", resource, sid, "404"))
@@ -212,10 +219,6 @@ class FakeTwilio:
             self._answer(request, 400, {"code": 21220, "message": "Call is in progress", "status": 400})
             self._record(FakeEvent("DELETE", resource, sid, "400"))
             return
-        if resource == "recording" and self.on_delete_recording is not None:
-            note = self.on_delete_recording(sid)
-        with self._lock:
-            (self.deleted_recordings if resource == "recording" else self.deleted_calls).add(sid)
         self._record(FakeEvent("DELETE", resource, sid, "ok" if fault not in ("slow", "500-after", "short")
                                else f"fault:{fault}-done", note))
         if fault == "slow":

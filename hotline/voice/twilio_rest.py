@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -61,8 +62,12 @@ class TwilioRest:
     def fetch_wav(self, recording_sid: str) -> bytes:
         if not RECORDING_SID.match(recording_sid):
             raise ValueError("not a recording SID")
+        # Redirects are followed (Twilio may hand the file out from storage elsewhere); requests drops the
+        # credentials when a redirect leaves the host, and a redirect to plain HTTP is refused.
         with self._session.get(recording_url(self.settings, recording_sid) + ".wav", auth=self.client.auth,
-                               timeout=self.timeout, stream=True, allow_redirects=False) as response:
+                               timeout=self.timeout, stream=True, allow_redirects=True) as response:
+            if response.history and urlsplit(response.url).scheme != "https":
+                raise TwilioUnavailable("the recording was redirected away from HTTPS")
             if response.status_code != 200:
                 raise TwilioUnavailable(f"fetching a recording answered {response.status_code}")
             body = bytearray()

@@ -5,6 +5,7 @@ and hang-ups are handled without losing or duplicating anything."""
 from __future__ import annotations
 
 import io
+import time
 import wave
 from dataclasses import replace
 
@@ -82,6 +83,7 @@ def test_with_twilio_failing_half_the_time_every_recording_arrives_once_and_dele
     fake.on_delete_recording = committed_copies
     originals: dict[str, bytes] = {}
     calls = []
+    started = time.perf_counter()
     for n in range(count):
         wav = noise_wav(n)
         call, prompt, recording_sid, url, case_id = new_report(phone, wav)
@@ -92,7 +94,9 @@ def test_with_twilio_failing_half_the_time_every_recording_arrives_once_and_dele
         assert call.completed(fake).status_code == 200
         calls.append((call.call_sid, recording_sid))
 
+    calls_done = time.perf_counter()
     runs = drain(settings, phone.database, workers=workers)
+    print(f"calls {calls_done - started:.1f} s, worker {time.perf_counter() - calls_done:.1f} s, {runs} runs")
 
     faults = [event for event in fake.events if event.outcome.startswith("fault:")]
     assert len(faults) > count and runs > 3 * count  # failures happened, and were retried

@@ -190,33 +190,28 @@ def drain(settings: Settings, database: Database, *, max_runs: int = 100_000, wo
     handlers = job_handlers(settings, database)
     clock = TestClock()
     lock = threading.Lock()
-    counts = {"runs": 0, "busy": 0}
+    counts = {"runs": 0, "inside": 0}
     done = threading.Event()
-
-    def tracked(handler):
-        def run(job_run):
-            with lock:
-                counts["busy"] += 1
-            try:
-                handler(job_run)
-            finally:
-                with lock:
-                    counts["busy"] -= 1
-        return run
-
-    tracked_handlers = {kind: tracked(handler) for kind, handler in handlers.items()}
 
     def work() -> None:
         while not done.is_set() and counts["runs"] < max_runs:
-            if jobs.run_one(database, tracked_handlers, clock=clock):
-                with lock:
-                    counts["runs"] += 1
-                continue
             with lock:
-                others_busy = counts["busy"] > 0
-            if others_busy:
-                time.sleep(0.005)
-            elif not clock.leap(database):
+                counts["inside"] += 1
+            ran = False
+            try:
+                ran = jobs.run_one(database, handlers, clock=clock)
+            finally:
+                with lock:
+                    counts["inside"] -= 1
+                    counts["runs"] += 1 if ran else 0
+            if ran:
+                continue
+            with lock:  # nobody enters run_one while the clock leaps, so no lease ends mid-job
+                others_inside = counts["inside"] > 0
+                more = others_inside or clock.leap(database)
+            if others_inside:
+                time.sleep(0.02)
+            elif not more:
                 done.set()
 
     threads = [threading.Thread(target=work) for _ in range(workers - 1)]
