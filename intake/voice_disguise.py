@@ -165,8 +165,8 @@ def _warp(envelope: np.ndarray, ratio: float) -> np.ndarray:
 
 def _shift(x: np.ndarray, rate: int, parameters: DisguiseParameters) -> np.ndarray:
     size = _fft_size(rate)
-    if len(x) < size:
-        return x.copy()
+    if len(x) < 2 * size:  # too short to analyse: pad with silence, shift, cut back (never stored as it was)
+        return _shift(np.pad(x, (0, 2 * size - len(x))), rate, parameters)[: len(x)]
     hop = size // 4
     window = np.hanning(size + 1)[:-1]  # periodic Hann: its squares overlap-add to a constant at size/4
     stretched = _time_stretch(x, parameters.pitch_ratio, window, hop)

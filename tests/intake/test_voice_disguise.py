@@ -128,10 +128,14 @@ def test_a_long_recording_is_disguised_in_segments_without_losing_a_sample():
         assert semitones(yin_pitch(disguised.samples[window]), yin_pitch(original.samples[window])) > 3.0
 
 
-@pytest.mark.parametrize("length", [0, 1, 100, 511])
-def test_empty_and_tiny_recordings_keep_their_length(length):
-    audio = Audio(samples=np.zeros(length), sample_rate=RATE)
-    assert len(disguise(audio).samples) == length
+@pytest.mark.parametrize("length", [0, 1, 100, 511, 1500])
+def test_empty_and_tiny_recordings_keep_their_length_and_are_still_changed(length):
+    assert len(disguise(Audio(samples=np.zeros(length), sample_rate=RATE)).samples) == length
+    sound = voiced(120.0, seconds=0.5).samples[:length]
+    disguised = disguise(Audio(samples=sound, sample_rate=RATE)).samples
+    assert len(disguised) == length
+    if length > 1:
+        assert not np.allclose(disguised, sound, atol=1e-3)  # even a fragment is never kept as it was
 
 
 def test_wav_round_trip_and_refusals():
