@@ -84,13 +84,12 @@ def disguise_voice(session: Session, city_id: int) -> bool:
 
 def case_or_city_disguises_voice(db: Database, case_id: str, city_slug: str) -> bool:
     """Whether a recording for this case (or, before the case exists, this city) will be disguised, so the
-    caller is told the truth about it."""
+    caller is told the truth about it. NotFound when there is neither."""
     with db.read() as session:
         case = session.get(Case, case_id) if case_id else None
-        city_id = case.city_id if case is not None else None
-        if city_id is None and city_slug:
-            city_id = city_by_slug(session, city_slug).id
-        return True if city_id is None else disguise_voice(session, city_id)
+        city_id = case.city_id if case is not None else city_by_slug(session, city_slug).id
+        assert city_id is not None
+        return disguise_voice(session, city_id)
 
 
 def set_disguise_voice(db: Database, city_slug: str, enabled: bool, *, clock: Clock = utc_now) -> None:

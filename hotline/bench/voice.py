@@ -1,20 +1,25 @@
 """``hotline bench voice``: latency of each TwiML webhook under concurrent calls, and the recording pipeline's
 throughput (issue 5; target: p99 under 20 ms per webhook with 20 calls at once).
 
-The app runs under uvicorn on 127.0.0.1 with production KDF costs, on a fresh SQLite file (or the database
-given), with a local stand-in for Twilio's REST API (hotline.bench.fake_twilio). Each of ``--callers`` threads
-places ``--rounds`` calls as Twilio would (signed webhooks, caller fields filled): a new report with a recording
-of ``--seconds`` of synthetic voice, then a follow-up call with the key it was given. Then the worker stores every
-recording (disguised, sealed, committed, deleted at the fake) and the time that takes is the throughput.
+The app runs as ``hotline serve`` in its own process on 127.0.0.1, with production KDF costs, on a fresh SQLite
+file (or the database given), with a local stand-in for Twilio's REST API (hotline.bench.fake_twilio). Each of
+``--callers`` threads places ``--rounds`` calls as Twilio would (signed webhooks, caller fields filled), pausing
+about ``--think`` seconds between webhooks as a caller listening to a prompt does: a new report with a recording
+of ``--seconds`` of synthetic voice, then a follow-up call with the key it was given. Then the worker stores
+every recording (disguised, sealed, committed, deleted at the fake) and the time that takes is the throughput.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import random
 import secrets
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,15 +27,14 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import numpy as np
 import requests
-import uvicorn
 from sqlmodel import col, func, select
 from twilio.request_validator import RequestValidator
 
-from hotline.app import create_app
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from hotline.settings import Settings
@@ -48,8 +52,8 @@ from intake.phone_lines import add_number
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "b" * 32
 NUMBERS = {"raytown": "+18165550111", "grandview": "+18165550122"}
-CALLER = {"From": "+18165550187", "Caller": "+18165550187", "FromCity": "LONE JACK", "FromState": "MO",
-          "FromZip": "64070", "FromCountry": "US", "CallerName": "BENCH CALLER"}
+CALLER = {"FromCity": "LONE JACK", "FromState": "MO", "FromZip": "64070", "FromCountry": "US",
+          "CallerName": "BENCH CALLER"}
 
 
 def register(parts: argparse._SubParsersAction) -> None:
@@ -57,7 +61,11 @@ def register(parts: argparse._SubParsersAction) -> None:
                               description="Latency of each TwiML webhook under concurrent calls and the recording "
                                           "pipeline's throughput, against a local stand-in for Twilio.")
     parser.add_argument("--callers", type=int, default=20, help="Calls in progress at once (default 20).")
-    parser.add_argument("--rounds", type=int, default=5, help="Calls each caller places (default 5).")
+    parser.add_argument("--rounds", type=int, default=3, help="Reports each caller makes, each followed by a "
+                                                               "follow-up call (default 3).")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="Seconds a caller spends between two webhooks, listening or keying (default 1; a "
+                             "real prompt takes 5 to 30).")
     parser.add_argument("--seconds", type=float, default=10.0, help="Length of each recording (default 10).")
     parser.add_argument("--workers", type=int, default=1, help="Worker threads storing recordings (default 1).")
     parser.add_argument("--database-url", help="An EMPTY database to use (default: a new SQLite file).")
@@ -87,17 +95,21 @@ class Caller:
     """One simulated call: signed webhooks over HTTP, timed per step."""
 
     def __init__(self, base: str, public: str, to: str, fake: FakeTwilio, timings: dict[str, list[float]],
-                 lock: threading.Lock) -> None:
+                 lock: threading.Lock, caller_number: str, think: float) -> None:
         self.http = requests.Session()
+        self.think = think
+        # Each simulated caller has a number of their own: key checks are counted per number, as on the web.
+        self.caller = {"From": caller_number, "Caller": caller_number, **CALLER}
         self.base, self.public, self.to, self.fake = base, public, to, fake
         self.call_sid = fake.new_call()
         self.timings, self.lock = timings, lock
         self.validator = RequestValidator(AUTH_TOKEN)
 
     def post(self, step: str, url: str, **extra: str) -> ET.Element:
+        time.sleep(self.think * (0.5 + random.random()))
         absolute = url if url.startswith("http") else self.public + url
         params = {"AccountSid": ACCOUNT_SID, "CallSid": self.call_sid, "To": self.to, "Direction": "inbound",
-                  "CallStatus": "in-progress", **CALLER, **extra}
+                  "CallStatus": "in-progress", **self.caller, **extra}
         headers = {"X-Twilio-Signature": self.validator.compute_signature(absolute, params)}
         parts = urlsplit(absolute)
         target = self.base + parts.path + ("?" + parts.query if parts.query else "")
@@ -144,6 +156,27 @@ class Caller:
         self.post("call-status", "/voice/call-status", CallStatus="completed")
 
 
+def _serve(settings: Settings, port: int, log_file: IO[bytes]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_PEPPER": settings.pepper.decode(),
+           "HOTLINE_SESSION_KEY": settings.session_key.decode(), "HOTLINE_PUBLIC_URL": settings.public_url,
+           "HOTLINE_TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+           "HOTLINE_TWILIO_AUTH_TOKEN": settings.twilio_auth_token.decode(),
+           "HOTLINE_TWILIO_API_BASE_URL": settings.twilio_api_base_url, "HOTLINE_LOG_LEVEL": "info"}
+    # Its access log (hotline.access_log) gives each request's time inside the app.
+    server = subprocess.Popen([sys.executable, "-m", "hotline", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=log_file)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except requests.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the hotline server did not start") from None
+            time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -174,17 +207,17 @@ def measure(args: argparse.Namespace, log: Callable[[str], None] = print) -> Ben
                                 session_key=secrets.token_hex(32).encode(), public_url=public,
                                 twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN.encode(),
                                 twilio_api_base_url=fake.base_url)
-            server = uvicorn.Server(uvicorn.Config(create_app(settings, database), host="127.0.0.1", port=port,
-                                                   log_config=None, access_log=False, lifespan="off"))
-            thread = threading.Thread(target=server.run, daemon=True)
-            thread.start()
-            while not server.started:
-                time.sleep(0.05)
-            try:
-                timings = _drive_calls(args, f"http://127.0.0.1:{port}", public, fake, log)
-            finally:
-                server.should_exit = True
-                thread.join(timeout=10)
+            # The server runs in its own process, as deployed, so the callers' threads here do not share its
+            # interpreter lock.
+            server_log = Path(directory) / "server.log"
+            with open(server_log, "wb") as log_file:
+                server = _serve(settings, port, log_file)
+                try:
+                    timings = _drive_calls(args, f"http://127.0.0.1:{port}", public, fake, log)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+            in_app = _in_app_times(server_log.read_text())
             recordings = args.callers * args.rounds
             log(f"storing {recordings} recordings of {args.seconds:g} s with {args.workers} worker(s)...")
             stop = threading.Event()
@@ -200,7 +233,7 @@ def measure(args: argparse.Namespace, log: Callable[[str], None] = print) -> Ben
             for worker in workers:
                 worker.join()
         database.dispose()
-    return _section(args, timings, recordings, elapsed, database.dialect, load)
+    return _section(args, timings, in_app, recordings, elapsed, database.dialect, load)
 
 
 def _drive_calls(args: argparse.Namespace, base: str, public: str, fake: FakeTwilio,
@@ -214,8 +247,10 @@ def _drive_calls(args: argparse.Namespace, base: str, public: str, fake: FakeTwi
         try:
             for round_ in range(args.rounds):
                 number = NUMBERS["raytown" if (index + round_) % 2 else "grandview"]
-                key = Caller(base, public, number, fake, timings, lock).new_report(audio[(index + round_) % 4])
-                Caller(base, public, number, fake, timings, lock).follow_up(key)
+                own = f"+1913555{index:04d}"
+                key = Caller(base, public, number, fake, timings, lock, own, args.think).new_report(
+                    audio[(index + round_) % 4])
+                Caller(base, public, number, fake, timings, lock, own, args.think).follow_up(key)
         except BaseException as error:  # reported after the others finish
             errors.append(error)
 
@@ -230,16 +265,41 @@ def _drive_calls(args: argparse.Namespace, base: str, public: str, fake: FakeTwi
     return timings
 
 
-def _section(args: argparse.Namespace, timings: dict[str, list[float]], recordings: int, elapsed: float,
-             dialect: str, load: float) -> BenchSection:
-    rows = ["| webhook | requests | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+# The step names of the calls, and the handler names the access log gives them.
+ROUTES = {"incoming": "incoming", "language": "language", "menu": "menu", "category": "category",
+          "recorded (opens the case)": "recorded", "key": "key", "recording-status": "recording_status",
+          "call-status": "call_status", "follow-up (checks the key)": "follow_up", "follow-up choice":
+          "follow_up_choice"}
+
+
+def _in_app_times(log_text: str) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = defaultdict(list)
+    for line in log_text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("logger") == "hotline.access" and "ms" in entry:
+            times[str(entry.get("route"))].append(float(entry["ms"]))
+    return times
+
+
+def _section(args: argparse.Namespace, timings: dict[str, list[float]], in_app: dict[str, list[float]],
+             recordings: int, elapsed: float, dialect: str, load: float) -> BenchSection:
+    rows = ["| webhook | requests | p50 ms (in the app) | p99 ms (in the app) | p50 ms (over HTTP) | "
+            "p99 ms (over HTTP) |", "|---|---:|---:|---:|---:|---:|"]
     for step, samples in timings.items():
-        rows.append(f"| {step} | {len(samples)} | {median(samples):.1f} | {percentile(samples, 0.99):.1f} |")
+        inside = in_app.get(ROUTES.get(step, step), [])
+        rows.append(f"| {step} | {len(samples)} | {median(inside):.1f} | {percentile(inside, 0.99):.1f} | "
+                    f"{median(samples):.1f} | {percentile(samples, 0.99):.1f} |")
     audio_seconds = recordings * args.seconds
     markdown = "\n".join([
-        f"{args.callers} calls at once on {dialect}, production Argon2id costs, against a local stand-in for "
-        f"Twilio's REST API. Times are measured by the calling side over HTTP on 127.0.0.1. The machine's load "
-        f"average when the run started: {load:.1f} (other work on the same cores slows every figure).",
+        f"{args.callers} calls at once on {dialect} (each caller waits about {args.think:g} s between webhooks, as "
+        "if listening), production Argon2id costs, against a local stand-in for "
+        "Twilio's REST API. \"In the app\" is the server's own access log (request in to response out); \"over "
+        "HTTP\" is measured by the calling side on 127.0.0.1, whose 20 threads share the machine with the server. "
+        f"The machine's load average when the run started: {load:.1f} (other work on the same cores slows every "
+        "figure).",
         "",
         *rows,
         "",
@@ -251,8 +311,8 @@ def _section(args: argparse.Namespace, timings: dict[str, list[float]], recordin
         f"{recordings / elapsed * 60:.0f} recordings a minute, {audio_seconds / elapsed:.0f} seconds of audio "
         "per second.",
     ])
-    command = (f"hotline bench voice --callers {args.callers} --rounds {args.rounds} --seconds {args.seconds:g} "
-               f"--workers {args.workers}")
+    command = (f"hotline bench voice --callers {args.callers} --rounds {args.rounds} --think {args.think:g} "
+               f"--seconds {args.seconds:g} --workers {args.workers}")
     return BenchSection(part="voice", title="Phone: webhook latency and recording throughput", command=command,
                         markdown=markdown)
 

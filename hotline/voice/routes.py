@@ -158,7 +158,8 @@ def _key_prompt(call: VoiceCall, language: str, tries: int, response: VoiceRespo
 
 async def _record_prompt(call: VoiceCall, state: dict[str, Any], response: VoiceResponse | None = None
                          ) -> VoiceResponse:
-    """Ask for a recording. ``state`` says where it goes (a new case, or a message to an existing one)."""
+    """Ask for a recording. ``state`` says where it goes (a new case, or a message to an existing one); a city
+    or case that does not exist raises NotFound, answered with the apology."""
     response = response or VoiceResponse()
     language = state["lang"]
     if state.get("tries", 0) >= MAX_TRIES:
@@ -306,7 +307,6 @@ async def category(call: VoiceCall) -> Response:
     lang, digits, tries, city_slug = prompts.language_or_default(call.arg("lang")), call.field("Digits"), \
         _tries(call), _city_slug(call)
     if digits.isdigit() and 1 <= int(digits) <= len(DEFAULT_CATEGORIES):
-        await run_in_threadpool(find_city, call.database, city_slug)
         chosen = DEFAULT_CATEGORIES[int(digits) - 1].slug
         # The case id is chosen now, so the webhook that ends the recording and the worker that stores it
         # agree on the case; it travels sealed (hotline.voice.call_state).
