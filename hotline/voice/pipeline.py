@@ -37,8 +37,8 @@ logger = logging.getLogger("hotline.voice")
 STORE_RECORDING = "voice.store_recording"
 DELETE_RECORDING = "voice.delete_recording"
 FORGET_CALL = "voice.forget_call"
-# Kept retrying for well over a day (backoff is capped at an hour): a recording is never given up lightly.
-MAX_ATTEMPTS = 40
+# About a day and a half of retries (backoff grows to an hour, jobs.backoff): a recording is not given up lightly.
+MAX_ATTEMPTS = 60
 # A recording's callback can beat the webhook that opens its case; after this long, the caller has hung up
 # without hearing a key, and the worker opens the case itself so the report is not lost.
 CASE_OPEN_GRACE = timedelta(minutes=2)
