@@ -20,6 +20,7 @@ from hotline.security_headers import SecurityHeadersMiddleware
 from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
+from hotline.voice.routes import voice_routes
 from hotline.web import case_files, reporter
 from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, server_error
@@ -47,6 +48,7 @@ def routes() -> list[BaseRoute]:
         public_route("/healthz", healthz),
         public_route("/readyz", readyz),
         public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
+        *voice_routes(),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

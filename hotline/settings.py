@@ -7,6 +7,7 @@ or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never f
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -64,6 +65,14 @@ class Settings:
     smtp_sender: str = "hotline@localhost"
     smtp_starttls: bool = True
     audit_signing_key: bytes = field(default=b"", repr=False)
+    # Phone intake (issue 5; docs/phone.md). Without an account SID and auth token every /voice/ request is
+    # refused, since no signature can be checked.
+    twilio_account_sid: str = ""
+    twilio_auth_token: bytes = field(default=b"", repr=False)
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_api_timeout_ms: int = 30_000
+    phone_shared_number: str = ""
+    phone_max_recording_seconds: int = 600
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -79,6 +88,10 @@ class Settings:
         host than this machine (browsers treat http://127.0.0.1 and http://localhost as secure contexts)."""
         parts = urlsplit(self.public_url)
         return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def phone_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     def intake_config(self) -> IntakeConfig:
         return IntakeConfig(
@@ -137,6 +150,23 @@ class Settings:
             raise SettingsError(f"Cryptographic parameters refused: {error}.") from None
         if urlsplit(self.public_url).scheme not in ("http", "https"):
             raise SettingsError("HOTLINE_PUBLIC_URL must start with https:// (or http:// for local use).")
+        self._check_phone()
+
+    def _check_phone(self) -> None:
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            raise SettingsError("Set both HOTLINE_TWILIO_ACCOUNT_SID and HOTLINE_TWILIO_AUTH_TOKEN (or neither, "
+                                "to turn phone intake off).")
+        if self.twilio_account_sid and not re.fullmatch(r"AC[0-9a-f]{32}", self.twilio_account_sid):
+            raise SettingsError("HOTLINE_TWILIO_ACCOUNT_SID must be the account SID from the Twilio console "
+                                "(AC followed by 32 hexadecimal digits).")
+        if urlsplit(self.twilio_api_base_url).scheme not in ("http", "https"):
+            raise SettingsError("HOTLINE_TWILIO_API_BASE_URL must start with https://.")
+        if self.phone_shared_number and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.phone_shared_number):
+            raise SettingsError("HOTLINE_PHONE_SHARED_NUMBER must be in international form, such as +18165550100.")
+        if not 10 <= self.phone_max_recording_seconds <= 14_400:
+            raise SettingsError("HOTLINE_PHONE_MAX_RECORDING_SECONDS must be between 10 and 14400 (Twilio's limit).")
+        if not 100 <= self.twilio_api_timeout_ms <= 600_000:
+            raise SettingsError("HOTLINE_TWILIO_API_TIMEOUT_MS must be between 100 and 600000.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -159,7 +189,8 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
-SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token", "smtp_password", "audit_signing_key"})
+SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token", "smtp_password", "audit_signing_key",
+                           "twilio_auth_token"})
 
 
 def _read_secret(env: Mapping[str, str], name: str) -> bytes | None:

@@ -7,6 +7,7 @@ Each feature adds its handlers here: phone recordings (issue 5), reminders, rete
 from __future__ import annotations
 
 from hotline.settings import Settings
+from hotline.voice import pipeline as voice_pipeline
 from intake import retention
 from intake.db import Database
 from intake.jobs import Handler, JobRun
@@ -19,6 +20,7 @@ def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
         retention.run_retention_job(database, run)
 
     handlers[retention.RETENTION_JOB] = run_retention
+    handlers.update(voice_pipeline.job_handlers(settings, database))
     return handlers
 
 

@@ -14,17 +14,19 @@ from sqlmodel import col, select
 from crypto.sealing import Recipient, open_data_key
 from crypto.streaming import open_chunks
 from intake import audit
+from intake.audio import WAV_CONTENT_TYPE
 from intake.casework import CaseView, case_for_reviewer, read_case
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import NotFound
 from intake.items import item_context
 from intake.models import CaseItem, ItemChunk
+from intake.recordings import KIND_RECORDING
 from intake.reviewer_sessions import ReviewerContext
 from intake.timeline import TimelineEvent, case_timeline
 
 # Media types a streamed item is served as, by kind; anything else downloads as bytes.
-MEDIA_TYPES = {"recording": "audio/mpeg", "recording_wav": "audio/wav"}
+MEDIA_TYPES = {KIND_RECORDING: WAV_CONTENT_TYPE}
 
 
 @dataclass(frozen=True)

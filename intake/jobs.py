@@ -190,3 +190,11 @@ def queue_depth(database: Database) -> dict[tuple[str, str], int]:
     with database.read() as session:
         rows = session.exec(select(Job.kind, Job.state, func.count()).group_by(col(Job.kind), col(Job.state))).all()
     return {(kind, state): count for kind, state, count in rows}
+
+
+def run_sooner(session: Session, dedupe_key: str, when: datetime) -> None:
+    """Bring a queued job forward to ``when`` (if it was due later), in the caller's transaction: a job that
+    waits for others can be woken by the last of them instead of polling (issue 5: a call record is deleted
+    once its recordings are)."""
+    session.execute(update(Job).where(col(Job.dedupe_key) == dedupe_key, col(Job.state) == QUEUED,
+                                      col(Job.run_after) > when).values(run_after=when))

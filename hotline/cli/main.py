@@ -16,6 +16,7 @@ from hotline.cli import (
     db,
     demo,
     keys,
+    phone,
     questionnaires,
     reminders,
     retention,
@@ -28,7 +29,8 @@ from hotline.settings import SettingsError
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 
 COMMAND_MODULES = (
-    demo, serve, db, cities, reviewers, questionnaires, audit, reminders, bench, worker, keys, retention, backup,
+    demo, serve, db, cities, reviewers, questionnaires, phone, audit, reminders, bench, worker, keys, retention,
+    backup,
 )
 
 

@@ -5,6 +5,7 @@ from intake.models.case import Case, CaseItem, CaseTally, ItemChunk
 from intake.models.city import City
 from intake.models.job import Job
 from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
+from intake.models.phone import CityVoiceSettings, PhoneNumber
 from intake.models.questionnaire import Questionnaire
 from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
@@ -20,10 +21,12 @@ __all__ = [
     "City",
     "CityKeyGrant",
     "CityKeyRotation",
+    "CityVoiceSettings",
     "GroupMember",
     "ItemChunk",
     "Job",
     "Membership",
+    "PhoneNumber",
     "Questionnaire",
     "ResealedCityKey",
     "RetentionRule",

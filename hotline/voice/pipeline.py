@@ -1,0 +1,169 @@
+"""The durable recording pipeline (issue 5), as jobs in the database-backed queue (intake.jobs).
+
+1. The recording-status callback enqueues ``voice.store_recording`` (deduplicated by a keyed hash of the
+   recording SID, so a replayed callback is a no-op).
+2. That job fetches the audio, has it disguised, sealed and stored (intake.recordings), and in the SAME
+   transaction enqueues ``voice.delete_recording`` and finishes itself: the deletion job cannot exist, so cannot
+   run, before the encrypted copy is committed, and a worker that loses its lease commits neither.
+3. ``voice.delete_recording`` deletes the recording at Twilio.
+4. The call-status callback (call ended) enqueues ``voice.forget_call``, which waits until no recording job of
+   that call is left, then deletes the call record at Twilio: that removes the caller's number from its logs.
+
+Any failure (5xx, timeout, refused connection, short download) raises, and the queue retries with backoff;
+nothing is deleted at Twilio on a failure path. Job payloads carry the SIDs only while the job is open: the
+queue empties a payload when its job finishes (intake.models.job). Dedupe keys hold HMACs, never SIDs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from hotline.settings import Settings
+from hotline.voice.twilio_rest import CALL_SID, RECORDING_SID, TwilioRest
+from intake import jobs, phone_reports, recordings
+from intake.categories import CATEGORY_SLUGS
+from intake.clock import Clock, utc_now
+from intake.config import IntakeConfig
+from intake.db import Database
+from intake.errors import NotFound
+from intake.jobs import Handler, JobRun
+
+logger = logging.getLogger("hotline.voice")
+
+STORE_RECORDING = "voice.store_recording"
+DELETE_RECORDING = "voice.delete_recording"
+FORGET_CALL = "voice.forget_call"
+# About a day and a half of retries (backoff grows to an hour, jobs.backoff): a recording is not given up lightly.
+MAX_ATTEMPTS = 60
+# A recording's callback can beat the webhook that opens its case; after this long, the caller has hung up
+# without hearing a key, and the worker opens the case itself so the report is not lost.
+CASE_OPEN_GRACE = timedelta(minutes=2)
+# Recording callbacks usually come a few seconds after the call ends: the call record waits this long, or less
+# when the deletion of the call's last recording wakes it (intake.jobs.run_sooner).
+CALL_FORGET_DELAY = timedelta(minutes=10)
+
+KIND_REPORT = "report"
+KIND_MESSAGE = "message"
+
+
+class CaseNotOpenYet(Exception):
+    """The webhook that opens the case has not arrived yet; retried."""
+
+
+class RecordingsPending(Exception):
+    """A recording of this call is not yet stored and deleted; the call record waits."""
+
+
+def _keyed(pepper: bytes, purpose: str, sid: str) -> str:
+    return purpose + ":" + hmac.new(pepper, f"hotline/v1/{purpose}|{sid}".encode(), hashlib.sha256).hexdigest()
+
+
+def enqueue_store(
+    database: Database, pepper: bytes, *, recording_sid: str, call_sid: str, destination: dict[str, Any],
+    clock: Clock = utc_now,
+) -> bool:
+    """Queue the fetch of a completed recording; False when it was queued before (a replayed callback)."""
+    payload = {"recording": recording_sid, "call": call_sid, "received": clock().isoformat(), **destination}
+    with database.write() as session:
+        job = jobs.enqueue(session, STORE_RECORDING, payload, dedupe_key=_keyed(pepper, "voice-store", recording_sid),
+                           max_attempts=MAX_ATTEMPTS, clock=clock)
+    return job is not None
+
+
+def enqueue_delete(database: Database, pepper: bytes, *, recording_sid: str, call_sid: str,
+                   clock: Clock = utc_now) -> bool:
+    """Queue deleting a recording there is nothing to keep of (Twilio reported it absent or failed)."""
+    with database.write() as session:
+        job = _enqueue_delete(session, pepper, recording_sid, call_sid, clock)
+    return job is not None
+
+
+def _enqueue_delete(session: Any, pepper: bytes, recording_sid: str, call_sid: str, clock: Clock) -> Any:
+    return jobs.enqueue(session, DELETE_RECORDING, {"recording": recording_sid, "call": call_sid},
+                        dedupe_key=_keyed(pepper, "voice-delete", recording_sid), max_attempts=MAX_ATTEMPTS,
+                        clock=clock)
+
+
+def enqueue_forget_call(database: Database, pepper: bytes, *, call_sid: str, clock: Clock = utc_now) -> bool:
+    with database.write() as session:
+        job = jobs.enqueue(session, FORGET_CALL, {"call": call_sid}, dedupe_key=_keyed(pepper, "voice-call", call_sid),
+                           run_after=clock() + CALL_FORGET_DELAY, max_attempts=MAX_ATTEMPTS, clock=clock)
+    return job is not None
+
+
+def _valid_store_payload(payload: dict[str, Any]) -> bool:
+    return (RECORDING_SID.match(str(payload.get("recording", ""))) is not None
+            and CALL_SID.match(str(payload.get("call", ""))) is not None
+            and payload.get("kind") in (KIND_REPORT, KIND_MESSAGE)
+            and phone_reports.CASE_ID.match(str(payload.get("case", ""))) is not None
+            and (payload.get("kind") == KIND_MESSAGE or payload.get("category") in CATEGORY_SLUGS))
+
+
+def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
+    """The pipeline's handlers, or none when phone intake is not configured."""
+    if not settings.phone_enabled:
+        return {}
+    rest = TwilioRest(settings)
+    config = settings.intake_config()
+    return {
+        STORE_RECORDING: lambda run: store_recording(run, database, config, rest, settings.pepper),
+        DELETE_RECORDING: lambda run: delete_recording(run, database, rest, settings.pepper),
+        FORGET_CALL: lambda run: forget_call(run, database, rest),
+    }
+
+
+def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest: TwilioRest, pepper: bytes) -> None:
+    payload = run.payload
+    if not _valid_store_payload(payload):  # cannot come from our callback; nothing to do but close it
+        with database.write() as session:
+            run.finish(session)
+        return
+    recording_sid, call_sid, case_id = payload["recording"], payload["call"], payload["case"]
+    if not phone_reports.case_is_open(database, case_id) and payload["kind"] == KIND_REPORT:
+        received = datetime.fromisoformat(payload["received"])
+        if run.clock() - received < CASE_OPEN_GRACE:
+            raise CaseNotOpenYet()
+        # The caller hung up before the key was read: keep the report; its key is never known.
+        phone_reports.open_phone_report(database, config, case_id=case_id, city_slug=payload.get("city", ""),
+                                        category=payload["category"], clock=run.clock)
+    wav = rest.fetch_wav(recording_sid)
+
+    def then(session: Any) -> None:
+        _enqueue_delete(session, pepper, recording_sid, call_sid, run.clock)
+        run.finish(session)
+
+    try:
+        recordings.store_recording(database, case_id=case_id, original_wav=wav, clock=run.clock,
+                                   in_transaction=then)
+    except NotFound:
+        # The follow-up's case was deleted meanwhile (retention): nothing to add it to, and the caller's voice
+        # must not stay at Twilio either.
+        with database.write() as session:
+            then(session)
+
+
+def delete_recording(run: JobRun, database: Database, rest: TwilioRest, pepper: bytes) -> None:
+    recording_sid, call_sid = str(run.payload.get("recording", "")), str(run.payload.get("call", ""))
+    if RECORDING_SID.match(recording_sid):
+        rest.delete_recording(recording_sid)
+    with database.write() as session:
+        run.finish(session)
+        if CALL_SID.match(call_sid):  # the call's record may be waiting for this recording: wake it
+            jobs.run_sooner(session, _keyed(pepper, "voice-call", call_sid), run.clock())
+
+
+def forget_call(run: JobRun, database: Database, rest: TwilioRest) -> None:
+    call_sid = str(run.payload.get("call", ""))
+    if CALL_SID.match(call_sid):
+        waiting = recordings.pending_job_payloads(database, (STORE_RECORDING, DELETE_RECORDING))
+        if any(payload.get("call") == call_sid for payload in waiting):
+            raise RecordingsPending()
+        rest.delete_call(call_sid)
+    with database.write() as session:
+        run.finish(session)
+    # The call's last job is done: let no old copy of its payloads outlive it in SQLite's log.
+    recordings.scrub_write_ahead_log(database)
