@@ -76,17 +76,17 @@ def test_case_actions_bad_input_and_exports(client, seeded):
     assert "closed under RSMo 610.021(16)" in page and "Marker-internal-note" in page and "internal" in page
 
     case_id = path.rsplit("/", 1)[1]
-    recording = add_attachment(seeded.database, case_id, b"ID3 fake mp3 bytes", kind="recording")
+    recording = add_attachment(seeded.database, case_id, b"RIFF fake wav bytes", kind="recording")
     page = client.get(path).text
     assert f'<audio controls preload="none" src="{path}/items/{recording}/content"' in page
     audio = client.get(f"{path}/items/{recording}/content")
-    assert audio.headers["content-type"] == "audio/mpeg" and audio.content == b"ID3 fake mp3 bytes"
+    assert audio.headers["content-type"] == "audio/wav" and audio.content == b"RIFF fake wav bytes"
     pdf = client.get(path + "/export.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Marker-case-narrative" in text and "Marker-internal-note" in text and "610.021(16)" in text
     archive = zipfile.ZipFile(io.BytesIO(client.get(path + "/files.zip").content))
-    assert [archive.read(name) for name in archive.namelist()] == [b"ID3 fake mp3 bytes"]
+    assert [archive.read(name) for name in archive.namelist()] == [b"RIFF fake wav bytes"]
     with seeded.database.read() as session:
         actions = [e.action for e in session.exec(select(AuditEntry)).all()]
     assert actions.count("case.exported") == 2 and "case.item_opened" in actions
