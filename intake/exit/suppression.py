@@ -350,17 +350,22 @@ def exposed_in_table(table: Table, threshold: int) -> list[tuple[int, int]]:
 def suppress_distributions(distributions: Sequence[Sequence[int]], threshold: int) -> tuple[Shown, list[Vector]]:
     """Suppress several distributions of the same responses, which share one grand total.
 
-    The total is shown unless it is small, or unless some distribution cannot be protected while it is shown
-    (two "fewer than 5" departments of 4 beside a visible total of 8 would both be 4); then it is withheld in
-    every one of them, so no two tables disagree about it.
+    The total is shown unless it is small. It is never withheld: a total shared by three or more distributions
+    is no longer an edge of one cycle graph, and a withheld total can be squeezed between the visible cells of
+    one distribution (a lower bound) and the "fewer than 5" cells of another (an upper bound). With the total
+    fixed the distributions are independent, and each is checked exactly on its own. A distribution that
+    cannot be protected beside a visible total (every category small: two departments of 4 beside a total of
+    8 would both be 4) is withheld whole, its categories shown as withheld with no bound at all.
     """
     totals = {sum(d) for d in distributions}
     if len(totals) > 1:
         raise ValueError("distributions of the same responses must have the same total")
     total = totals.pop() if totals else 0
     shown = suppress_total(total, threshold)
-    try:
-        return shown, [suppress_vector(d, threshold, total_shown=shown) for d in distributions]
-    except Unprotectable:
-        shown = Shown.WITHHELD
-        return shown, [suppress_vector(d, threshold, total_shown=shown) for d in distributions]
+    vectors = []
+    for values in distributions:
+        try:
+            vectors.append(suppress_vector(values, threshold, total_shown=shown))
+        except Unprotectable:
+            vectors.append(Vector(tuple(values), (Shown.WITHHELD,) * len(values), total, shown))
+    return shown, vectors

@@ -163,13 +163,14 @@ def test_exposure_check_agrees_with_the_attacker(cells, hide):
     assert {cell for cell, seen in feasible.items() if len(seen) == 1} == exposed
 
 
-def test_a_shared_total_is_withheld_everywhere_when_one_distribution_needs_it():
+def test_a_distribution_that_cannot_be_protected_beside_its_total_is_withheld_whole():
     from intake.exit.suppression import suppress_distributions
 
-    # Two departments of 4 and a visible total of 8 would give both away ("fewer than 5" each, adding up to 8).
+    # Two departments of 4 and the total of 8 would give both away ("fewer than 5" each, adding up to 8).
     shown, (departments, ratings) = suppress_distributions([[4, 4], [2, 6]], 5)
-    assert shown is Shown.WITHHELD
-    assert departments.total_shown is ratings.total_shown is Shown.WITHHELD
+    assert shown is Shown.VISIBLE
+    assert departments.shown == (Shown.WITHHELD, Shown.WITHHELD)
+    assert ratings.shown == (Shown.SMALL, Shown.WITHHELD)
     assert exposed_in_vector(departments, 5) == [] and exposed_in_vector(ratings, 5) == []
     shown, vectors = suppress_distributions([[5, 6], [3, 8]], 5)
     assert shown is Shown.VISIBLE and all(v.total_shown is Shown.VISIBLE for v in vectors)
