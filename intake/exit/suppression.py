@@ -135,9 +135,11 @@ class Grid:
                     heapq.heappush(queue, (new_cost, target))
         return None
 
-    def _escape(self, i: int, j: int, candidates: bool) -> tuple[int, list[tuple[int, int]]] | None:
+    def _escape(self, i: int, j: int, candidates: bool,
+                arcs: dict[int, list[tuple[int, tuple[int, int], int]]] | None = None,
+                ) -> tuple[int, list[tuple[int, int]]] | None:
         """The cheapest cycle through hidden cell (i, j) that can move it one step, as the cells to add."""
-        arcs = self._arcs(candidates)
+        arcs = self._arcs(candidates) if arcs is None else arcs
         row_node, column_node = i, self.rows + 1 + j
         cell = self.cells[i][j]
         sign = self._sign(i, j)
@@ -157,12 +159,13 @@ class Grid:
     def exposed(self) -> list[tuple[int, int]]:
         """Published hidden cells whose value follows exactly from the visible figures."""
         found = []
+        arcs = self._arcs(candidates=False)
         for i in range(self.rows + 1):
             for j in range(self.columns + 1):
                 cell = self.cells[i][j]
                 if cell.virtual or cell.shown is Shown.VISIBLE:
                     continue
-                if self._escape(i, j, candidates=False) is None:
+                if self._escape(i, j, candidates=False, arcs=arcs) is None:
                     found.append((i, j))
         return found
 

@@ -3,6 +3,7 @@
 from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, ItemChunk
 from intake.models.city import City
+from intake.models.exit import ExitInvitation, ExitPublication, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.job import Job
 from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
@@ -14,6 +15,11 @@ __all__ = [
     "CaseItem",
     "CategoryRoute",
     "City",
+    "ExitInvitation",
+    "ExitPublication",
+    "ExitQuestionnaire",
+    "ExitResponse",
+    "ExitSettings",
     "GroupMember",
     "ItemChunk",
     "Job",
