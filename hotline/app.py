@@ -18,7 +18,7 @@ from hotline.security_headers import SecurityHeadersMiddleware
 from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
-from hotline.web import reporter
+from hotline.web import exit_hr, exit_regional, exit_survey, reporter
 from hotline.web import reviewer as console
 from hotline.web.errors import http_exception, server_error
 from intake.db import Database
@@ -42,6 +42,9 @@ def routes() -> list[BaseRoute]:
         reviewer_route("/review/", console.inbox, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}", console.case_page, roles=CONTENT_ROLES),
         reviewer_route("/review/cases/{case_id}/reply", console.reply, roles=CONTENT_ROLES, methods=["POST"]),
+        *exit_survey.routes(),
+        *exit_hr.routes(),
+        *exit_regional.routes(),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -272,9 +272,8 @@ def check_answers(questionnaire: Questionnaire, fields: Mapping[str, Sequence[st
     problems: dict[str, str] = {}
     known = {q.field for q in questionnaire.questions}
     unknown = sorted(name for name in fields if name.startswith(FIELD_PREFIX) and name not in known)
-    if unknown:
-        shown = ", ".join(name[len(FIELD_PREFIX):][:40] for name in unknown[:5])
-        problems["form"] = f"The form held answers to questions this questionnaire does not ask ({shown})."
+    if unknown:  # a fixed sentence, so it can be translated; what was sent is not repeated back
+        problems["form"] = "The form held answers to questions this questionnaire does not ask."
     answers: dict[str, Any] = {}
     for question in questionnaire.questions:
         values = [v.strip() for v in fields.get(question.field, ()) if v.strip()]

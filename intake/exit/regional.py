@@ -62,6 +62,7 @@ class RegionalRow:
     shown: tuple[str, ...]
     total: int | None
     summary: float | None
+    threshold: int = 5  # the city's, for "fewer than N"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None, *,
         all_cities = session.exec(select(City.name).order_by(col(City.name))).all()
     published: list[tuple[str, dict[str, Any]]] = [(city.name, json.loads(p.figures)) for p, city in rows]
     names = tuple(name for name, _ in published)
-    city_totals = [RegionalRow(name, (), (), figures["total"], None) for name, figures in published]
+    city_totals = [RegionalRow(name, (), (), figures["total"], None, figures["threshold"])
+                   for name, figures in published]
     totals = None
     if published:
         regional_total = _regional_row(city_totals, 0).total
@@ -138,7 +140,8 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None, *,
                 shown = tuple(mine["shown"][by_value[c]] if c in by_value else "withheld" for c, _ in categories)
             else:
                 values, shown = tuple(mine["values"]), tuple(mine["shown"])
-            city_rows.append(RegionalRow(name, values, shown, figures["total"], mine.get("summary")))
+            city_rows.append(RegionalRow(name, values, shown, figures["total"], mine.get("summary"),
+                                         figures["threshold"]))
         if not regional:
             for row, (_name, figures) in zip(city_rows, published, strict=False):
                 mine = next(d for d in figures["distributions"] if d["id"] == distribution_id)
