@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-BENCH_PARTS: tuple[str, ...] = ()  # modules under hotline.bench, each with register(subparsers)
+BENCH_PARTS: tuple[str, ...] = ("exit",)  # modules under hotline.bench, each with register(subparsers)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import OperationalError
 
-from hotline.cli import audit, bench, cities, db, demo, reviewers, serve
+from hotline.cli import audit, bench, cities, db, demo, exit_interviews, reviewers, serve
 from hotline.cli.common import CommandError
 from hotline.settings import SettingsError
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 
-COMMAND_MODULES = (demo, serve, db, cities, reviewers, audit, bench)
+COMMAND_MODULES = (demo, serve, db, cities, reviewers, audit, bench, exit_interviews)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,13 +26,15 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from crypto import hpke_keys
+
 from intake import audit
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.exit.hr import HrAccess, settings_of
 from intake.exit.questionnaire import DIMENSIONS, MULTI, RATING, Questionnaire, from_row
 from intake.exit.suppression import Shown, Table, Vector, suppress_distributions, suppress_table
-from intake.exit.survey import open_answers
+from intake.exit.survey import open_sealed_answers
 from intake.models import ExitPublication, ExitQuestionnaire, ExitResponse
 
 COMMENTS_MINIMUM = 10  # issue 6: comments only for groups of 10 or more
@@ -71,22 +73,25 @@ class Measure:
     question_id: str
     option: str | None = None  # for a mention: which reason
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {value: i for i, (value, _label) in enumerate(self.categories)})
+
     def category_of(self, answers: dict[str, Any]) -> int:
+        """The index of the category this response falls in; the last category is "not given"."""
         value = answers.get(self.question_id)
         if self.kind == KIND_MENTION:
-            chosen = value if isinstance(value, list) else []
-            main = answers.get("main_reason")
-            return 0 if self.option in chosen or self.option == main else 1
+            chosen = value if isinstance(value, list) else ()
+            return 0 if self.option in chosen or self.option == answers.get("main_reason") else 1
+        last = len(self.categories) - 1
         if value is None:
-            return len(self.categories) - 1
+            return last
         if self.kind == KIND_RECOMMEND:
-            key = "detractor" if value <= 6 else "passive" if value <= 8 else "promoter"
-        else:
-            key = str(value)
-        for index, (category, _label) in enumerate(self.categories):
-            if category == key:
-                return index
-        return len(self.categories) - 1  # an option no version offers any more counts as not given
+            if not isinstance(value, int):
+                return last
+            return 0 if value <= 6 else 1 if value <= 8 else 2
+        index: dict[str, int] = self._index  # type: ignore[attr-defined]
+        # An option no version offers any more counts as not given.
+        return index.get(str(value), last)
 
 
 @dataclass(frozen=True)
@@ -198,18 +203,18 @@ def summary_of(measure: Measure, counts: Sequence[int], shown: Sequence[Shown]) 
     return round(100 * (counts[2] - counts[0]) / n)
 
 
-def _counts(measure: Measure, responses: Iterable[Decoded]) -> list[int]:
-    counts = [0] * len(measure.categories)
-    for response in responses:
-        counts[measure.category_of(response.answers)] += 1
-    return counts
-
-
 def build_quarter(quarter: str, responses: Sequence[Decoded], catalog: Catalog, threshold: int, *,
                   splits: bool = True, comments: bool = True) -> QuarterRelease:
     """The suppressed figures of one quarter. Pure: the same responses always give the same figures."""
     all_measures = catalog.dimensions + catalog.measures + catalog.mentions
-    counts = [_counts(m, responses) for m in all_measures]
+    # Each response's category in every measure, worked out once: counting and splitting then use indexes only.
+    codes = [[m.category_of(r.answers) for r in responses] for m in all_measures]
+    counts = []
+    for measure, column in zip(all_measures, codes, strict=True):
+        tally = [0] * len(measure.categories)
+        for code in column:
+            tally[code] += 1
+        counts.append(tally)
     total_shown, vectors = suppress_distributions(counts, threshold)
     distributions = [Distribution(m, v, summary_of(m, v.values, v.shown))
                      for m, v in zip(all_measures, vectors, strict=True)]
@@ -219,13 +224,14 @@ def build_quarter(quarter: str, responses: Sequence[Decoded], catalog: Catalog, 
     mentions = tuple(distributions[n_dim + n_measure:])
     split_tables: dict[str, tuple[Split, ...]] = {}
     if splits:
-        for dimension in dimensions:
+        for d_index, dimension in enumerate(dimensions):
             tables = []
-            for measure in measures:
-                cells = [[0] * len(measure.measure.categories) for _ in dimension.measure.categories]
-                for response in responses:
-                    cells[dimension.measure.category_of(response.answers)][
-                        measure.measure.category_of(response.answers)] += 1
+            for m_index, measure in enumerate(measures, start=n_dim):
+                width = len(measure.measure.categories)
+                flat = [0] * (len(dimension.measure.categories) * width)
+                for row, column in zip(codes[d_index], codes[m_index], strict=True):
+                    flat[row * width + column] += 1
+                cells = [flat[i:i + width] for i in range(0, len(flat), width)]
                 table = suppress_table(cells, threshold, dimension.vector, measure.vector)
                 summaries = tuple(summary_of(measure.measure, table.values[i], table.shown[i])
                                   for i in range(len(cells)))
@@ -254,10 +260,16 @@ class CityAnalytics:
 
 def _decoded(db: Database, hr: HrAccess) -> tuple[list[Decoded], list[Questionnaire]]:
     with db.read() as session:
-        rows = session.exec(select(ExitResponse).where(ExitResponse.city_id == hr.city_id)).all()
+        # Plain tuples of the columns needed, not ORM objects: ten thousand rows are read on every view.
+        rows = session.exec(select(ExitResponse.id, ExitResponse.questionnaire_id, ExitResponse.period,
+                                   ExitResponse.ciphertext, ExitResponse.key_for_city)
+                            .where(ExitResponse.city_id == hr.city_id)).all()
         versions = session.exec(select(ExitQuestionnaire).where(ExitQuestionnaire.city_id == hr.city_id)
                                 .order_by(col(ExitQuestionnaire.version))).all()
-    decoded = [Decoded(row.period, open_answers(row, hr.private_key)) for row in rows]
+    key = hpke_keys.load_private_key(hr.private_key)  # once, not once per response
+    decoded = [Decoded(period, open_sealed_answers(hr.city_id, response_id, questionnaire_id, ciphertext,
+                                                   key_for_city, key))
+               for response_id, questionnaire_id, period, ciphertext, key_for_city in rows]
     return decoded, [from_row(v) for v in versions]
 
 

@@ -21,6 +21,10 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from intake import audit
+from intake.cities import city_by_slug
+from intake.clock import Clock, utc_now
+from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.models import ExitQuestionnaire, ExitResponse
 from intake.text import clean_text, text_problem
@@ -310,3 +314,27 @@ def check_answers(questionnaire: Questionnaire, fields: Mapping[str, Sequence[st
     if problems:
         raise InvalidInput(problems)
     return answers
+
+
+def load_questionnaire(db: Database, city_slug: str, data: object, *, clock: Clock = utc_now) -> int:
+    """``hotline exit questionnaire load``: make ``data`` the city's newest version; return its number."""
+    now = clock()
+    parse_definition(data)
+    with db.write() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        locked = audit.lock_city(session, city.id)
+        row = add_version(session, city.id, data, now.date())
+        audit.append(session, locked, actor=audit.SYSTEM, action="exit.questionnaire_loaded", when=now,
+                     detail={"version": row.version})
+        return row.version
+
+
+def current_definition(db: Database, city_slug: str, *, clock: Clock = utc_now) -> dict[str, Any]:
+    """The city's newest questionnaire as JSON data, to edit and load again."""
+    with db.write() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        row = current_row(session, city.id, clock().date())
+        data: dict[str, Any] = json.loads(row.definition)
+        return {"version": row.version, **data}

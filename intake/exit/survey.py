@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
+from crypto import hpke_keys
 from crypto.sealing import ItemContext, open_for_city, seal_to_city
 from intake import audit
 from intake.clock import Clock, utc_now
@@ -223,10 +224,16 @@ def survey_city_name(db: Database, city_id: int) -> str:
     return city.name if city is not None else ""
 
 
-def open_answers(response: ExitResponse, city_private_key: bytes) -> dict[str, Any]:
-    """The answers of one response, for a signed-in HR session only."""
-    plaintext = open_for_city(response.ciphertext, response.key_for_city,
-                              response_context(response.city_id, response.id, response.questionnaire_id),
+def open_answers(response: ExitResponse, city_private_key: bytes | hpke_keys.PrivateKey) -> dict[str, Any]:
+    """The answers of one response, for a signed-in HR session only. Give a loaded key
+    (crypto.hpke_keys.load_private_key) when opening many: loading it is most of the cost of one."""
+    return open_sealed_answers(response.city_id, response.id, response.questionnaire_id, response.ciphertext,
+                               response.key_for_city, city_private_key)
+
+
+def open_sealed_answers(city_id: int, response_id: str, questionnaire_id: int, ciphertext: bytes,
+                        key_for_city: bytes, city_private_key: bytes | hpke_keys.PrivateKey) -> dict[str, Any]:
+    plaintext = open_for_city(ciphertext, key_for_city, response_context(city_id, response_id, questionnaire_id),
                               city_private_key)
     answers: dict[str, Any] = json.loads(plaintext)["answers"]
     return answers
