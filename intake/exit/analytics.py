@@ -19,7 +19,7 @@ department's would be a small department's).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -73,25 +73,39 @@ class Measure:
     question_id: str
     option: str | None = None  # for a mention: which reason
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {value: i for i, (value, _label) in enumerate(self.categories)})
-
     def category_of(self, answers: dict[str, Any]) -> int:
         """The index of the category this response falls in; the last category is "not given"."""
-        value = answers.get(self.question_id)
+        return self.coder()(answers)
+
+    def coder(self) -> Callable[[dict[str, Any]], int]:
+        """:meth:`category_of` as a small closure with everything looked up once, for counting many responses."""
+        qid, last = self.question_id, len(self.categories) - 1
         if self.kind == KIND_MENTION:
-            chosen = value if isinstance(value, list) else ()
-            return 0 if self.option in chosen or self.option == answers.get("main_reason") else 1
-        last = len(self.categories) - 1
-        if value is None:
-            return last
+            option = self.option
+
+            def mention(answers: dict[str, Any]) -> int:
+                chosen = answers.get(qid)
+                return 0 if answers.get("main_reason") == option or (
+                    isinstance(chosen, list) and option in chosen) else 1
+            return mention
         if self.kind == KIND_RECOMMEND:
-            if not isinstance(value, int):
-                return last
-            return 0 if value <= 6 else 1 if value <= 8 else 2
-        index: dict[str, int] = self._index  # type: ignore[attr-defined]
-        # An option no version offers any more counts as not given.
-        return index.get(str(value), last)
+            def recommend(answers: dict[str, Any]) -> int:
+                value = answers.get(qid)
+                if not isinstance(value, int):
+                    return last
+                return 0 if value <= 6 else 1 if value <= 8 else 2
+            return recommend
+        index: dict[object, int] = {}
+        for i, (value, _label) in enumerate(self.categories[:-1]):
+            index[value] = i
+            if value.isdigit():
+                index[int(value)] = i  # ratings are stored as numbers
+
+        def choice(answers: dict[str, Any]) -> int:
+            value = answers.get(qid)
+            # Not given, or an option no version offers any more: the last category.
+            return index.get(value, last) if isinstance(value, str | int) else last
+        return choice
 
 
 @dataclass(frozen=True)
@@ -208,7 +222,8 @@ def build_quarter(quarter: str, responses: Sequence[Decoded], catalog: Catalog, 
     """The suppressed figures of one quarter. Pure: the same responses always give the same figures."""
     all_measures = catalog.dimensions + catalog.measures + catalog.mentions
     # Each response's category in every measure, worked out once: counting and splitting then use indexes only.
-    codes = [[m.category_of(r.answers) for r in responses] for m in all_measures]
+    answers = [r.answers for r in responses]
+    codes = [list(map(m.coder(), answers)) for m in all_measures]
     counts = []
     for measure, column in zip(all_measures, codes, strict=True):
         tally = [0] * len(measure.categories)
