@@ -22,7 +22,7 @@ from pathlib import Path
 from hotline.bench.report import BenchSection, write_section
 
 TARGET_RATIO = 1.5
-PASSWORD = "benchmark password, not secret"
+PASSWORD = "benchmark password, not secret"  # noqa: S105  (a throwaway database)
 
 
 def register(parts: argparse._SubParsersAction) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -165,7 +166,16 @@ async def analytics(request: Request, *, problem: str | None = None, notice: str
         problem=problem, notice=notice), status_code=status_code)
 
 
-def _reasons(release: QuarterRelease) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ReasonRow:
+    label: str
+    main: int | None
+    main_text: str
+    mentioned_text: str
+    order: int
+
+
+def _reasons(release: QuarterRelease) -> list[ReasonRow]:
     """Reasons ranked by how often they were the main reason, with how often they were mentioned at all.
     Hidden figures rank last; their order among themselves is the questionnaire's, so it says nothing."""
     main = next((d for d in release.measures if d.id == "main_reason"), None)
@@ -174,12 +184,12 @@ def _reasons(release: QuarterRelease) -> list[dict[str, Any]]:
     if main is not None:
         for index, (value, label) in enumerate(main.measure.categories[:-1]):
             mention = mentions.get(value)
-            rows.append({"label": label, "main": main.vector.visible(index),
-                         "main_text": cell_text(main.vector.values[index], main.vector.shown[index], release.threshold),
-                         "mentioned_text": cell_text(mention.vector.values[0], mention.vector.shown[0],
-                                                     release.threshold) if mention else "",
-                         "order": index})
-    rows.sort(key=lambda row: (row["main"] is None, -(row["main"] or 0), row["order"]))
+            rows.append(ReasonRow(
+                label, main.vector.visible(index),
+                cell_text(main.vector.values[index], main.vector.shown[index], release.threshold),
+                cell_text(mention.vector.values[0], mention.vector.shown[0], release.threshold) if mention else "",
+                index))
+    rows.sort(key=lambda row: (row.main is None, -(row.main or 0), row.order))
     return rows
 
 
@@ -198,18 +208,18 @@ def csv_rows(result: CityAnalytics) -> Iterator[list[str]]:
             if (text := summary_text(distribution)) is not None:
                 yield [release.quarter, distribution.measure.title, "all", "mean" if
                        distribution.measure.kind == exit_analytics.KIND_RATING else "recommend score", text]
-    release = result.release
-    if release is None:
+    chosen = result.release
+    if chosen is None:
         return
-    for dimension_id, splits in release.splits.items():
+    for dimension_id, splits in chosen.splits.items():
         for split in splits:
             table = split.table
             name = f"{split.measure.measure.title} by {dimension_id.replace('_', ' ')}"
             for i, (_r, row_label) in enumerate(split.dimension.measure.categories):
                 for j, (_c, column_label) in enumerate(split.measure.measure.categories):
-                    yield [release.quarter, name, row_label, column_label,
+                    yield [chosen.quarter, name, row_label, column_label,
                            cell_text(table.values[i][j], table.shown[i][j], threshold)]
-                yield [release.quarter, name, row_label, "total",
+                yield [chosen.quarter, name, row_label, "total",
                        cell_text(table.row_totals.values[i], table.row_totals.shown[i], threshold)]
 
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from crypto import hpke_keys
-
 from intake import audit
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -225,9 +225,9 @@ def build_quarter(quarter: str, responses: Sequence[Decoded], catalog: Catalog, 
     answers = [r.answers for r in responses]
     codes = [list(map(m.coder(), answers)) for m in all_measures]
     counts = []
-    for measure, column in zip(all_measures, codes, strict=True):
-        tally = [0] * len(measure.categories)
-        for code in column:
+    for counted, column_codes in zip(all_measures, codes, strict=True):
+        tally = [0] * len(counted.categories)
+        for code in column_codes:
             tally[code] += 1
         counts.append(tally)
     total_shown, vectors = suppress_distributions(counts, threshold)
@@ -276,9 +276,10 @@ class CityAnalytics:
 def _decoded(db: Database, hr: HrAccess) -> tuple[list[Decoded], list[Questionnaire]]:
     with db.read() as session:
         # Plain tuples of the columns needed, not ORM objects: ten thousand rows are read on every view.
-        rows = session.exec(select(ExitResponse.id, ExitResponse.questionnaire_id, ExitResponse.period,
-                                   ExitResponse.ciphertext, ExitResponse.key_for_city)
-                            .where(ExitResponse.city_id == hr.city_id)).all()
+        rows = session.execute(sa_select(col(ExitResponse.id), col(ExitResponse.questionnaire_id),
+                                         col(ExitResponse.period), col(ExitResponse.ciphertext),
+                                         col(ExitResponse.key_for_city))
+                               .where(col(ExitResponse.city_id) == hr.city_id)).all()
         versions = session.exec(select(ExitQuestionnaire).where(ExitQuestionnaire.city_id == hr.city_id)
                                 .order_by(col(ExitQuestionnaire.version))).all()
     key = hpke_keys.load_private_key(hr.private_key)  # once, not once per response

@@ -101,7 +101,7 @@ def _regional_row(rows: list[RegionalRow], categories: int) -> RegionalRow:
     return RegionalRow("Region", tuple(values), tuple(shown), total, None)
 
 
-def regional_view(db: Database, reviewer_id: int, quarter: str | None = None, *, clock: Clock = utc_now) -> RegionalView:
+def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) -> RegionalView:
     require_regional_coordinator(db, reviewer_id)
     with db.read() as session:
         quarters = tuple(sorted(set(session.exec(select(ExitPublication.quarter)).all()), reverse=True))

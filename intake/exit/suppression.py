@@ -279,7 +279,8 @@ def suppress_vector(values: Sequence[int], threshold: int, *, total_shown: Shown
         [_Cell(v, _primary(v, threshold)) for v in values] + [_Cell(total, total_state, locked=lock_total)],
         [_Cell(v, Shown.VISIBLE, virtual=True) for v in values] + [_Cell(total, Shown.VISIBLE, virtual=True)],
     ]
-    protect(grid, relabel_small=False)  # Unprotectable only with a locked visible total: the release then withholds the total
+    # Unprotectable only beside a locked visible total: suppress_distributions then withholds the distribution.
+    protect(grid, relabel_small=False)
     return Vector(tuple(values), tuple(grid.shown(0, j) for j in range(n)), total, grid.shown(0, n))
 
 

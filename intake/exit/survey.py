@@ -122,8 +122,9 @@ def open_survey(db: Database, config: IntakeConfig, credential: Credential, *, c
             invitation = None
         else:
             invitation = _usable(_invitation(session, config, credential), now)
-            city = session.get(City, invitation.city_id)
-            assert city is not None
+            found = session.get(City, invitation.city_id)
+            assert found is not None
+            city = found
     assert city.id is not None
     with db.write() as session:
         questionnaire = from_row(current_row(session, city.id, now.date()))

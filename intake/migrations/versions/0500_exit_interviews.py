@@ -80,7 +80,8 @@ def upgrade() -> None:
     sa.Column('ciphertext', sa.LargeBinary(), nullable=False),
     sa.Column('key_for_city', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['city_id'], ['city.id'], name='fk_exit_response_city_id'),
-    sa.ForeignKeyConstraint(['invitation_id'], ['exit_invitation.id'], name='fk_exit_response_invitation_id', ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['invitation_id'], ['exit_invitation.id'], name='fk_exit_response_invitation_id',
+                            ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['questionnaire_id'], ['exit_questionnaire.id'], name='fk_exit_response_questionnaire_id'),
     sa.PrimaryKeyConstraint('id', name='pk_exit_response')
     )
