@@ -176,7 +176,7 @@ class ReasonRow:
 
 
 def _reasons(release: QuarterRelease) -> list[ReasonRow]:
-    """Reasons ranked by how often they were the main reason, with how often they were mentioned at all.
+    """Reasons ranked by how often they were the main reason, with how often they were given as another reason.
     Hidden figures rank last; their order among themselves is the questionnaire's, so it says nothing."""
     main = next((d for d in release.measures if d.id == "main_reason"), None)
     mentions = {d.measure.option: d for d in release.mentions}

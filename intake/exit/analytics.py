@@ -83,10 +83,11 @@ class Measure:
         if self.kind == KIND_MENTION:
             option = self.option
 
+            # Only the "other reasons" answer: were the main reason counted too, "mentioned" could never be
+            # below "main reason", a tie between two distributions that their separate checks do not see.
             def mention(answers: dict[str, Any]) -> int:
                 chosen = answers.get(qid)
-                return 0 if answers.get("main_reason") == option or (
-                    isinstance(chosen, list) and option in chosen) else 1
+                return 0 if isinstance(chosen, list) and option in chosen else 1
             return mention
         if self.kind == KIND_RECOMMEND:
             def recommend(answers: dict[str, Any]) -> int:
@@ -161,7 +162,7 @@ def catalog_of(questionnaires: Sequence[Questionnaire]) -> Catalog:
            for q in ordered):
         for value, label in _options_union(ordered, "other_reasons"):
             mentions.append(Measure(f"mention_{value}", label, KIND_MENTION,
-                                    ((MENTIONED, "Mentioned"), (NOT_MENTIONED, "Not mentioned")),
+                                    ((MENTIONED, "Given as another reason"), (NOT_MENTIONED, "Not given as another reason")),
                                     "other_reasons", value))
     return Catalog(dimensions, tuple(measures), tuple(mentions))
 

@@ -51,19 +51,23 @@ def hr_of(database: Database, config: IntakeConfig, slug: str) -> exit_hr.HrAcce
 
 def add_responses(database: Database, config: IntakeConfig, slug: str, people: list[dict[str, str]], *,
                   month: tuple[int, int] = (2026, 2), seed: int = 1) -> None:
-    """One invited, completed survey per entry of ``people`` (its answers as question id -> value)."""
+    """One completed survey per entry of ``people`` (its answers as question id -> value), sent through the
+    city's uninvited link (the same survey service as an invitation, without making one each time)."""
     hr = hr_of(database, config, slug)
     rng = random.Random(seed)
     when = at(*month, day=10)
+    before = exit_hr.read_settings(database, hr)
+    link = exit_hr.change_settings(database, hr, mode=before.mode, threshold=before.threshold,
+                                   invitation_days=before.invitation_days, open_link=True).open_link
+    credential = Credential("open", f"{slug}/{link}")
+    survey = open_survey(database, config, credential, clock=lambda: when)
     for person in people:
-        created = exit_hr.create_invitation(database, config, hr, department=person.get("department", "parks"),
-                                            separation_type="voluntary", last_day=when.date().isoformat(),
-                                            clock=lambda: when)
-        credential = Credential("token", created.token)
-        survey = open_survey(database, config, credential, clock=lambda: when)
         fields = {f"q_{key}": [value] for key, value in person.items()}
         fields.setdefault("q_rating_pay", [str(rng.randint(1, 5))])
         submit_survey(database, config, credential, str(survey.questionnaire.id), fields, clock=lambda: when)
+    if before.open_link is None:
+        exit_hr.change_settings(database, hr, mode=before.mode, threshold=before.threshold,
+                                invitation_days=before.invitation_days, open_link=False)
 
 
 def hidden(page: str, name: str) -> str:
