@@ -162,7 +162,8 @@ def catalog_of(questionnaires: Sequence[Questionnaire]) -> Catalog:
            for q in ordered):
         for value, label in _options_union(ordered, "other_reasons"):
             mentions.append(Measure(f"mention_{value}", label, KIND_MENTION,
-                                    ((MENTIONED, "Given as another reason"), (NOT_MENTIONED, "Not given as another reason")),
+                                    ((MENTIONED, "Given as another reason"),
+                                     (NOT_MENTIONED, "Not given as another reason")),
                                     "other_reasons", value))
     return Catalog(dimensions, tuple(measures), tuple(mentions))
 

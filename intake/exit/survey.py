@@ -163,8 +163,7 @@ def submit_survey(
     that no longer exists; the invitation errors as in :func:`open_survey`. Nothing is stored on any of them.
     """
     now = clock()
-    survey = open_survey_readonly(db, config, credential, now)
-    city_id, invitation_id = survey
+    city_id, invitation_id = usable_credential(db, config, credential, now)
     try:
         version_id = int(questionnaire_id) if questionnaire_id.isascii() and questionnaire_id.isdigit() else -1
         with db.read() as session:
@@ -204,11 +203,11 @@ def submit_survey(
         elif invitation is not None:
             session.exec(update(ExitInvitation).where(col(ExitInvitation.city_id) == city_id).values(
                 status=case((col(ExitInvitation.id) == invitation.id, COMPLETED), else_=col(ExitInvitation.status))))
-    return SubmittedSurvey(survey_city_name(db, city_id), mode)
+    return SubmittedSurvey(city.name, mode)
 
 
-def open_survey_readonly(db: Database, config: IntakeConfig, credential: Credential,
-                         now: datetime) -> tuple[int, str | None]:
+def usable_credential(db: Database, config: IntakeConfig, credential: Credential,
+                      now: datetime) -> tuple[int, str | None]:
     """(city id, invitation id or None) for a credential that may still answer; raises like :func:`open_survey`."""
     with db.read() as session:
         if credential.kind == "open":
@@ -217,12 +216,6 @@ def open_survey_readonly(db: Database, config: IntakeConfig, credential: Credent
             return city.id, None
         invitation = _usable(_invitation(session, config, credential), now)
         return invitation.city_id, invitation.id
-
-
-def survey_city_name(db: Database, city_id: int) -> str:
-    with db.read() as session:
-        city = session.get(City, city_id)
-    return city.name if city is not None else ""
 
 
 def open_answers(response: ExitResponse, city_private_key: bytes | hpke_keys.PrivateKey) -> dict[str, Any]:
