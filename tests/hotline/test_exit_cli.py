@@ -33,3 +33,25 @@ def test_show_edit_and_load_a_questionnaire(database_url, monkeypatch, capsys, t
     (tmp_path / "broken.json").write_text("{")
     assert main(["exit", "questionnaire", "load", str(tmp_path / "broken.json"), "--city", "raytown"]) == 1
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_reviewer_add_can_join_the_hr_group(database_url, monkeypatch, capsys):
+    import io
+
+    from intake.db import Database
+    from intake.exit.hr import in_hr_group
+
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("HOTLINE_INSECURE_TEST_KDF", "1")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["city", "add", "--slug", "raytown", "--name", "Raytown", "--json"]) == 0
+    monkeypatch.setenv("HOTLINE_RECOVERY_KEY", json.loads(capsys.readouterr().out)["recovery_key"])
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\na long enough password\n"))
+    assert main(["reviewer", "add", "--city", "raytown", "--email", "hr@raytown.example", "--name", "HR",
+                 "--password-stdin", "--group", "hr", "--json"]) == 0
+    reviewer_id = json.loads(capsys.readouterr().out)["reviewer_id"]
+    database = Database(database_url)
+    with database.read() as session:
+        assert in_hr_group(session, reviewer_id, 1)
+    database.dispose()
