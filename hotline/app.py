@@ -21,7 +21,7 @@ from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.voice.routes import voice_routes
-from hotline.web import case_files, reporter
+from hotline.web import case_files, exit_hr, exit_regional, exit_survey, reporter
 from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, server_error
 from intake.db import Database
@@ -49,6 +49,9 @@ def routes() -> list[BaseRoute]:
         public_route("/readyz", readyz),
         public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
         *voice_routes(),
+        *exit_survey.routes(),
+        *exit_hr.routes(),
+        *exit_regional.routes(),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -29,6 +29,7 @@ from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput
+from intake.exit.retention import ExitInvitations, ExitResponses
 from intake.jobs import JobRun, enqueue
 from intake.models import Case, CaseExclusion, CaseItem, City, ItemChunk, ResealedCityKey, RetentionRule
 
@@ -83,7 +84,9 @@ class ConcludedCases:
         return summary
 
 
-PURGERS: dict[str, Purger] = {purger.name: purger for purger in (ConcludedCases(),)}
+PURGERS: dict[str, Purger] = {
+    purger.name: purger for purger in (ConcludedCases(), ExitResponses(), ExitInvitations())
+}
 
 
 @dataclass(frozen=True)

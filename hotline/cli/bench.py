@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-BENCH_PARTS: tuple[str, ...] = ("intake", "inbox", "rotation", "voice")  # modules under hotline.bench
+BENCH_PARTS: tuple[str, ...] = ("intake", "inbox", "rotation", "voice", "exit")  # modules under hotline.bench
 
 
 def register(commands: argparse._SubParsersAction) -> None:

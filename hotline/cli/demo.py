@@ -16,6 +16,7 @@ from intake.cities import create_city, find_city, open_city_key_with_recovery_ke
 from intake.db import Database
 from intake.migrate import upgrade
 from intake.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR, ROLE_REVIEWER, add_reviewer
+from intake.routing import HR_GROUP
 
 DEMO_CITIES = (
     ("blue-springs", "Blue Springs"),
@@ -56,8 +57,9 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
 
 
 def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
-    """Five cities, each with an ethics officer (reviewer); Raytown also has an admin and an auditor, and MARC
-    a regional coordinator, so every role can be tried. Each gets a TOTP secret at once (issue 4)."""
+    """Five cities, each with an ethics officer (reviewer); Raytown also has an HR officer (the city's hr group,
+    which reads exit interviews), an admin and an auditor, and MARC a regional coordinator, so every role can be
+    tried. Each gets a TOTP secret at once (issue 4)."""
     upgrade(database)
     config = settings.intake_config()
     logins = []
@@ -69,13 +71,16 @@ def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
     for slug, name in DEMO_CITIES:
         created = create_city(database, slug, name)
         city_key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
-        people = [("ethics", f"{name} Ethics Officer", ROLE_REVIEWER)]
+        people: list[tuple[str, str, str, tuple[str, ...] | None]] = [
+            ("ethics", f"{name} Ethics Officer", ROLE_REVIEWER, None)]
         if slug == "raytown":
-            people += [("admin", "Raytown City Administrator", ROLE_ADMIN), ("audit", "Raytown Auditor", ROLE_AUDITOR)]
-        for local, display_name, role in people:
+            people += [("hr", "Raytown HR Officer", ROLE_REVIEWER, (HR_GROUP,)),
+                       ("admin", "Raytown City Administrator", ROLE_ADMIN, None),
+                       ("audit", "Raytown Auditor", ROLE_AUDITOR, None)]
+        for local, display_name, role, groups in people:
             email, password = f"{local}@{slug}.example", secrets.token_urlsafe(12)
             add_reviewer(database, config, city_slug=slug, email=email, display_name=display_name,
-                         password=password, role=role, city_private_key=city_key)
+                         password=password, role=role, city_private_key=city_key, groups=groups)
             logins.append(login(slug, email, password, role, created.recovery_key))
     email, password = "coordinator@marc.example", secrets.token_urlsafe(12)
     add_regional_coordinator(database, config, email=email, display_name="MARC Regional Coordinator",

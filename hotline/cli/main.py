@@ -15,6 +15,7 @@ from hotline.cli import (
     cities,
     db,
     demo,
+    exit_interviews,
     keys,
     phone,
     questionnaires,
@@ -29,8 +30,8 @@ from hotline.settings import SettingsError
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 
 COMMAND_MODULES = (
-    demo, serve, db, cities, reviewers, questionnaires, phone, audit, reminders, bench, worker, keys, retention,
-    backup,
+    demo, serve, db, cities, reviewers, questionnaires, phone, exit_interviews, audit, reminders, bench, worker,
+    keys, retention, backup,
 )
 
 

@@ -27,6 +27,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--role", default=ROLE_REVIEWER, choices=ROLES, help="The role in this city.")
     add.add_argument("--password-stdin", action="store_true", help="Read the password from standard input.")
     add.add_argument("--recovery-key-file", help="A file holding the city's recovery key.")
+    add.add_argument("--group", action="append", metavar="SLUG",
+                     help="A reviewer group to join, such as hr for exit interviews (repeat for more; by default "
+                          "a reviewer joins the city's ethics group).")
     add.add_argument("--json", action="store_true", help="Print the result as JSON for scripts.")
     add.set_defaults(run=run_add)
     totp = sub.add_parser(
@@ -88,7 +91,8 @@ def run_add(args: argparse.Namespace) -> int:
             raise CommandError(f"That is not the recovery key of {city.slug}.") from None
     password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
     added = add_reviewer(database, settings.intake_config(), city_slug=city.slug, email=args.email,
-                         display_name=args.name, password=password, role=args.role, city_private_key=private)
+                         display_name=args.name, password=password, role=args.role, city_private_key=private,
+                         groups=args.group)
     if args.json:
         print_json({"reviewer_id": added.reviewer_id, "email": added.email, "city": added.city_slug,
                     "role": added.role})

@@ -3,6 +3,7 @@
 from intake.models.audit import AuditEntry
 from intake.models.case import Case, CaseItem, CaseTally, ItemChunk
 from intake.models.city import City
+from intake.models.exit import ExitInvitation, ExitPublication, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.job import Job
 from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
 from intake.models.phone import CityVoiceSettings, PhoneNumber
@@ -22,6 +23,11 @@ __all__ = [
     "CityKeyGrant",
     "CityKeyRotation",
     "CityVoiceSettings",
+    "ExitInvitation",
+    "ExitPublication",
+    "ExitQuestionnaire",
+    "ExitResponse",
+    "ExitSettings",
     "GroupMember",
     "ItemChunk",
     "Job",

@@ -1,0 +1,62 @@
+"""English and Spanish for the exit-interview pages, chosen by ``?lang=es`` in the URL (never a cookie).
+
+The Spanish strings live in their own gettext domain, hotline/locale/es/LC_MESSAGES/exit.po, compiled in memory
+by hotline.i18n like the main catalog (no compiled file is kept in the repository). One Jinja2 environment per
+language, made once per app.
+"""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from hotline import i18n
+from hotline.rendering import make_environment
+
+LANGUAGES = ("en", "es")
+DOMAIN = "exit"
+
+
+def catalog_path(language: str) -> Path:
+    return i18n.catalog_path(language, DOMAIN)
+
+
+def load_translations(language: str) -> gettext.NullTranslations:
+    """The compiled exit catalog for ``language``; English is the source language and needs none."""
+    return i18n.load_translations(language, DOMAIN)
+
+
+def make_exit_environments() -> dict[str, Environment]:
+    environments = {}
+    for language in LANGUAGES:
+        environment = make_environment()
+        environment.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
+        environments[language] = environment
+    return environments
+
+
+def language_of(request: Request, form_value: str | None = None) -> str:
+    chosen = form_value if form_value is not None else request.query_params.get("lang", "en")
+    return chosen if chosen in LANGUAGES else "en"
+
+
+def _environments(request: Request) -> dict[str, Environment]:
+    # Made on first use and kept with the app: each app built by create_app has its own (no module state).
+    state = request.app.state
+    environments: dict[str, Environment] | None = getattr(state, "exit_environments", None)
+    if environments is None:
+        environments = make_exit_environments()
+        state.exit_environments = environments
+    return environments
+
+
+def render_exit(request: Request, template: str, language: str, context: dict[str, Any] | None = None, *,
+                status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    environment = _environments(request)[language]
+    page = environment.get_template(template).render(request=request, lang=language, **(context or {}))
+    return HTMLResponse(page, status_code=status_code, headers=headers)
