@@ -1,7 +1,7 @@
 """Exit interviews: settings, versioned questionnaires, invitations, sealed responses, publications (issue 6).
 
 Revision ID: 0500
-Revises: 0003
+Revises: 0300
 Create Date: 2026-11-26 00:46:42.732572
 """
 
@@ -10,7 +10,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0500'
-down_revision = '0003'
+down_revision = '0300'
 branch_labels = None
 depends_on = None
 
