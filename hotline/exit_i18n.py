@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from hotline import i18n
-from hotline.rendering import make_environment
+from hotline.rendering import make_environment, switch_links
 
 LANGUAGES = ("en", "es")
 DOMAIN = "exit"
@@ -58,5 +58,9 @@ def _environments(request: Request) -> dict[str, Environment]:
 def render_exit(request: Request, template: str, language: str, context: dict[str, Any] | None = None, *,
                 status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     environment = _environments(request)[language]
-    page = environment.get_template(template).render(request=request, lang=language, **(context or {}))
+    # The header's language link (base.html): this page in the other language, for pages reached by a link; a
+    # page answering a form offers none, since the form's answers would be lost by following it.
+    links = switch_links(request, language) if request.method == "GET" else {}
+    page = environment.get_template(template).render(request=request, lang=language, switch_links=links,
+                                                     **(context or {}))
     return HTMLResponse(page, status_code=status_code, headers=headers)

@@ -25,7 +25,7 @@ from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey
 from tests.conftest import in_ci
 from tests.e2e.servers import free_port
-from tests.hotline.conftest import PASSWORD
+from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, totp_code
 from tests.hotline.exit_helpers import add_responses, hr_of, make_exit_world
 from tests.hotline.test_exit_web import department_people
 
@@ -201,6 +201,7 @@ def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chr
     page.goto(f"{served.base}/review/sign-in")
     page.fill("#email", "hr@raytown.example")
     page.fill("#password", PASSWORD)
+    page.fill("#code", totp_code(TOTP_SECRETS["hr@raytown.example"]))
     page.click("button[type=submit]")
     for path in ["/review/exit/raytown", "/review/exit/raytown/analytics?quarter=2026-Q1",
                  "/review/exit/raytown/analytics?quarter=2026-Q1&split=department",
@@ -222,6 +223,7 @@ def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chr
     page.goto(f"{served.base}/review/sign-in")
     page.fill("#email", "coordinator@marc.example")
     page.fill("#password", PASSWORD)
+    page.fill("#code", totp_code(TOTP_SECRETS["coordinator@marc.example"]))
     page.click("button[type=submit]")
     page.goto(f"{served.base}/review/exit-regional")
     assert re.search("Raytown", page.content())

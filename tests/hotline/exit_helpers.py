@@ -6,17 +6,15 @@ import random
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
+from intake.account import add_regional_coordinator, set_up_totp
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey, submit_survey
-from intake.models import Reviewer
 from intake.reviewer_sessions import resume_session, start_session
 from intake.reviewers import add_reviewer, sign_in
-from tests.hotline.conftest import PASSWORD
+from tests.hotline.conftest import PASSWORD, TOTP_SECRETS
 from tests.intake.exit_fixtures import at
 
 
@@ -35,11 +33,12 @@ def make_exit_world(database: Database, config: IntakeConfig, slugs=("raytown", 
                      password=PASSWORD, role="reviewer", city_private_key=key, groups=["hr"])
         add_reviewer(database, config, city_slug=slug, email=f"ethics@{slug}.example",
                      display_name=f"{slug} ethics", password=PASSWORD, role="reviewer", city_private_key=key)
-    add_reviewer(database, config, city_slug=slugs[0], email="coordinator@marc.example", display_name="MARC",
-                 password=PASSWORD, role="auditor", city_private_key=None, groups=[])
-    with database.write() as session:
-        session.exec(update(Reviewer).where(Reviewer.email == "coordinator@marc.example")  # type: ignore[arg-type]
-                     .values(regional_coordinator=True))
+    add_regional_coordinator(database, config, email="coordinator@marc.example", display_name="MARC",
+                             password=PASSWORD)
+    # Every reviewer signs in with a TOTP code (issue 4): set each one up and remember its secret for sign_in.
+    for email in [*(f"{role}@{slug}.example" for slug in slugs for role in ("hr", "ethics")),
+                  "coordinator@marc.example"]:
+        TOTP_SECRETS[email] = set_up_totp(database, config, email, PASSWORD)
     return ExitWorld(keys)
 
 

@@ -51,7 +51,8 @@ def matrix(seeded):
     key = open_city_key_with_recovery_key(find_city(database, "raytown"), seeded.recovery_keys["raytown"])
     people = {"admin": ("admin@raytown.example", "Ada Administrator", "admin", ["ethics"]),
               "auditor": ("auditor@raytown.example", "Aud Auditor", "auditor", []),
-              "excluded": ("ex@raytown.example", "Eddie Excluded", "reviewer", ["ethics"])}
+              "excluded": ("ex@raytown.example", "Eddie Excluded", "reviewer", ["ethics"]),
+              "hr": ("hr@raytown.example", "Hal Humanresources", "reviewer", ["hr"])}
     for email, name, role, groups in people.values():
         add_reviewer(database, config, city_slug="raytown", email=email, display_name=name, password=PASSWORD,
                      role=role, city_private_key=key, groups=groups)
@@ -67,7 +68,8 @@ def matrix(seeded):
             ("admin A", "admin@raytown.example", "admin", "raytown"),
             ("auditor A", "auditor@raytown.example", "auditor", "raytown"),
             ("coordinator", "coordinator@marc.example", "coordinator", None),
-            ("excluded A", "ex@raytown.example", "reviewer", "raytown")):
+            ("excluded A", "ex@raytown.example", "reviewer", "raytown"),
+            ("HR A", "hr@raytown.example", "reviewer", "raytown")):
         client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
         persona = Persona(name, role, city, client)
         if email is not None:
@@ -102,7 +104,8 @@ def console_requests(case_id: str, item_id: str) -> list[tuple[str, str, frozens
         rule = route.access_rule  # type: ignore[attr-defined]
         if rule.audience != SIGNED_IN:
             continue
-        path = route.path.replace("{case_id}", case_id).replace("{item_id}", item_id)
+        path = (route.path.replace("{case_id}", case_id).replace("{item_id}", item_id).replace("{city}", "raytown")
+                .replace("{response_id}", "0" * 32))
         for method in sorted(route.methods - {"HEAD"}):  # type: ignore[union-attr]
             found.append((method, path, rule.roles))
     return sorted(found, key=lambda request: request[1] == "/review/sign-out")
@@ -121,9 +124,11 @@ def test_the_access_matrix_holds(matrix):
                         else persona.client.post(path, data=data, follow_redirects=False))
             status, body = response.status_code, response.text
             about_the_case = "{case_id}" not in path and case_id in path
+            # Exit interviews (issue 6): only the city's hr group, and no response has the all-zero id.
+            exit_hr_page = path.startswith("/review/exit/raytown")
             if persona.role is None:
                 expected_ok = response.status_code == 303 and response.headers["location"] == "/review/sign-in"
-            elif persona.role not in roles or (about_the_case and persona.name in ("reviewer B", "excluded A")):
+            elif persona.role not in roles or (about_the_case and persona.name in ("reviewer B", "excluded A", "HR A")) or (exit_hr_page and (persona.name != "HR A" or path.endswith("0" * 32))):
                 expected_ok = status == 404
             elif path == "/review/city" and persona.city is None:
                 expected_ok = status == 404  # the coordinator has no city to switch to

@@ -11,7 +11,7 @@ from jinja2.ext import babel_extract
 from hotline.exit_i18n import catalog_path, language_of, load_translations
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "hotline" / "templates"
-SURVEY_TEMPLATES = ["base.html", "exit/_base.html", "exit/_language.html", "exit/_problems.html", "exit/notice.html",
+SURVEY_TEMPLATES = ["base.html", "exit/_base.html", "exit/_problems.html", "exit/notice.html",
                     "exit/code.html", "exit/done.html", "exit/survey.html"]
 # Sentences the intake layer can put on the survey form (intake.exit.questionnaire, intake.text, the survey).
 PROBLEMS = [
