@@ -4,3 +4,6 @@ Each part is a module here with ``register(subparsers)``; its ``run`` returns a 
 Markdown that ``--write`` puts into docs/BENCHMARKS.md between that part's markers, so every figure in that
 file is produced by the command.
 """
+
+# Every part, in the order ``hotline bench all`` runs them (each a module here).
+PARTS: tuple[str, ...] = ("intake", "inbox", "voice", "exit", "audit", "rotation")

@@ -12,25 +12,22 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 
-import sqlalchemy
 from sqlalchemy import insert, text
 
 from crypto.params import Argon2Cost
+from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from intake import case_tally
 from intake.case_status import ACKNOWLEDGE_WITHIN, FEEDBACK_WITHIN, OUTCOMES, STATUSES
 from intake.categories import CATEGORY_SLUGS
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
-from intake.db import Database, normalize_url
+from intake.db import Database
 from intake.inbox import InboxFilter, list_inbox
 from intake.migrate import upgrade
 from intake.models import Case, CaseExclusion
@@ -47,13 +44,11 @@ PASSWORD = "bench password, long enough"  # noqa: S105 (a throwaway database)
 def register(parts: argparse._SubParsersAction) -> None:
     parser = parts.add_parser("inbox", help="Inbox page of 50 with 100,000 cases in one city (p95 < 50 ms).",
                               description="Time the reviewer inbox (filters, sorts, counts) with many cases in "
-                                          "one city, on a fresh SQLite database and, with --postgres, on "
-                                          "PostgreSQL in a throwaway schema.")
+                                          "one city, on a fresh SQLite database or, with --database-url, "
+                                          "on PostgreSQL in a throwaway schema.")
     parser.add_argument("--cases", type=int, default=100_000, help="Cases in the busy city (default 100000).")
     parser.add_argument("--rounds", type=int, default=15, help="Times each query is asked (default 15).")
-    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("HOTLINE_BENCH_POSTGRES_URL"),
-                        help="Also run on this PostgreSQL database (default: HOTLINE_BENCH_POSTGRES_URL).")
-    parser.add_argument("--write", action="store_true", help="Record the result in docs/BENCHMARKS.md.")
+    add_common_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -167,21 +162,6 @@ def measure(database: Database, context: ReviewerContext, group_id: int,
     return samples, worst, total
 
 
-@contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    base = normalize_url(url)
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 def bench_one(url: str, cases: int, rounds: int) -> tuple[list[float], dict[str, float], int, float]:
     database = Database(url)
     try:
@@ -195,45 +175,34 @@ def bench_one(url: str, cases: int, rounds: int) -> tuple[list[float], dict[str,
 
 
 def run(args: argparse.Namespace) -> int:
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as directory:
-        print(f"SQLite: seeding {args.cases:,} cases ...", flush=True)
-        results["SQLite"] = bench_one(f"sqlite:///{Path(directory) / 'bench.sqlite3'}", args.cases, args.rounds)
-    if args.postgres:
-        print(f"PostgreSQL: seeding {args.cases:,} cases ...", flush=True)
-        with postgres_schema(args.postgres) as url:
-            results["PostgreSQL"] = bench_one(url, args.cases, args.rounds)
+    with bench_database(args.database_url) as (url, kind):
+        print(f"{kind}: seeding {args.cases:,} cases ...", flush=True)
+        samples, worst, _total, seeded = bench_one(url, args.cases, args.rounds)
+    load = os.getloadavg()
+    p95 = percentile(samples, 0.95)
+    slowest = max(worst.items(), key=lambda item: item[1])
+    passed = p95 < TARGET_P95_MS
+    print(f"{kind}: seeded in {seeded:.0f} s; median {median(samples):.1f} ms, p95 {p95:.1f} ms, "
+          f"max {max(samples):.1f} ms; slowest: {slowest[0]} {slowest[1]:.1f} ms")
+    for query, ms in sorted(worst.items(), key=lambda item: -item[1])[:5]:
+        print(f"    {query}: {ms:.1f} ms")
     lines = [f"{args.cases:,} cases in one city; {len(queries_names())} inbox queries (every filter, both sorts, "
              f"first and deep pages, counts included) x {args.rounds} rounds after one warm-up, timed around "
-             "`intake.inbox.list_inbox`. Target: p95 under 50 ms.", "",
+             "`intake.inbox.list_inbox`. Target: p95 under 50 ms.",
+             f"\nLoad average when the timing ended: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), on "
+             f"{os.cpu_count()} cores shared with other work; times are wall-clock.", "",
              "| database | samples | median ms | p95 ms | max ms | slowest query (max ms) | verdict |",
-             "|---|---|---|---|---|---|---|"]
-    ok = True
-    load = os.getloadavg()
-    lines.insert(1, f"\nLoad average when the timing ended: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), on "
-                    f"{os.cpu_count()} cores shared with other work; times are wall-clock.")
-    for name, (samples, worst, _total, seeded) in results.items():
-        p95 = percentile(samples, 0.95)
-        slowest = max(worst.items(), key=lambda item: item[1])
-        passed = p95 < TARGET_P95_MS
-        ok = ok and passed
-        lines.append(f"| {name} | {len(samples)} | {median(samples):.1f} | {p95:.1f} | {max(samples):.1f} | "
-                     f"{slowest[0]} ({slowest[1]:.1f}) | {'pass' if passed else 'FAIL'} |")
-        print(f"{name}: seeded in {seeded:.0f} s; median {median(samples):.1f} ms, p95 {p95:.1f} ms, "
-              f"max {max(samples):.1f} ms; slowest: {slowest[0]} {slowest[1]:.1f} ms")
-        for query, ms in sorted(worst.items(), key=lambda item: -item[1])[:5]:
-            print(f"    {query}: {ms:.1f} ms")
-    if "PostgreSQL" not in results:
-        lines.append("")
-        lines.append("PostgreSQL was not run (give `--postgres URL` or HOTLINE_BENCH_POSTGRES_URL).")
-    section = BenchSection(part="inbox", title="Reviewer inbox at 100,000 cases (issue 4)",
-                           command="hotline bench inbox" + (" --postgres URL" if args.postgres else "")
+             "|---|---|---|---|---|---|---|",
+             f"| {kind} | {len(samples)} | {median(samples):.1f} | {p95:.1f} | {max(samples):.1f} | "
+             f"{slowest[0]} ({slowest[1]:.1f}) | {'pass' if passed else 'FAIL'} |"]
+    section = BenchSection(part=f"inbox-{kind.lower()}", title=f"Reviewer inbox at {args.cases:,} cases ({kind})",
+                           command="hotline bench inbox" + (" --database-url URL" if args.database_url else "")
                            + (f" --cases {args.cases}" if args.cases != 100_000 else "") + " --write",
                            markdown="\n".join(lines))
     if args.write:
-        write_section(section)
-        print("Recorded in docs/BENCHMARKS.md.")
-    return 0 if ok else 1
+        write_section(section, args.report)
+        print(f"Recorded in {args.report}.")
+    return 0 if passed else 1
 
 
 def queries_names() -> list[str]:

@@ -25,28 +25,24 @@ import http.client
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy
-
 from crypto.params import REPORT_KEY_KDF
 from crypto.wrapping import derive_key_argon2id
+from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
-from intake.db import Database, normalize_url
+from intake.db import Database
 from intake.migrate import upgrade
 from intake.reviewers import add_reviewer
 
@@ -62,11 +58,9 @@ def register(parts: argparse._SubParsersAction) -> None:
         description="Measure the report-key derivation ceiling of all cores, then drive a real server with "
                     "concurrent clients posting a 2 KB report (production KDF, fresh database) and print throughput "
                     "and p50/p99 latency beside it.")
-    parser.add_argument("--database-url", help="A PostgreSQL database to measure in (a new schema is made in it "
-                                               "and dropped after). Without it: a new SQLite file.")
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
     parser.add_argument("--seconds", type=float, default=20.0, help="Length of each measured phase (default 20).")
-    parser.add_argument("--write", action="store_true", help="Record the result in docs/BENCHMARKS.md.")
+    add_common_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -104,29 +98,9 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def fresh_database(database_url: str | None) -> Iterator[tuple[str, str]]:
     """(url, description) of an empty, migrated database with one city; removed afterwards."""
-    if not database_url:
-        directory = tempfile.mkdtemp(prefix="hotline-bench-")
-        url = f"sqlite:///{directory}/bench.sqlite3"
-        try:
-            _prepare(url)
-            yield url, "SQLite (new file)"
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
-        return
-    base = normalize_url(database_url)
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in base else "?"
-    url = f"{base}{separator}options=-csearch_path%3D{schema}"
-    try:
+    with bench_database(database_url) as (url, kind):
         _prepare(url)
-        yield url, "PostgreSQL (new schema)"
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+        yield url, f"{kind} (new {'file' if kind == 'SQLite' else 'schema'})"
 
 
 def _prepare(url: str) -> None:
@@ -362,6 +336,6 @@ def run(args: argparse.Namespace) -> int:
         kind = "postgresql" if args.database_url else "sqlite"
         command = "hotline bench intake" + (" --database-url postgresql://..." if args.database_url else "")
         write_section(BenchSection(part=f"intake-{kind}", title=f"Intake ({description.split(' ')[0]})",
-                                   command=command, markdown=markdown), Path("docs") / "BENCHMARKS.md")
-        print("\nRecorded in docs/BENCHMARKS.md.")
-    return 0
+                                   command=command + " --write", markdown=markdown), args.report)
+        print(f"\nRecorded in {args.report}.")
+    return 0 if verdict_throughput and verdict_latency else 1

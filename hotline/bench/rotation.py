@@ -11,19 +11,17 @@ not what is measured), routed to the city's ethics group, so the reviewer reads 
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlmodel import select
 
 from crypto import hpke_keys
 from crypto.report_keys import new_reporter_key_pair
 from crypto.sealing import reseal_for_new_city_key
+from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, write_section
 from hotline.settings import INSECURE_TEST_KDF
 from intake.case_status import acknowledge_due, feedback_due
@@ -114,10 +112,11 @@ def every_case_opens(database: Database, seeded: SeededCity) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = Path(tempfile.mkdtemp(prefix="hotline-bench-rotation-"))
-    url = args.database_url or f"sqlite:///{directory / 'bench.sqlite3'}"
-    database = Database(url)
-    kind = "SQLite" if database.is_sqlite else "PostgreSQL"
+    with bench_database(args.database_url, "hotline-bench-rotation-") as (url, kind):
+        return measure(args, Database(url), kind)
+
+
+def measure(args: argparse.Namespace, database: Database, kind: str) -> int:
     print(f"Seeding {args.cases} cases on {kind} ...", flush=True)
     seeded = seed_city(database, "bench-city", args.cases)
     floor = reseal_floor(database, seeded, min(args.cases, 2000))
@@ -145,12 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.write:
         command = f"hotline bench rotation --cases {args.cases}" + (" --database-url URL" if args.database_url else "")
         write_section(BenchSection(part=f"rotation-{kind.lower()}", title=f"Key rotation ({kind})",
-                                   command=command + " --write", markdown=table))
-        print("Recorded in docs/BENCHMARKS.md.")
-    if database.is_sqlite:
-        for name in os.listdir(directory):
-            (directory / name).unlink()
-        directory.rmdir()
+                                   command=command + " --write", markdown=table), args.report)
+        print(f"Recorded in {args.report}.")
     return 0
 
 
@@ -161,6 +156,5 @@ def register(parts: argparse._SubParsersAction) -> None:
                     "for its reviewer, and print the rate beside the floor of re-sealing alone.")
     parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help=f"Cases to seed (default {DEFAULT_CASES}).")
     parser.add_argument("--batch-size", type=int, default=200, help="Items re-sealed per transaction (default 200).")
-    parser.add_argument("--database-url", help="An EMPTY PostgreSQL database to use instead of a new SQLite file.")
-    parser.add_argument("--write", action="store_true", help="Record the figures in docs/BENCHMARKS.md.")
+    add_common_arguments(parser)
     parser.set_defaults(run=run)

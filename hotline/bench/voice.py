@@ -35,6 +35,7 @@ import requests
 from sqlmodel import col, func, select
 from twilio.request_validator import RequestValidator
 
+from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from hotline.settings import Settings
@@ -68,8 +69,7 @@ def register(parts: argparse._SubParsersAction) -> None:
                              "real prompt takes 5 to 30).")
     parser.add_argument("--seconds", type=float, default=10.0, help="Length of each recording (default 10).")
     parser.add_argument("--workers", type=int, default=1, help="Worker threads storing recordings (default 1).")
-    parser.add_argument("--database-url", help="An EMPTY database to use (default: a new SQLite file).")
-    parser.add_argument("--write", action="store_true", help="Record the result in docs/BENCHMARKS.md.")
+    add_common_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -192,8 +192,8 @@ def _pending(database: Database) -> int:
 
 def measure(args: argparse.Namespace, log: Callable[[str], None] = print) -> BenchSection:
     load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-voice-") as directory:
-        url = args.database_url or f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-voice-") as directory, \
+            bench_database(args.database_url) as (url, _kind):
         database = Database(url, pool_size=max(10, args.callers))
         upgrade(database)
         for slug in NUMBERS:
@@ -313,7 +313,10 @@ def _section(args: argparse.Namespace, timings: dict[str, list[float]], in_app: 
     ])
     command = (f"hotline bench voice --callers {args.callers} --rounds {args.rounds} --think {args.think:g} "
                f"--seconds {args.seconds:g} --workers {args.workers}")
-    return BenchSection(part="voice", title="Phone: webhook latency and recording throughput", command=command,
+    kind = "SQLite" if dialect == "sqlite" else "PostgreSQL"
+    command += " --database-url URL --write" if dialect != "sqlite" else " --write"
+    return BenchSection(part=f"voice-{kind.lower()}", title=f"Phone: webhook latency and recording throughput ({kind})",
+                        command=command,
                         markdown=markdown)
 
 
@@ -321,5 +324,6 @@ def run(args: argparse.Namespace) -> int:
     section = measure(args)
     print(section.markdown)
     if args.write:
-        write_section(section)
+        write_section(section, args.report)
+        print(f"Recorded in {args.report}.")
     return 0

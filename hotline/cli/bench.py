@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 
-BENCH_PARTS: tuple[str, ...] = ("intake", "inbox", "rotation", "voice", "exit")  # modules under hotline.bench
+from hotline.bench import PARTS
+
+# "all" (hotline.bench.everything) runs every other part, on both databases.
+BENCH_MODULES: dict[str, str] = {**{name: name for name in PARTS}, "all": "everything"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("bench", help="Run benchmarks (see docs/BENCHMARKS.md).",
                                  description="Run a benchmark. --write records the result in docs/BENCHMARKS.md.")
     parts = parser.add_subparsers(dest="bench_part", required=True, metavar="PART")
-    for name in BENCH_PARTS:
-        module = __import__(f"hotline.bench.{name}", fromlist=["register"])
-        module.register(parts)
+    for module_name in BENCH_MODULES.values():
+        importlib.import_module(f"hotline.bench.{module_name}").register(parts)

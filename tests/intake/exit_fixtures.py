@@ -22,6 +22,7 @@ def at(year: int, month: int, day: int = 15) -> datetime:
 class City:
     slug: str
     key: bytes
+    recovery_key: str
 
 
 def make_city(db: Database, config: IntakeConfig, slug: str) -> City:
@@ -31,7 +32,7 @@ def make_city(db: Database, config: IntakeConfig, slug: str) -> City:
                  password=PASSWORD, role="reviewer", city_private_key=key, groups=["hr"])
     add_reviewer(db, config, city_slug=slug, email=f"ethics@{slug}.example", display_name=f"{slug} ethics",
                  password=PASSWORD, role="reviewer", city_private_key=key)
-    return City(slug, key)
+    return City(slug, key, created.recovery_key)
 
 
 def session_for(db: Database, config: IntakeConfig, email: str) -> ReviewerContext:

@@ -291,3 +291,28 @@ def test_retention_purges_old_responses_and_expired_unused_invitations(database,
         entries = session.exec(select(AuditEntry).where(AuditEntry.action == "retention.purged")).all()
     assert {entry.detail.split('"kind":"')[1].split('"')[0] for entry in entries} == {"exit response",
                                                                                        "exit invitation"}
+
+
+def test_key_rotation_moves_exit_answers_to_the_new_key(database, config, raytown):
+    """Issue 7 re-sealed case items only; answers sealed to the old key would have been lost with it (issue 8)."""
+    from crypto.errors import DecryptionFailed
+    from intake.cities import find_city, open_city_key_with_recovery_key
+    from intake.exit.survey import open_answers
+    from intake.key_rotation import rotate_city_key
+
+    city, hr = raytown
+    credential = Credential("token", invite(database, config, hr).token)
+    survey = open_survey(database, config, credential, clock=lambda: at(2026, 3, 5))
+    submit_survey(database, config, credential, version_id(survey), ANSWERS, clock=lambda: at(2026, 3, 5))
+    old_key = city.key
+
+    result = rotate_city_key(database, "raytown", city.recovery_key)
+
+    new_key = open_city_key_with_recovery_key(find_city(database, "raytown"), city.recovery_key)
+    with database.read() as session:
+        response = session.exec(select(ExitResponse)).one()
+        rotated = session.exec(select(AuditEntry).where(AuditEntry.action == "key.rotated")).one()
+    assert "Marker comment 7d1e" in json.dumps(open_answers(response, new_key))
+    with pytest.raises(DecryptionFailed):
+        open_answers(response, old_key)
+    assert json.loads(rotated.detail)["exit_responses"] == 1 and result.to_version == 2

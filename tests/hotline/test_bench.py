@@ -1,0 +1,54 @@
+"""``hotline bench all`` writes the benchmark report, and the report in the repository is the command's own (issue 8).
+
+The figures are never asserted here (speed is measured by benchmarks, not tests): these tests check that the
+command runs every part on both databases and records each, and that docs/BENCHMARKS.md holds a section written
+by it for every part on both databases, so a part added without being run and recorded fails.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hotline.bench import PARTS
+from hotline.cli.main import main
+from tests.conftest import postgres_url_or_skip
+
+REPORT = Path(__file__).resolve().parents[2] / "docs" / "BENCHMARKS.md"
+SECTION = re.compile(r"<!-- bench:(?P<part>[a-z]+)-(?P<kind>sqlite|postgresql):start -->\n(?P<body>.*?)"
+                     r"<!-- bench:(?P=part)-(?P=kind):end -->", re.DOTALL)
+
+
+def sections(text: str) -> dict[tuple[str, str], str]:
+    return {(match["part"], match["kind"]): match["body"] for match in SECTION.finditer(text)}
+
+
+def test_bench_all_records_each_part_on_both_databases_and_replaces_old_figures(tmp_path, capsys):
+    postgres = postgres_url_or_skip()
+    report = tmp_path / "BENCHMARKS.md"
+    argv = ["bench", "all", "--quick", "--only", "audit", "exit", "--database-url", postgres, "--write",
+            "--report", str(report)]
+    assert main(argv) == 0
+    first = sections(report.read_text())
+    assert set(first) == {(part, kind) for part in ("audit", "exit") for kind in ("sqlite", "postgresql")}
+    for body in first.values():
+        assert "Command: `hotline bench " in body and "Machine: " in body and "Run: " in body
+        assert re.search(r"\| [\d,.]+ (ms|µs)", body), body  # a measured figure, not a placeholder
+    assert "audit on PostgreSQL" in capsys.readouterr().out
+    assert main(argv) == 0  # a second run replaces each section instead of adding another
+    assert len(SECTION.findall(report.read_text())) == 4
+
+
+def test_the_report_in_the_repository_has_every_part_on_both_databases():
+    recorded = sections(REPORT.read_text())
+    missing = [f"{part} on {kind}" for part in PARTS for kind in ("sqlite", "postgresql")
+               if (part, kind) not in recorded]
+    assert not missing, f"run `hotline bench all --database-url postgresql://... --write`; missing: {missing}"
+    for (part, _kind), body in recorded.items():
+        assert f"Command: `hotline bench {part}" in body
+
+
+def test_the_report_has_no_section_the_command_did_not_write():
+    text = REPORT.read_text()
+    headings = re.findall(r"^## .*$", text, re.MULTILINE)
+    assert len(headings) == len(sections(text)), "a section of docs/BENCHMARKS.md is not between bench markers"
