@@ -6,12 +6,31 @@ rendered or passed to ``intake``.
 
 from __future__ import annotations
 
+import ipaddress
+
 from starlette.requests import Request
 
 from hotline.throttle import Throttle
+
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_of(address: str | None) -> str | None:
+    """What a client is counted as: its IPv4 address, or its IPv6 /64. One IPv6 host is normally given a whole
+    /64 and may use any address in it (RFC 4291 section 2.5.1, RFC 8981), so counting single IPv6 addresses
+    would let one attacker take a fresh address, and a fresh allowance, for every guess."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return str(parsed)
 
 
 def count_attempt(request: Request, throttle: Throttle) -> float | None:
     """Count one attempt by this client; ``None`` if allowed, else seconds to wait."""
     address = request.client.host if request.client else None
-    return throttle.attempt(throttle.tag(address))
+    return throttle.attempt(throttle.tag(client_of(address)))

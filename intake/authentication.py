@@ -71,9 +71,14 @@ def _city_ids(session: Session, reviewer_id: int) -> list[int]:
     return list(session.exec(select(Membership.city_id).where(Membership.reviewer_id == reviewer_id)).all())
 
 
-def _record_failure(db: Database, config: IntakeConfig, reviewer_id: int, reason: str, now: datetime) -> None:
+def _claim_attempt(db: Database, config: IntakeConfig, reviewer_id: int, now: datetime) -> tuple[int, bool]:
+    """Count an attempt as a failure before its password is checked, under the row's lock, and return the count
+    and whether it locked the account. Checked and counted in one transaction, so concurrent guesses cannot all
+    pass a check that saw the same count while their passwords were still being hashed; a success clears it.
+    :class:`SignInRefused` while the account must wait or is locked."""
     with db.write() as session:
         reviewer = session.exec(select(Reviewer).where(Reviewer.id == reviewer_id).with_for_update()).one()
+        _check_not_refused(reviewer, now)
         if reviewer.locked_until is not None and now >= _as_utc(reviewer.locked_until):
             reviewer.failed_sign_ins, reviewer.locked_until = 0, None  # a lock that ran out starts a new count
         reviewer.failed_sign_ins += 1
@@ -82,15 +87,21 @@ def _record_failure(db: Database, config: IntakeConfig, reviewer_id: int, reason
         if locked:
             reviewer.locked_until = now + timedelta(minutes=config.lockout_minutes)
         session.add(reviewer)
+        return reviewer.failed_sign_ins, locked
+
+
+def _record_failure(db: Database, config: IntakeConfig, reviewer_id: int, reason: str, now: datetime,
+                    claimed: tuple[int, bool]) -> None:
+    failures, locked = claimed
+    with db.write() as session:
         for city_id in _city_ids(session, reviewer_id):
             city = audit.lock_city(session, city_id)
             audit.append(session, city, actor=audit.SYSTEM, action="reviewer.sign_in_failed", when=now,
-                         subject=audit.reviewer_actor(reviewer_id),
-                         detail={"reason": reason, "failures": reviewer.failed_sign_ins})
+                         subject=audit.reviewer_actor(reviewer_id), detail={"reason": reason, "failures": failures})
             if locked:
                 audit.append(session, city, actor=audit.SYSTEM, action="reviewer.locked", when=now,
                              subject=audit.reviewer_actor(reviewer_id),
-                             detail={"minutes": config.lockout_minutes, "failures": reviewer.failed_sign_ins})
+                             detail={"minutes": config.lockout_minutes, "failures": failures})
 
 
 def authenticate(
@@ -101,13 +112,16 @@ def authenticate(
     now = clock()
     with db.read() as session:
         known = session.exec(select(Reviewer).where(Reviewer.email == normalize_email(email))).first()
-    if known is not None:
+    claimed = None
+    if known is not None and known.id is not None and known.active:
+        claimed = _claim_attempt(db, config, known.id, now)
+    elif known is not None:
         _check_not_refused(known, now)
     try:
         unlocked = unlock_reviewer(db, config, email, password)
     except WrongCredentials:
-        if known is not None and known.id is not None and known.active:
-            _record_failure(db, config, known.id, "password", now)
+        if known is not None and known.id is not None and claimed is not None:
+            _record_failure(db, config, known.id, "password", now, claimed)
         raise
     reviewer = unlocked.reviewer
     assert reviewer.id is not None
@@ -138,7 +152,8 @@ def authenticate(
             row.failed_sign_ins, row.locked_until, row.last_failed_at = 0, None, None
             session.add(row)
     if step is None:
-        _record_failure(db, config, reviewer.id, "code", now)
+        # Counted by the claim; the reviewer unlocked above is the one claimed (the email names one account).
+        _record_failure(db, config, reviewer.id, "code", now, claimed or (0, False))
         raise WrongCredentials("wrong email, password or code")
     return Authenticated(unlocked.signed_in)
 

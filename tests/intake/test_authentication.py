@@ -1,11 +1,14 @@
 """Login that resists attack (issue 4): TOTP before any case, no replayed code, growing delays and a lock after
 10 failures (audited), password change and restore with the recovery key re-wrapping the city key."""
 
+import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from crypto.params import Argon2Cost
 from intake import casework, reports, totp
 from intake.account import change_password, restore_access
 from intake.authentication import SignInRefused, authenticate, confirm_totp_enrolment, delay_after
@@ -99,6 +102,36 @@ def test_ten_wrong_passwords_lock_the_account_with_growing_delays_and_audit(data
     assert authenticate(database, config, EMAIL, PASSWORD, code_at(secret, after), clock=lambda: after)
     with database.read() as session:
         assert session.exec(select(Reviewer).where(Reviewer.email == EMAIL)).one().failed_sign_ins == 0
+
+
+def test_concurrent_guesses_cannot_all_pass_the_check_made_before_the_slow_password_check(database, config):
+    """Issue 8: eight wrong passwords at the same moment, one failure short of the lock. Each attempt is counted
+    before its password is checked, so one is evaluated (and locks) and seven are refused, instead of all eight
+    passing a check that saw the same count while their passwords were still being hashed."""
+    slow = replace(config, reviewer_kdf=Argon2Cost(memory_kib=8192, iterations=3, lanes=1), lockout_after_failures=3)
+    make_city(database, slow, "raytown", {"ana": ("reviewer", None)})
+    for _ in range(2):
+        with pytest.raises(WrongCredentials):
+            authenticate(database, slow, EMAIL, "a wrong password!", "")
+    start, outcomes = threading.Barrier(8), []
+
+    def guess() -> None:
+        start.wait()
+        try:
+            authenticate(database, slow, EMAIL, "a wrong password!", "")
+        except (WrongCredentials, SignInRefused) as error:
+            outcomes.append(type(error))
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcome.__name__ for outcome in outcomes) == ["SignInRefused"] * 7 + ["WrongCredentials"]
+    with database.read() as session:
+        actions = [e.action for e in session.exec(select(AuditEntry)).all()]
+        assert session.exec(select(Reviewer).where(Reviewer.email == EMAIL)).one().failed_sign_ins == 3
+    assert actions.count("reviewer.sign_in_failed") == 3 and actions.count("reviewer.locked") == 1
 
 
 def test_a_wrong_code_counts_as_a_failure(database, config, city):
