@@ -35,6 +35,10 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client: the
+    # per-client rate limits need to tell clients apart, and behind a proxy every request comes from the proxy.
+    # The address is turned into an hourly keyed hash at once and never kept (hotline/client_address.py).
+    trusted_proxies: str = "127.0.0.1"
     demo: bool = False
     insecure_test_kdf: bool = False
     max_narrative_chars: int = 50_000

@@ -44,6 +44,11 @@ def test_compose_runs_two_apps_a_worker_postgres_and_caddy(compose):
     published = {name for name, service in services.items() if service.get("ports")}
     assert published == {"caddy"}  # only the proxy faces the network
     assert {"80:80", "443:443"} <= set(services["caddy"]["ports"])
+    # The apps trust X-Forwarded-For from the backend network alone, where only Caddy sends them requests.
+    backend = compose["networks"]["backend"]["ipam"]["config"][0]["subnet"]
+    for name in ("app1", "app2"):
+        assert services[name]["environment"]["HOTLINE_TRUSTED_PROXIES"] == backend
+    assert "frontend" not in services["app1"].get("networks", ["backend"])
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -65,8 +70,11 @@ def test_caddy_passes_no_client_address_and_compresses_nothing():
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     proxy = re.search(r"reverse_proxy ([^{]+)\{(.*?)\n\t\}", caddyfile, re.DOTALL)
     assert proxy and proxy.group(1).split() == ["app1:8000", "app2:8000"]
-    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded", "User-Agent"):
+    for header in ("X-Real-IP", "Forwarded", "User-Agent"):
         assert f"header_up -{header}\n" in proxy.group(2)
+    # The rate limits need to tell clients apart: Caddy replaces whatever X-Forwarded-For the client sent with
+    # the connecting address, and the apps trust it from the backend network only.
+    assert "header_up X-Forwarded-For {remote_host}\n" in proxy.group(2)
     assert "health_uri /readyz" in proxy.group(2)
     directives = [line.split()[0] for line in caddyfile.splitlines() if line.strip() and not line.lstrip()
                   .startswith("#")]

@@ -41,7 +41,10 @@ def serve(settings: Settings, database: Database, host: str, port: int) -> None:
     configure_logging(settings.log_level)
     app = create_app(settings, database)
     # access_log=False: uvicorn's access log prints client addresses; hotline.access_log replaces it.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    # forwarded_allow_ips: only the configured proxy may say who the client is (the client cannot); without it,
+    # every client behind the proxy would share one rate-limit count and one attacker could lock everyone out.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False,
+                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
 
 
 def run(args: argparse.Namespace) -> int:
