@@ -5,7 +5,7 @@ and success redirects back to the page with a notice (post/redirect/get)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import IO, Any, cast
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import FormData
@@ -165,7 +165,7 @@ async def export_zip(request: Request) -> Response:
         # is never whole in memory and never on disk in clear (a spooled temporary file wrote it out in clear).
         scratch = ScratchFile()
         try:
-            count = write_files_zip(state.database, context, _case_id(request), scratch)
+            count = write_files_zip(state.database, context, _case_id(request), cast(IO[bytes], scratch))
         except BaseException:
             scratch.close()
             raise
