@@ -158,6 +158,31 @@ def follow_up_on_the_web(site: Site, secrets: Secrets, key: str, expect: list[st
         assert sent.status_code == 200 and "Your message was sent." in sent.text, sent.text
 
 
+def rejected_and_stray_requests(site: Site, secrets: Secrets) -> None:
+    """What is refused must leave nothing either: a report choosing anonymity with a name typed (with a file),
+    a bot filling the honeypot, a wrong report key, and addresses and query strings carrying markers."""
+    with site.browser() as visitor:
+        form = visitor.get("/report/raytown?category=safety").text
+        refused = visitor.post("/report/raytown", data={
+            "form_token": hidden(form, "form_token"), "category": "safety",
+            "narrative": secrets.marker("refused report narrative"), "identity": "anonymous",
+            "identity_name": secrets.marker("refused report name")},
+            files=[("attachments", (secrets.marker("refused file name") + ".txt",
+                                    secrets.marker("refused file content").encode(), "text/plain"))])
+        assert refused.status_code == 400 and "You chose to stay anonymous" in refused.text
+        form = visitor.get("/report/raytown?category=safety").text
+        bot = visitor.post("/report/raytown", data={
+            "form_token": hidden(form, "form_token"), "category": "safety",
+            "narrative": secrets.marker("honeypot narrative"), "website": secrets.marker("honeypot field")})
+        assert bot.status_code == 400 and "meant to stay empty" in bot.text
+        wrong = visitor.post("/follow-up", data={"form_token": hidden(visitor.get("/follow-up").text, "form_token"),
+                                                 "report_key": "1" * 20})
+        assert wrong.status_code == 400
+        assert visitor.get("/nowhere/" + secrets.marker("path of a missing page")).status_code == 404
+        query = secrets.marker("query string")
+        assert visitor.get(f"/report/raytown?category=safety&narrative={query}&q={query}").status_code == 200
+
+
 class Call:
     """One phone call as Twilio makes it: every webhook signed for the public URL, with the caller's fields."""
 
@@ -195,7 +220,7 @@ class Call:
         self.post("/voice/call-status", CallStatus="completed", CallDuration="40")
 
 
-def report_by_phone(site: Site) -> str:
+def report_by_phone(site: Site, secrets: Secrets) -> str:
     with site.browser() as http:
         call = Call(site, http)
         menu = call.press(call.post("/voice/incoming"), "1")
@@ -203,6 +228,11 @@ def report_by_phone(site: Site) -> str:
         answer, _sid = call.record(prompt, seed=11)
         key = spoken_key(answer)
         assert len(key) == 20
+        # A callback naming a recording somewhere else is refused (and logged, with its reason only).
+        call.post(prompt.record().attrib["recordingStatusCallback"], RecordingSid="RE" + "0" * 32,
+                  RecordingUrl="https://recordings.example/" + secrets.marker("foreign recording URL"),
+                  RecordingStatus="completed")
+        call.post("/voice/fallback", ErrorCode="11200", ErrorUrl=PUBLIC_URL + "/voice/incoming")
         call.hang_up()
         # Unsigned, with every caller field: refused, and that must leave nothing either.
         assert http.post("/voice/incoming", data=site.caller).status_code == 403
@@ -339,7 +369,12 @@ def exit_surveys(site: Site, hr: Reviewer, secrets: Secrets) -> None:
     """An anonymous survey by its link, then (confidential mode) one by its code, which HR reads."""
     link, _code = invitation(hr)
     with site.browser() as employee:
-        answer_survey(employee, employee.get(link).text, secrets.marker("exit comment, anonymous mode"))
+        page = employee.get(link).text
+        data = {name: hidden(page, name) for name in ("form_token", "credential", "questionnaire", "lang")}
+        refused = employee.post("/exit/answer", data={**data, "q_rating_pay": "9",
+                                                      "q_comments": secrets.marker("refused exit comment")})
+        assert refused.status_code == 400
+        answer_survey(employee, refused.text, secrets.marker("exit comment, anonymous mode"))
     page = hr.get("/review/exit/raytown").text
     hr.http.post("/review/exit/raytown/settings", data={"csrf_token": hidden(page, "csrf_token"),
                                                         "mode": "confidential", "threshold": "5",

@@ -150,7 +150,8 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
         with running(["serve", "--with-worker", "--port", str(port)], {**env, "TMPDIR": str(scratch)}, port, log,
                      cwd=workdir):
             web = flows.report_on_the_web(site, secrets)
-            phone_key = flows.report_by_phone(site)
+            flows.rejected_and_stray_requests(site, secrets)
+            phone_key = flows.report_by_phone(site, secrets)
             secrets.add("web report key", web.key)
             secrets.add("phone report key", phone_key)
             reviewer = flows.Reviewer(site, EMAIL, PASSWORD, totp_secret)
@@ -175,7 +176,9 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
     places.update(backup_places(backup))
     places.update(files_under(scratch, "scratch directory:"))
     places.update(files_under(workdir, "server's working directory:"))
-    assert b'"route": "recording_status"' in places["server log"]  # the log is the served process's, at debug
+    # The places hold what the flows left: the served process's log at debug, the worker's jobs, the backup.
+    assert b'"route": "recording_status"' in places["server log"] and b'"level": "debug"' in places["server log"]
+    assert places["job table rows"].count(b"voice.") >= 6 and backup.stat().st_size > 0
     findings: list[Finding] = scan(secrets.values, places)
     assert not findings, "found where nothing may be:\n" + report(findings)
 
