@@ -204,9 +204,9 @@ def test_the_scan_finds_what_is_planted_in_clear(database: Database, tmp_path: P
     in_database = ("database file", "pg_dump")  # SQLite: the main file or its log, wherever the page is now
     found = {(finding.secret, "database" if finding.place.startswith(in_database) else finding.place, finding.form)
              for finding in scan(secrets, places)}
-    database_place = "database"
     assert found == {
-        ("job marker", "job table rows", "text"), ("job marker", database_place, "text"),
-        ("column marker", database_place, "text" if database.is_sqlite else "hex"),
+        ("job marker", "job table rows", "text"), ("job marker", "database", "text"),
+        # pg_dump writes a bytea column as hex: the hex form is what finds it there.
+        ("column marker", "database", "text" if database.is_sqlite else "hex"),
         ("address as 203.0.113.77", "log app.log", "text"), ("user agent", "log other.log", "base64"),
     }, report(scan(secrets, places))
