@@ -18,6 +18,9 @@ from intake.config import IntakeConfig
 from intake.mail import SmtpConfig
 
 MIN_SECRET_CHARS = 32
+# The levels docs/settings.md offers. Anything below DEBUG (NOTSET, or uvicorn's TRACE) turns on uvicorn's own
+# connection and ASGI message logs, which print each client's address and request headers (issue 8's scan).
+LOG_LEVELS = ("debug", "info", "warning", "error")
 # Used only with HOTLINE_INSECURE_TEST_KDF=1 (the test suite): cheap enough to run thousands of times.
 INSECURE_TEST_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)
 
@@ -154,6 +157,9 @@ class Settings:
             raise SettingsError(f"Cryptographic parameters refused: {error}.") from None
         if urlsplit(self.public_url).scheme not in ("http", "https"):
             raise SettingsError("HOTLINE_PUBLIC_URL must start with https:// (or http:// for local use).")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError("HOTLINE_LOG_LEVEL must be debug, info, warning or error: a lower level would log "
+                                "client addresses.")
         self._check_phone()
 
     def _check_phone(self) -> None:

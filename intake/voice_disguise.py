@@ -24,7 +24,6 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from intake.audio import Audio
 
@@ -121,12 +120,20 @@ def _istft(spectrum: np.ndarray, window: np.ndarray, hop: int, length: int) -> n
     return np.pad(result, (0, length - len(result)))
 
 
+def _resample(x: np.ndarray, length: int) -> np.ndarray:
+    # Imported here, not at the top: scipy.signal takes about half of every ``hotline`` process's start-up
+    # (serve, worker, each command), and only the worker disguising a recording needs it.
+    from scipy import signal
+
+    return np.asarray(signal.resample(x, length))
+
+
 def _time_stretch(x: np.ndarray, ratio: float, window: np.ndarray, hop: int) -> np.ndarray:
     """Phase vocoder: ``x`` made ``ratio`` times as long at the same pitch."""
     spectrum = _stft(x, window, hop)
     bins, count = spectrum.shape
     if count < 2:
-        return signal.resample(x, max(1, round(len(x) * ratio)))
+        return _resample(x, max(1, round(len(x) * ratio)))
     steps = np.arange(0.0, count - 1, 1.0 / ratio)
     lower = np.floor(steps).astype(int)
     fraction = steps - lower
@@ -170,7 +177,7 @@ def _shift(x: np.ndarray, rate: int, parameters: DisguiseParameters) -> np.ndarr
     hop = size // 4
     window = np.hanning(size + 1)[:-1]  # periodic Hann: its squares overlap-add to a constant at size/4
     stretched = _time_stretch(x, parameters.pitch_ratio, window, hop)
-    shifted = signal.resample(stretched, len(x))
+    shifted = _resample(stretched, len(x))
     lifter = max(4, int(ENVELOPE_QUEFRENCY_SECONDS * rate))
     original = _stft(x, window, hop)
     moved = _stft(shifted, window, hop)

@@ -31,11 +31,12 @@ def run_hotline(*args: str, env: Mapping[str, str], stdin: str | None = None) ->
 
 
 @contextmanager
-def running(args: list[str], env: Mapping[str, str], port: int, log_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Start ``hotline <args>``, wait until it answers on ``port``, and stop it afterwards."""
+def running(args: list[str], env: Mapping[str, str], port: int, log_path: Path,
+            cwd: Path | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Start ``hotline <args>`` (in ``cwd``), wait until it answers on ``port``, and stop it afterwards."""
     with open(log_path, "w") as log:
         process = subprocess.Popen(hotline_command(*args), env={**os.environ, **env}, stdout=log,
-                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=cwd)
         try:
             deadline = time.monotonic() + 60
             while True:

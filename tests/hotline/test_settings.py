@@ -29,6 +29,10 @@ def test_secrets_come_from_the_environment_or_files(tmp_path):
     {"HOTLINE_PEPPER": "short", "HOTLINE_SESSION_KEY": "s" * 40},
     {"HOTLINE_PEPPER": "s" * 40, "HOTLINE_SESSION_KEY": "s" * 40},
     {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_PUBLIC_URL": "ftp://x"},
+    # Below DEBUG, uvicorn logs each connection's client address and the request headers (found by issue 8's
+    # confidentiality scan run with HOTLINE_LOG_LEVEL=notset); "trace" crashed at start-up with a traceback.
+    {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_LOG_LEVEL": "notset"},
+    {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_LOG_LEVEL": "trace"},
 ])
 def test_weak_or_missing_secrets_are_refused(environ):
     with pytest.raises(SettingsError):
@@ -40,3 +44,9 @@ def test_bad_values_and_unreadable_files_are_one_sentence():
         Settings.from_env({"HOTLINE_PORT": "eighty"})
     with pytest.raises(SettingsError, match="cannot be read"):
         Settings.from_env({"HOTLINE_PEPPER_FILE": "/nonexistent/pepper"})
+
+
+def test_the_documented_log_levels_are_accepted_in_any_case():
+    for level in ("debug", "INFO", "Warning", "error"):
+        Settings.from_env({"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40,
+                           "HOTLINE_LOG_LEVEL": level}).check()

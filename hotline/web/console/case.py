@@ -4,15 +4,15 @@ and success redirects back to the page with a notice (post/redirect/get)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import IO, Any, cast
 
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from crypto.scratch import ScratchFile
 from hotline.access import reviewer
 from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
@@ -160,22 +160,25 @@ async def export_pdf(request: Request) -> Response:
 async def export_zip(request: Request) -> Response:
     state, context = app_state(request), reviewer(request)
 
-    def build() -> tuple[Any, int]:
-        # Spooled: a few megabytes stay in memory, more go to an unnamed temporary file, never whole in memory.
-        spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by the response)
-        count = write_files_zip(state.database, context, _case_id(request), spool)
-        spool.seek(0)
-        return spool, count
+    def build() -> tuple[ScratchFile, int]:
+        # The archive holds the files in clear: it is built in an encrypted scratch file (crypto.scratch), so it
+        # is never whole in memory and never on disk in clear (a spooled temporary file wrote it out in clear).
+        scratch = ScratchFile()
+        try:
+            count = write_files_zip(state.database, context, _case_id(request), cast(IO[bytes], scratch))
+        except BaseException:
+            scratch.close()
+            raise
+        return scratch.finish(), count
 
     try:
-        spool, _count = await run_in_threadpool(build)
+        scratch, _count = await run_in_threadpool(build)
     except NotFound:
         return not_found_page(request)
 
     def chunks() -> Iterator[bytes]:
-        with spool:
-            while block := spool.read(64 * 1024):
-                yield block
+        with scratch:
+            yield from scratch.chunks()
 
     return StreamingResponse(iterate_in_threadpool(chunks()), media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="case-{_case_id(request)[:8]}-files.zip"'})
