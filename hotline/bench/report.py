@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 DEFAULT_REPORT = Path("docs") / "BENCHMARKS.md"
-HEADER = "# Benchmarks\n\nEvery figure below is written by `hotline bench PART --write`; none is typed by hand.\n"
+HEADER = ("# Benchmarks\n\nEvery figure below is written by `hotline bench all --database-url postgresql://... "
+          "--write` (one part: `hotline bench PART --write`); none is typed by hand.\n")
 
 
 @dataclass(frozen=True)
