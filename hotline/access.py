@@ -95,7 +95,9 @@ def reviewer_route(
         if request.method == "POST":
             form = await request.form()
             token = form.get("csrf_token")
-            if not isinstance(token, str) or not hmac.compare_digest(token, context.csrf_token):
+            # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters (issue 8).
+            if not isinstance(token, str) or not hmac.compare_digest(token.encode(errors="replace"),
+                                                                      context.csrf_token.encode()):
                 return forbidden_page(request)
         request.state.reviewer = context
         return await endpoint(request)
