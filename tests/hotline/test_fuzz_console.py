@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import quote_from_bytes
 
 import pytest
 from hypothesis import given
@@ -32,16 +33,26 @@ from intake.reviewers import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_REVIEWER, ROLE_T
 from tests.hotline.conftest import PASSWORD, enrol, hidden
 from tests.hotline.conftest import sign_in as web_sign_in
 from tests.hotline.fuzz_support import (
+    ATTRIBUTE,
     ENCODING,
+    IMAGE,
+    SCRIPT,
+    SMALL_HOSTILE_BYTES,
+    SVG,
     Sent,
     body,
     draw_get,
     draw_parts,
     example,
+    family,
     family_routes,
+    fill,
     fuzz_settings,
     judge,
+    nul_forms,
+    nul_urls,
     route_table,
+    valid_parts,
 )
 
 CASE = "/review/cases/{case_id}"
@@ -154,13 +165,16 @@ class ConsoleWorld:
                         for name, (email, *_rest) in PEOPLE.items()}
 
     def _make_case(self) -> None:
+        """The case every case route is fuzzed on: a reporter filled every box with markup, so each page, file
+        name and export that shows it is checked for escaping as well."""
         reporter = self.personas["anonymous"].client
         form = reporter.get("/report/raytown?category=fraud-waste-abuse").text
+        answers = dict.fromkeys(re.findall(r'<textarea id="[^"]*" name="(q-[^"]+)"', form), IMAGE)
         page = reporter.post("/report/raytown", data={
             "form_token": hidden(form, "form_token"), "category": "fraud-waste-abuse",
-            "narrative": "Vic Victim signs his own overtime sheets every Friday.", "identity": "give",
-            "identity_name": "Fuzz Reporter", "identity_contact": "555-0100"},
-            files={"attachments": ("evidence.txt", b"overtime sheets", "text/plain")})
+            "narrative": f"Vic Victim signs his own overtime sheets every Friday. {SCRIPT} {ATTRIBUTE}",
+            "identity": "give", "identity_name": f"Fuzz {SVG} Reporter", "identity_contact": IMAGE, **answers},
+            files={"attachments": (f"{SCRIPT}{IMAGE}.txt", b"overtime sheets", "text/plain")})
         assert page.status_code == 200, page.text
         inbox = self.personas["main"].client.get("/review/").text
         self.case_id = re.search(r'href="/review/cases/([0-9a-f]{32})"', inbox).group(1)
@@ -236,12 +250,16 @@ class ConsoleWorld:
                 "response_id": self.response_id}
 
 
+def personas() -> dict[str, str]:
+    """Who sends each console route's requests."""
+    return {route.path: persona_for(route.path, route.access_rule.roles)  # type: ignore[attr-defined]
+            for _m, _p, route in route_table() if isinstance(route, Route) and family(route.path) == "console"}
+
+
 def console_requests(world: ConsoleWorld) -> list[Callable[[st.DrawFn], Sent]]:
-    rules = {route.path: route.access_rule.roles for _m, _p, route in route_table()  # type: ignore[union-attr]
-             if isinstance(route, Route)}
     makers = []
     for method, path in family_routes("console"):
-        persona = persona_for(path, rules[path])
+        persona = personas()[path]
 
         def make(draw: st.DrawFn, method: str = method, path: str = path, persona: str = persona) -> Sent:
             sent = draw_get(draw, path, world.valid_path())
@@ -254,7 +272,16 @@ def console_requests(world: ConsoleWorld) -> list[Callable[[st.DrawFn], Sent]]:
             return Sent(path, "POST", url + lang, body(parts, draw(ENCODING)), persona)
 
         makers.append(make)
-    return makers
+    guarded = sorted(path for method, path in family_routes("console") if method == "GET" and "sign-in" not in path)
+
+    def forged_session(draw: st.DrawFn) -> Sent:
+        """A signed-in page asked for with a session cookie nobody was given."""
+        cookie = draw(st.one_of(SMALL_HOSTILE_BYTES, st.just(b"A" * 22 + b"." + b"B" * 43), st.just(b"x" * 5000)))
+        value = quote_from_bytes(cookie, safe=b"=/+.")
+        sent = draw_get(draw, draw(st.sampled_from(guarded)), world.valid_path())
+        return replace(sent, headers=(("cookie", f"{world.app.state.hotline.session_cookie}={value}"),))
+
+    return [*makers, forged_session]
 
 
 @pytest.fixture
@@ -265,7 +292,7 @@ def world(seeded) -> Iterator[ConsoleWorld]:
 
 def test_console_survives_hostile_input(world, database):
     makers = console_requests(world)
-    assert len(makers) == len(family_routes("console")) >= 45
+    assert len(makers) == len(family_routes("console")) + 1 >= 45
 
     @fuzz_settings(6 if database.is_sqlite else 2)
     @given(example(makers))
@@ -276,3 +303,19 @@ def test_console_survives_hostile_input(world, database):
         assert problems == [], "\n".join(problems)
 
     run()
+
+    # Then a NUL in every field, path parameter and query, one at a time (tests/hotline/fuzz_support.py).
+    problems = []
+    for method, path in family_routes("console"):
+        persona = personas()[path]
+        urls = list(nul_urls(path, world.valid_path()))
+        if method == "GET":
+            sent = [Sent(path, "GET", url, persona=persona) for url in urls]
+        else:
+            fields, valid = POST_FORMS[path], world.valid_fields()
+            sent = [Sent(path, "POST", fill(path, world.valid_path()), body(parts, "urlencoded"), persona)
+                    for _name, parts in nul_forms(fields, valid)]
+            sent += [Sent(path, "POST", url, body(valid_parts(fields, valid), "urlencoded"), persona) for url in urls]
+        for one in sent:
+            problems += judge(world.database, world.personas[one.persona].client, world.ready(one))[1]
+    assert problems == [], "\n".join(problems)

@@ -35,6 +35,9 @@ from tests.hotline.fuzz_support import (
     family_routes,
     fuzz_settings,
     judge,
+    nul_forms,
+    nul_urls,
+    valid_parts,
 )
 
 # The survey's forms and the fields each reads besides the answers (q_...), which come from the page.
@@ -90,14 +93,19 @@ def world(database) -> Iterator[ExitWorld]:
                         hidden(survey, "questionnaire"), answers)
 
 
+def valid_fields(world: ExitWorld, code: str, credential: str, lang: str = "en") -> dict[str, str | bytes]:
+    return {"form_token": issue_public_form_token(world.session_key, time.time()), "lang": lang, "code": code,
+            "credential": credential, "questionnaire": world.questionnaire, **world.answers}
+
+
+def field_names(world: ExitWorld, path: str) -> list[str]:
+    return [*POST_FORMS[path], *(world.answers if path == "/exit/answer" else ())]
+
+
 def draw_post(draw: st.DrawFn, world: ExitWorld, path: str) -> Sent:
-    valid: dict[str, str | bytes] = {
-        "form_token": issue_public_form_token(world.session_key, time.time()),
-        "lang": draw(st.sampled_from(("en", "es"))), "code": draw(st.sampled_from(world.codes)),
-        "credential": draw(st.sampled_from(world.credentials())), "questionnaire": world.questionnaire,
-        **world.answers,
-    }
-    names = [*POST_FORMS[path], *(world.answers if path == "/exit/answer" else ())]
+    valid = valid_fields(world, draw(st.sampled_from(world.codes)), draw(st.sampled_from(world.credentials())),
+                         draw(st.sampled_from(("en", "es"))))
+    names = field_names(world, path)
     parts = draw_parts(draw, names, valid, GATES)
     lang = draw(st.sampled_from(("", "?lang=es", "?lang=%FF")))
     return Sent(path, "POST", path + lang, body(parts, draw(ENCODING)))
@@ -122,6 +130,26 @@ def test_exit_survey_survives_hostile_input(world, database):
         assert problems == [], "\n".join(problems)
 
     run()
+
+    # Then a NUL in every field, path parameter and query, one at a time (tests/hotline/fuzz_support.py), with
+    # each kind of credential.
+    problems = []
+    for method, path in family_routes("exit"):
+        urls = list(nul_urls(path, valid_path))
+        if method == "GET":
+            sent = [Sent(path, "GET", url) for url in urls]
+        else:
+            names = field_names(world, path)
+            sent = [Sent(path, "POST", url, body(valid_parts(names, valid_fields(world, world.codes[-1],
+                                                                                 world.credentials()[0])),
+                                                 "urlencoded")) for url in urls]
+            for credential in world.credentials()[:1] + world.credentials()[-1:]:
+                valid = valid_fields(world, world.codes[-1], credential)
+                sent += [Sent(path, "POST", path, body(parts, "urlencoded"))
+                         for _name, parts in nul_forms(names, valid)]
+        for one in sent:
+            problems += judge(database, world.client, one)[1]
+    assert problems == [], "\n".join(problems)
 
 
 def test_a_used_invitation_and_a_forged_credential_store_nothing_again(world, database):

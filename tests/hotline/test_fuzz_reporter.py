@@ -36,9 +36,14 @@ from tests.hotline.fuzz_support import (
     encode,
     example,
     family_routes,
+    fill,
     fuzz_settings,
     hostile_text,
     judge,
+    nul_forms,
+    nul_urls,
+    route_table,
+    valid_parts,
 )
 
 # The reporter's forms and the fields each one reads; tests/hotline/test_fuzz_routes.py fails on a POST route
@@ -113,19 +118,29 @@ LANG = st.sampled_from(("", "?lang=es", "?lang=%FF", "?lang=%3Cscript%3Ealert(1)
 CATEGORY = st.sampled_from([c.slug for c in DEFAULT_CATEGORIES])
 UPLOADS = st.lists(upload_part(), max_size=3)
 GATES = ("form_token", "access_token", "receipt_token")
+ODD_METHODS = ("PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "PROPFIND", "FUZZ")
 
 
-def draw_post(draw: st.DrawFn, world: ReporterWorld, path: str) -> Sent:
-    category = draw(CATEGORY)
-    valid: dict[str, str | bytes] = {
+def valid_fields(world: ReporterWorld, category: str) -> dict[str, str | bytes]:
+    return {
         "form_token": world.form_token(), "category": category, "narrative": "What happened, in a few words.",
         "website": "", "exclude": world.excludable[0] if world.excludable else "", "identity": "give",
         "identity_name": "A name", "identity_contact": "555-0199", "report_key": world.report_key,
         "access_token": world.access_token(), "message": "More about it.", "format": "text",
+        "receipt_token": seal_receipt(world.settings.session_key, Receipt(world.report_key, "Raytown"), time.time()),
     }
+
+
+def field_names(world: ReporterWorld, path: str, category: str) -> list[str]:
+    return list(POST_FORMS[path]) + (world.questions[category] if path == "/report/{city}" else [])
+
+
+def draw_post(draw: st.DrawFn, world: ReporterWorld, path: str) -> Sent:
+    category = draw(CATEGORY)
+    valid = valid_fields(world, category)
     if path == "/report/receipt":
         valid["receipt_token"] = draw(receipt_token(world))
-    names = list(POST_FORMS[path]) + (world.questions[category] if path == "/report/{city}" else [])
+    names = field_names(world, path, category)
     parts = draw_parts(draw, names, valid, GATES)
     if path in WITH_FILES:
         parts += draw(UPLOADS)
@@ -141,7 +156,14 @@ def reporter_requests(world: ReporterWorld) -> list[tuple[str, Callable[[st.Draw
             found.append((path, lambda draw, p=path: draw_get(draw, p, valid_path)))
         else:
             found.append((path, lambda draw, p=path: draw_post(draw, world, p)))
-    return found
+    everything = sorted({path for _method, path, _route in route_table()})
+
+    def odd_method(draw: st.DrawFn) -> Sent:
+        """Any route of the app asked with a method it does not take (or one no server knows)."""
+        sent = draw_get(draw, draw(st.sampled_from(everything)), {"city": "raytown"})
+        return replace(sent, route="(any route)", method=draw(st.sampled_from(ODD_METHODS)))
+
+    return [*found, ("(any route)", odd_method)]
 
 
 @pytest.fixture
@@ -167,3 +189,18 @@ def test_reporter_pages_survive_hostile_input(world, database):
         assert problems == [], "\n".join(problems)
 
     run()
+
+    # Then a NUL in every field, path parameter and query, one at a time (tests/hotline/fuzz_support.py).
+    problems, valid_path = [], {"city": "raytown", "path": "hotline.css"}
+    for method, path in family_routes("reporter"):
+        urls = list(nul_urls(path, valid_path))
+        if method == "GET":
+            sent = [Sent(path, "GET", url) for url in urls]
+        else:
+            names, valid = field_names(world, path, "safety"), valid_fields(world, "safety")
+            sent = [Sent(path, "POST", fill(path, valid_path), body(parts, encoding))
+                    for _name, parts in nul_forms(names, valid) for encoding in ("urlencoded", "multipart")]
+            sent += [Sent(path, "POST", url, body(valid_parts(names, valid), "urlencoded")) for url in urls]
+        for one in sent:
+            problems += judge(world.database, world.client, one)[1]
+    assert problems == [], "\n".join(problems)

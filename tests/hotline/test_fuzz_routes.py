@@ -5,11 +5,27 @@ fails here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from markupsafe import escape
+from sqlmodel import SQLModel
+
 from hotline.voice.edge import KEPT_FIELDS
+from intake.cities import create_city
 from tests.hotline import test_fuzz_console, test_fuzz_exit, test_fuzz_reporter, test_fuzz_voice
-from tests.hotline.fuzz_support import QUERY_NAMES, family, route_table, source_names
+from tests.hotline.fuzz_support import (
+    IMAGE,
+    QUERY_NAMES,
+    SCRIPT,
+    Snapshot,
+    check_answer,
+    count_rows,
+    family,
+    refused,
+    route_table,
+    source_names,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = {"reporter": test_fuzz_reporter, "console": test_fuzz_console, "exit": test_fuzz_exit,
@@ -52,3 +68,38 @@ def test_every_query_parameter_the_code_reads_is_fuzzed():
     assert read and read <= set(QUERY_NAMES), f"query parameters never fuzzed: {sorted(read - set(QUERY_NAMES))}"
     voice = source_names([r'call\.arg\("(\w+)"\)'], [ROOT / "hotline" / "voice"])
     assert voice and voice <= set(test_fuzz_voice.QUERY), f"never fuzzed: {sorted(voice - set(test_fuzz_voice.QUERY))}"
+
+
+@dataclass
+class FakeAnswer:
+    status_code: int
+    text: str
+    content_type: str = "text/html; charset=utf-8"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"content-type": self.content_type}
+
+    @property
+    def content(self) -> bytes:
+        return self.text.encode()
+
+
+def test_the_checks_catch_what_they_look_for():
+    """The fuzz tests' checks fail when they should, so a fuzz test that passes means something."""
+    assert check_answer(FakeAnswer(200, f"<p>{escape(SCRIPT)}</p>"), "escaped") == []
+    assert check_answer(FakeAnswer(200, f"<p>{SCRIPT}</p>"), "raw") == ["raw: unescaped '<script>alert('"]
+    assert check_answer(FakeAnswer(200, f'<input value="{IMAGE}">'), "raw")
+    assert check_answer(FakeAnswer(500, "<p>oops</p>"), "crash") == ["crash: 500"]
+    assert check_answer(FakeAnswer(200, "<Response><Say>x</Response>", "application/xml"), "xml")
+    assert refused(FakeAnswer(400, "")) and refused(FakeAnswer(200, '<div role="alert">')) \
+        and not refused(FakeAnswer(303, ""))
+
+
+def test_the_row_counts_see_every_table(database):
+    with Snapshot(database) as snapshot:
+        assert snapshot.stored_on_refusal() == []
+        create_city(database, "fuzzton", "Fuzzton")
+        stored = snapshot.stored_on_refusal()
+    assert "city: 0 -> 1" in stored and "audit entry city.created" in stored
+    assert set(count_rows(database)) >= {table.name for table in SQLModel.metadata.sorted_tables}

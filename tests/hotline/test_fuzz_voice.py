@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -35,7 +34,6 @@ from tests.hotline.fuzz_support import (
     ENCODING,
     HOSTILE_TEXT,
     SMALL_HOSTILE_BYTES,
-    STATS,
     Body,
     Part,
     Sent,
@@ -46,7 +44,10 @@ from tests.hotline.fuzz_support import (
     example,
     family_routes,
     fuzz_settings,
+    nul_forms,
+    nul_urls,
     send,
+    valid_parts,
 )
 from tests.hotline.voice.twilio_calls import (
     ACCOUNT_SID,
@@ -125,20 +126,26 @@ def sealed_state(draw: st.DrawFn, world: VoiceWorld, call_sid: str, path: str) -
     return seal_call_state(world.settings.session_key, call_sid, state, time.time())
 
 
+def valid_fields(world: VoiceWorld, call_sid: str, *, status: str = "in-progress", digits: str = "1",
+                 recording: str = "completed", to: str = RAYTOWN_NUMBER) -> dict[str, str | bytes]:
+    return {"AccountSid": ACCOUNT_SID, "CallSid": call_sid, "CallStatus": status, "Digits": digits,
+            "RecordingDuration": "3", "RecordingSid": RECORDING_SID, "RecordingStatus": recording,
+            "RecordingUrl": recording_url(world.settings, RECORDING_SID), "To": to, **CALLER_FIELDS}
+
+
+def caller_parts() -> list[Part]:
+    """The caller's fields not fuzzed one by one: sent as Twilio sends them (the edge drops them all)."""
+    return [Part(name.encode(), value.encode()) for name, value in CALLER_FIELDS.items() if name not in FIELDS]
+
+
 def draw_webhook(draw: st.DrawFn, world: VoiceWorld, path: str) -> Sent:
     call_sid = "CA" + draw(st.sampled_from(("1" * 32, "abcdef0123456789" * 2)))
-    valid = {
-        "AccountSid": ACCOUNT_SID, "CallSid": call_sid, "CallStatus": draw(st.sampled_from(("in-progress",
-                                                                                           "completed"))),
-        "Digits": draw(st.sampled_from(("1", "2", "3", "", "#", world.report_key))),
-        "RecordingDuration": "3", "RecordingSid": RECORDING_SID,
-        "RecordingStatus": draw(st.sampled_from(("completed", "absent", "failed"))),
-        "RecordingUrl": recording_url(world.settings, RECORDING_SID),
-        "To": draw(st.sampled_from((RAYTOWN_NUMBER, GRANDVIEW_NUMBER, SHARED_NUMBER))), **CALLER_FIELDS,
-    }
-    parts = draw_parts(draw, FIELDS, valid)
-    parts += [Part(name.encode(), value.encode()) for name, value in CALLER_FIELDS.items() if name not in FIELDS]
-    encoding = draw(st.sampled_from(("urlencoded",) * 6 + ("multipart",) * 2)) if draw(st.integers(0, 5)) \
+    valid = valid_fields(world, call_sid, status=draw(st.sampled_from(("in-progress", "completed"))),
+                         digits=draw(st.sampled_from(("1", "2", "3", "", "#", world.report_key))),
+                         recording=draw(st.sampled_from(("completed", "absent", "failed"))),
+                         to=draw(st.sampled_from((RAYTOWN_NUMBER, GRANDVIEW_NUMBER, SHARED_NUMBER))))
+    parts = draw_parts(draw, FIELDS, valid) + caller_parts()
+    encoding = draw(st.sampled_from(("urlencoded",) * 6 + ("multipart",) * 2)) if draw(st.integers(0, 5)) < 5 \
         else draw(ENCODING)
     sent_body = body(parts, encoding)
     query, sealed = [], False
@@ -154,17 +161,23 @@ def draw_webhook(draw: st.DrawFn, world: VoiceWorld, path: str) -> Sent:
             value = draw(SMALL_HOSTILE_BYTES)
         query.append(f"{name}={quote_from_bytes(value)}")
     url = path + ("?" + "&".join(query) if query else "")
+    forged = None if draw(st.integers(0, 9)) < 9 else draw(st.sampled_from(("", "bm90IGEgc2lnbmF0dXJl", "=!")))
+    return signed(world, Sent(path, "POST", url, sent_body), sealed=sealed, forged=forged)
+
+
+def signed(world: VoiceWorld, sent: Sent, *, sealed: bool, forged: str | None = None) -> Sent:
+    """``sent`` with Twilio's signature (or the ``forged`` one, "" for none), and whether it is genuine."""
+    assert sent.body is not None
     # Bodies over the app's limit are refused before anything reads them: not worth parsing here to sign.
-    form = twilio_form(sent_body) if len(sent_body.content) <= world.settings.max_form_bytes else None
-    signed = form is not None and all(isinstance(value, str) for _name, value in form.multi_items()) \
-        and draw(st.integers(0, 9)) > 0
-    if signed:
-        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + url, form)
+    form = twilio_form(sent.body) if len(sent.body.content) <= world.settings.max_form_bytes else None
+    readable = form is not None and all(isinstance(value, str) for _name, value in form.multi_items())
+    if forged is None and readable:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + sent.url, form)
     else:
-        signature = draw(st.sampled_from(("", "bm90IGEgc2lnbmF0dXJl", "=!")))  # unsigned or forged
+        signature = forged or ""
     headers = (("X-Twilio-Signature", signature),) if signature else ()
-    genuine = signed and (sealed or path == "/voice/call-status")
-    return Sent(path, "POST", url, sent_body, headers=headers, genuine=genuine)
+    genuine = bool(signature) and forged is None and (sealed or sent.route == "/voice/call-status")
+    return replace(sent, headers=headers, genuine=genuine)
 
 
 class Failures(logging.Handler):
@@ -201,26 +214,40 @@ def test_voice_webhooks_survive_hostile_input(world, database):
     logger = logging.getLogger("hotline.voice")
     logger.addHandler(failures)
 
+    def check(one: Sent) -> list[str]:
+        with Snapshot(world.database) as snapshot:
+            failures.seen.clear()
+            response = send(world.client, one)
+            problems = check_answer(response, one.describe())
+            problems += [f"{one.describe()}: the handler failed ({seen['error']}) into the apology"
+                         for seen in failures.seen if seen.get("error") not in APOLOGY_EXPECTED]
+            if not (one.route in STORING and one.genuine and response.status_code == 200):
+                problems += [f"{one.describe()}: stored {change}" for change in snapshot.stored_on_refusal()]
+        return problems
+
     @fuzz_settings(15 if database.is_sqlite else 5)
     @given(example(makers))
     def run(sent: list[Sent]) -> None:
-        problems = []
-        for one in sent:
-            with Snapshot(world.database) as snapshot:
-                failures.seen.clear()
-                response = send(world.client, one)
-                if os.environ.get("HOTLINE_FUZZ_STATS"):
-                    STATS.setdefault(one.route, {}).setdefault((response.status_code, one.genuine), 0)
-                    STATS[one.route][(response.status_code, one.genuine)] += 1
-                problems += check_answer(response, one.describe())
-                problems += [f"{one.describe()}: the handler failed ({seen['error']}) into the apology"
-                             for seen in failures.seen if seen.get("error") not in APOLOGY_EXPECTED]
-                if not (one.route in STORING and one.genuine and response.status_code == 200):
-                    problems += [f"{one.describe()}: stored {change}" for change in snapshot.stored_on_refusal()]
+        problems = [problem for one in sent for problem in check(one)]
         assert problems == [], "\n".join(problems)
 
     try:
         run()
+        # Then a NUL in every field and in the query, one at a time, signed (tests/hotline/fuzz_support.py).
+        problems = []
+        for _method, path in routes:
+            call_sid = "CA" + "2" * 32
+            state = "?s=" + seal_call_state(world.settings.session_key, call_sid, {
+                "kind": "report", "case": "1" * 32, "city": "raytown", "category": "safety", "lang": "en",
+                "tries": 0, "key": world.report_key, "rk": "AAAA"}, time.time())
+            valid = valid_fields(world, call_sid, digits="1")
+            for _name, parts in nul_forms(FIELDS, valid):
+                problems += check(signed(world, Sent(path, "POST", path + state, body(parts + caller_parts(),
+                                                                                      "urlencoded")), sealed=True))
+            for url in nul_urls(path, {}):
+                problems += check(signed(world, Sent(path, "POST", url, body(valid_parts(FIELDS, valid),
+                                                                             "urlencoded")), sealed=False))
+        assert problems == [], "\n".join(problems)
     finally:
         logger.removeHandler(failures)
 
