@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from hotline.state import app_state
-from hotline.web.errors import forbidden_page, not_found_page
+from hotline.web.errors import bad_request_page, forbidden_page, not_found_page
 from intake.errors import NotFound
 from intake.reviewer_sessions import ReviewerContext, resume_session
 from intake.reviewers import ROLE_TOTP_ENROLMENT
@@ -48,8 +48,27 @@ class RuledMount(Mount):
     access_rule: AccessRule
 
 
+def nul_refusal(request: Request) -> Response | None:
+    """The answer to a URL with a NUL character in a path parameter (404: it names nothing) or in the query
+    (400), else None. PostgreSQL can neither hold nor compare a NUL (SQLite can), so a lookup with one would fail
+    instead of finding nothing (issue 8); no URL of this app carries one."""
+    if any("\x00" in str(value) for value in request.path_params.values()):
+        return not_found_page(request)
+    if any("\x00" in name or "\x00" in value for name, value in request.query_params.multi_items()):
+        return bad_request_page(request)
+    return None
+
+
+def _refusing_nul(endpoint: Endpoint) -> Endpoint:
+    @functools.wraps(endpoint)
+    async def checked(request: Request) -> Response:
+        return nul_refusal(request) or await endpoint(request)
+
+    return checked
+
+
 def public_route(path: str, endpoint: Endpoint, *, methods: Sequence[str] = ("GET",), name: str | None = None) -> Route:
-    route = RuledRoute(path, endpoint, methods=list(methods), name=name)
+    route = RuledRoute(path, _refusing_nul(endpoint), methods=list(methods), name=name)
     route.access_rule = AccessRule(PUBLIC)
     return route
 
@@ -76,6 +95,9 @@ def reviewer_route(
 
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
+        refusal = nul_refusal(request)
+        if refusal is not None:
+            return refusal
         state = app_state(request)
         cookie = request.cookies.get(state.session_cookie, "")
         if not cookie:
@@ -95,7 +117,9 @@ def reviewer_route(
         if request.method == "POST":
             form = await request.form()
             token = form.get("csrf_token")
-            if not isinstance(token, str) or not hmac.compare_digest(token, context.csrf_token):
+            # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters (issue 8).
+            if not isinstance(token, str) or not hmac.compare_digest(token.encode(errors="replace"),
+                                                                      context.csrf_token.encode()):
                 return forbidden_page(request)
         request.state.reviewer = context
         return await endpoint(request)

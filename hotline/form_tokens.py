@@ -55,7 +55,8 @@ def check_public_form_token(session_key: bytes, token: str, now: float) -> Token
     if not issued.isascii() or not issued.isdigit() or len(issued) > 12 or len(mac) > 40:
         return TokenCheck.INVALID
     expected = _b64(hmac.new(_derive(session_key, b"public"), issued.encode(), hashlib.sha256).digest()[:18])
-    if not hmac.compare_digest(expected, mac):
+    # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters (issue 8).
+    if not hmac.compare_digest(expected.encode(), mac.encode(errors="replace")):
         return TokenCheck.INVALID
     age = now - int(issued)
     if age < -300:

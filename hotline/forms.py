@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 
 def text_field(form: FormData, name: str, default: str = "") -> str:
-    """A text field's value; a missing field or an unexpected file upload reads as ``default``."""
+    """A text field's value; a missing field or an unexpected file upload reads as ``default``.
+
+    A value with a NUL character is refused with a 400 (the "could not be read" page), before anything uses
+    it: no form of ours sends one, and PostgreSQL can neither store nor compare it, so a lookup would fail where
+    SQLite finds nothing (issue 8). Reading it as missing instead could turn a request into another one (an
+    empty assignee unassigns a case)."""
     value = form.get(name, default)
-    return value if isinstance(value, str) else default
+    if not isinstance(value, str):
+        return default
+    if "\x00" in value:
+        raise HTTPException(status_code=400)
+    return value

@@ -70,9 +70,13 @@ def _goodbye(language: str, message: str = "goodbye") -> VoiceResponse:
     return response
 
 
+def _number(text: str, max_digits: int) -> int | None:
+    """A whole number written in ASCII digits, or None: str.isdigit() alone takes "²", which int() refuses."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= max_digits else None
+
+
 def _tries(call: VoiceCall) -> int:
-    value = call.arg("tries")
-    return int(value) if value.isdigit() and len(value) < 3 else 0
+    return _number(call.arg("tries"), 2) or 0
 
 
 def _retry_prefix(response: VoiceResponse, language: str | None, digits: str) -> None:
@@ -278,8 +282,9 @@ async def language(call: VoiceCall) -> Response:
 async def city(call: VoiceCall) -> Response:
     lang, digits, tries = prompts.language_or_default(call.arg("lang")), call.field("Digits"), _tries(call)
     cities = await run_in_threadpool(list_cities, call.database)
-    if digits.isdigit() and 1 <= int(digits) <= len(cities):
-        return twiml(_main_menu(call, cities[int(digits) - 1].slug, lang, 0))
+    chosen = _number(digits, 4)
+    if chosen is not None and 1 <= chosen <= len(cities):
+        return twiml(_main_menu(call, cities[chosen - 1].slug, lang, 0))
     if tries + 1 >= MAX_TRIES:
         return twiml(_goodbye(lang))
     response = VoiceResponse()
@@ -306,8 +311,9 @@ async def menu(call: VoiceCall) -> Response:
 async def category(call: VoiceCall) -> Response:
     lang, digits, tries, city_slug = prompts.language_or_default(call.arg("lang")), call.field("Digits"), \
         _tries(call), _city_slug(call)
-    if digits.isdigit() and 1 <= int(digits) <= len(DEFAULT_CATEGORIES):
-        chosen = DEFAULT_CATEGORIES[int(digits) - 1].slug
+    number = _number(digits, 2)
+    if number is not None and 1 <= number <= len(DEFAULT_CATEGORIES):
+        chosen = DEFAULT_CATEGORIES[number - 1].slug
         # The case id is chosen now, so the webhook that ends the recording and the worker that stores it
         # agree on the case; it travels sealed (hotline.voice.call_state).
         state = {"kind": pipeline.KIND_REPORT, "case": new_id(), "city": city_slug, "category": chosen,
@@ -328,9 +334,8 @@ async def record_again(call: VoiceCall) -> Response:
 
 
 def _recording_heard(call: VoiceCall) -> bool:
-    duration = call.field("RecordingDuration")
-    return (RECORDING_SID.match(call.field("RecordingSid")) is not None and duration.isdigit()
-            and int(duration) > 0)
+    duration = _number(call.field("RecordingDuration"), 6)
+    return RECORDING_SID.match(call.field("RecordingSid")) is not None and duration is not None and duration > 0
 
 
 async def recorded(call: VoiceCall) -> Response:

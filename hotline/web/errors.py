@@ -18,6 +18,12 @@ def not_found_page(request: Request) -> Response:
     return render(request, "not_found.html", status_code=404, links_to_start=True)
 
 
+def bad_request_page(request: Request) -> Response:
+    return render(request, "error.html", {"title": N_("This request could not be read"),
+                                          "message": N_("Nothing was stored. Go back and try again.")},
+                  status_code=400)
+
+
 def forbidden_page(request: Request) -> Response:
     return render(request, "error.html", {"title": N_("This form has expired or was not sent from this site"),
                                           "message": N_("Go back, reload the page, and send it again.")},

@@ -29,7 +29,7 @@ from hotline.receipts import Receipt, open_receipt, seal_receipt
 from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.uploads import PostedForm, UploadLimits, read_form
-from hotline.web.errors import forbidden_page, not_found_page, too_many_page
+from hotline.web.errors import bad_request_page, forbidden_page, not_found_page, too_many_page
 from intake import reports
 from intake.attachments import CLEANABLE_TYPES
 from intake.categories import DEFAULT_CATEGORIES
@@ -90,12 +90,6 @@ async def report_form(request: Request) -> Response:
     return _report_form(request, facts)
 
 
-def _bad_request(request: Request) -> Response:
-    return render(request, "error.html", {"title": N_("This request could not be read"),
-                                          "message": N_("Nothing was stored. Go back and try again.")},
-                  status_code=400)
-
-
 def _honeypot_page(request: Request) -> Response:
     return render(request, "error.html", {
         "title": N_("This form could not be sent"),
@@ -140,7 +134,7 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
         return _report_form(request, facts, values=values, problems=problems, status_code=status_code)
 
     if form.unreadable:
-        return _bad_request(request)
+        return bad_request_page(request)
     check = check_public_form_token(state.settings.session_key, form.get("form_token"), time.time())
     if check is TokenCheck.INVALID:
         return forbidden_page(request)
@@ -263,7 +257,7 @@ async def add_message(request: Request) -> Response:
     form = await read_form(request, _limits(state))
     try:
         if form.unreadable:
-            return _bad_request(request)
+            return bad_request_page(request)
         access = open_reporter_access(state.settings.session_key, form.get("access_token"), time.time())
         if access is None:
             return _expired_access(request, state)
