@@ -71,6 +71,7 @@ def encode(value: str) -> bytes:
 
 
 def _hostile_text() -> st.SearchStrategy[str]:
+    """A string as a browser or a script might send one: a fragment, random text, or both mixed."""
     random_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)
     return st.one_of(
         st.sampled_from(FRAGMENTS),
@@ -80,6 +81,7 @@ def _hostile_text() -> st.SearchStrategy[str]:
 
 
 def _hostile_bytes() -> st.SearchStrategy[bytes]:
+    """A field's raw bytes: hostile text (lone surrogates made invalid UTF-8), invalid UTF-8, random bytes."""
     return st.one_of(
         HOSTILE_TEXT.map(encode),
         st.tuples(HOSTILE_TEXT.map(encode), st.sampled_from(INVALID_UTF8)).map(b"".join),
@@ -93,30 +95,43 @@ HOSTILE_BYTES = _hostile_bytes()
 SMALL_HOSTILE_BYTES = st.one_of(HOSTILE_TEXT.map(encode), st.binary(max_size=20))
 
 
-def hostile_text() -> st.SearchStrategy[str]:
-    """A string as a browser or a script might send one: a fragment, random text, or both mixed."""
-    return HOSTILE_TEXT
-
-
-def hostile_bytes() -> st.SearchStrategy[bytes]:
-    """A field's raw bytes: hostile text (lone surrogates made invalid UTF-8), invalid UTF-8, random bytes."""
-    return HOSTILE_BYTES
-
-
 # Inserted into a valid value: what makes a value that passes every check but one (a NUL that PostgreSQL cannot
 # compare, a byte that is not UTF-8, markup, a quote).
 MUTATIONS = st.sampled_from((b"\x00", b"\xff", b"\xed\xa0\x80", SCRIPT.encode(), IMAGE.encode(), b"'", b"%00",
                              "\u00b2".encode(), b"\r\n", b" "))
 
 
-def draw_value(draw: st.DrawFn, valid: str | bytes, valid_share: int = 1) -> bytes:
+# Values a field might nearly accept: the edges of its range and look-alikes of its choices.
+NEAR_VALID_FIELDS: dict[str, tuple[str, ...]] = {
+    "threshold": ("4", "51", "50", "00005"), "invitation_days": ("0", "366", "365", "1"),
+    "last_day": ("2026-02-30", "0001-01-01", "9999-12-31", "2026-13-01", "26-1-1"),
+    "quarter": ("2026-Q0", "2026-Q5", "0000-Q1", "9999-Q4", "2026Q1"), "status": ("closed", "new", "CLOSED"),
+    "outcome": ("substantiated", "unsubstantiated", "x"), "assignee": ("0", "999999999", "-1"),
+    "reviewer": ("0", "999999999"), "group": ("0", "999999999"), "role": ("admin", "auditor", "coordinator"),
+    "mode": ("confidential", "Anonymous"), "category": ("fraud-waste-abuse", "SAFETY"),
+    "channel": ("phone", "web", "letter", "walk-in "), "subsection": ("a", "(b)(1)", "x"), "confirm": ("0", "on"),
+    "member": ("0", "2"), "code": ("000000", "999999", "12345", "1234567"),
+    "report_key": ("0" * 20, "1" * 19, "1" * 21, "1111 1111 1111 1111 1111"), "identity": ("anonymous", "GIVE"),
+    "format": ("TEXT", "pdf"), "exclude": ("0", "999999999999", "-1"), "lang": ("ES", "fr", "es "),
+    "separation_type": ("involuntary", "retirement", "x"), "department": ("police", "x"),
+    "Digits": ("0", "*", "#", "11", "99", "9" * 20), "RecordingDuration": ("0", "-1", "14401", "3.5"),
+    "RecordingStatus": ("in-progress", "deleted"), "CallStatus": ("busy", "canceled", "ringing", "queued"),
+    "To": ("+18165550199", "+1816555011", "18165550111", "+1 816 555 0111"),
+}
+
+
+def draw_value(draw: st.DrawFn, valid: str | bytes, valid_share: int = 1, near: Sequence[str] = ()) -> bytes:
     """The valid value (so the handler gets past its first checks; ``valid_share`` in ``valid_share + 1``
-    times), the valid value with one hostile piece inserted, or a hostile one."""
+    times), or else one nearly valid (from ``near``), the valid one with a hostile piece inserted, or a hostile
+    one."""
     good = valid if isinstance(valid, bytes) else encode(valid)
     # Hypothesis tries small numbers first: 0 .. valid_share - 1 are the valid value, the last one is not.
     if draw(st.integers(0, valid_share)) < valid_share:
         return good
-    if draw(st.booleans()):
+    kind = draw(st.integers(0, 2))
+    if kind == 0 and near:
+        return encode(draw(st.sampled_from(near)))
+    if kind == 1:
         at = draw(st.integers(0, len(good)))
         return good[:at] + draw(MUTATIONS) + good[at:]
     return draw(HOSTILE_BYTES)
@@ -215,7 +230,8 @@ def draw_parts(draw: st.DrawFn, names: Sequence[str], valid: Mapping[str, str | 
     for index, name in enumerate(names):
         shape = draw(SHAPES) if share < 31 else "once"  # the nearly valid requests send each field once
         for _ in range({"once": 1, "twice": 2, "missing": 0}[shape]):
-            value = draw_value(draw, valid.get(name, ""), max(share, 3) if name in gates else share)
+            value = draw_value(draw, valid.get(name, ""), max(share, 3) if name in gates else share,
+                               NEAR_VALID_FIELDS.get(name, ()))
             parts.append(Part(encode(name), draw(st.sampled_from(OVERSIZED)) if index == oversized else value))
     for _ in range(draw(STRAY_COUNT)):
         parts.append(Part(draw(HOSTILE_TEXT).encode("utf-8", "surrogatepass"), draw(HOSTILE_BYTES)))
@@ -233,7 +249,9 @@ def draw_query(draw: st.DrawFn, names: Iterable[str], valid: Mapping[str, str]) 
     pairs = []
     for name in names:
         for _ in range(draw(QUERY_SHAPES)):
-            value = draw(QUERY_VALUE) if draw(st.booleans()) else encode(valid.get(name, ""))
+            choice = draw(st.integers(0, 2))
+            value = (encode(valid.get(name, "")) if choice == 0 else draw(QUERY_VALUE) if choice == 1 else
+                     encode(draw(st.sampled_from(NEAR_VALID_QUERY.get(name, ("",))))))
             pairs.append(quote_from_bytes(encode(name)) + "=" + quote_from_bytes(value))
     for _ in range(draw(STRAY_COUNT)):
         pairs.append(quote_from_bytes(draw(SMALL_HOSTILE_BYTES)) + "=" + quote_from_bytes(draw(SMALL_HOSTILE_BYTES)))
@@ -391,6 +409,15 @@ QUERY_NAMES = ("lang", "category", "done", "page", "action", "quarter", "split",
 VALID_QUERY = {"lang": "es", "category": "safety", "done": "reply", "page": "2", "action": "case.read",
                "quarter": "2026-Q1", "split": "department", "year": "2026", "status": "new", "channel": "web",
                "assignee": "me", "group_id": "1", "overdue": "1", "sort": "due"}
+# Values each parameter might nearly accept: the edges of its range and its look-alikes.
+NEAR_VALID_QUERY = {
+    "lang": ("ES", "es ", "en-US", "fr", "es\u200b"), "category": ("SAFETY", "safety ", "fraud-waste-abuse"),
+    "done": ("password", "totp", "added", "note", "__class__"), "page": ("0", "999999999", "1000000000", "-1"),
+    "action": ("%", "case.%", "*", "audit.viewed"), "quarter": ("2026-Q0", "2026-Q5", "0000-Q1", "9999-Q4", "2026Q1"),
+    "split": ("__class__", "tenure_band", "main_reason", "separation_type"), "year": ("0000", "1969", "9999"),
+    "status": ("closed", "CLOSED", "new "), "channel": ("phone", "walk-in", "web-"), "assignee": ("none", "0", "-1"),
+    "group_id": ("0", "999999999"), "overdue": ("on", "true", "0"), "sort": ("received", "-due", "due "),
+}
 
 
 def draw_get(draw: st.DrawFn, path: str, valid_path: Mapping[str, str]) -> Sent:

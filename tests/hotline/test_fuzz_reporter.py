@@ -27,6 +27,7 @@ from intake.categories import DEFAULT_CATEGORIES
 from tests.hotline.conftest import submit_report
 from tests.hotline.fuzz_support import (
     ENCODING,
+    HOSTILE_TEXT,
     TRAVERSAL,
     Part,
     Sent,
@@ -38,7 +39,6 @@ from tests.hotline.fuzz_support import (
     family_routes,
     fill,
     fuzz_settings,
-    hostile_text,
     judge,
     nul_forms,
     nul_urls,
@@ -73,13 +73,13 @@ MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"GIF89a", b"%PDF-1.7\n", b"
 def upload_part() -> st.SearchStrategy[Part]:
     filename = st.one_of(st.sampled_from((*TRAVERSAL, "report.pdf", "photo.png", "a\x00b.jpg", "x" * 600 + ".png",
                                           "<script>alert(1)</script>.png", "\"'><img src=x onerror=alert(2)>.pdf")),
-                         hostile_text()).map(encode)
+                         HOSTILE_TEXT).map(encode)
     content = st.one_of(st.binary(max_size=300), st.just(PNG),
                         st.tuples(st.sampled_from(MAGIC), st.binary(max_size=300)).map(b"".join),
                         st.just(PNG[:40] + b"\x00" * 64))
     content_type = st.one_of(st.none(), st.sampled_from((b"image/png", b"application/pdf", b"text/html",
                                                          b"application/x-msdownload", b"image/svg+xml")),
-                             hostile_text().map(encode))
+                             HOSTILE_TEXT.map(encode))
     return st.builds(lambda name, data, kind: Part(b"attachments", data, name, kind), filename, content, content_type)
 
 
@@ -107,7 +107,7 @@ class ReporterWorld:
 @st.composite
 def receipt_token(draw: st.DrawFn, world: ReporterWorld) -> bytes:
     """A receipt as the app seals one, but with hostile contents (file names come from the reporter)."""
-    text = hostile_text().map(lambda value: value.encode("utf-8", "replace").decode())  # no lone surrogates
+    text = HOSTILE_TEXT.map(lambda value: value.encode("utf-8", "replace").decode())  # no lone surrogates
     files = tuple(draw(st.lists(st.tuples(text, st.booleans()), max_size=3)))
     receipt = Receipt(draw(st.one_of(st.just(world.report_key), text)), draw(text), files)
     return encode(seal_receipt(world.settings.session_key, receipt, time.time()))

@@ -16,8 +16,10 @@ from intake.cities import create_city
 from tests.hotline import test_fuzz_console, test_fuzz_exit, test_fuzz_reporter, test_fuzz_voice
 from tests.hotline.fuzz_support import (
     IMAGE,
+    NEAR_VALID_QUERY,
     QUERY_NAMES,
     SCRIPT,
+    VALID_QUERY,
     Snapshot,
     check_answer,
     count_rows,
@@ -66,6 +68,7 @@ def test_every_query_parameter_the_code_reads_is_fuzzed():
     read = source_names([r'query_params\.get\("(\w+)"'], [ROOT / "hotline"])
     read |= source_names([r'params\.get\("(\w+)"\)'], [ROOT / "intake" / "inbox.py"])
     assert read and read <= set(QUERY_NAMES), f"query parameters never fuzzed: {sorted(read - set(QUERY_NAMES))}"
+    assert set(VALID_QUERY) == set(NEAR_VALID_QUERY) == set(QUERY_NAMES)
     voice = source_names([r'call\.arg\("(\w+)"\)'], [ROOT / "hotline" / "voice"])
     assert voice and voice <= set(test_fuzz_voice.QUERY), f"never fuzzed: {sorted(voice - set(test_fuzz_voice.QUERY))}"
 
