@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
+import os
 import sys
 from typing import Any
 
@@ -41,3 +43,27 @@ def read_secret(prompt: str, *, from_stdin: bool, confirm: bool = False) -> str:
 
 def print_json(data: dict[str, Any]) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def recovery_key_from(args: argparse.Namespace) -> str:
+    """A city's recovery key: from --recovery-key-file, HOTLINE_RECOVERY_KEY, or a prompt that does not echo it."""
+    if args.recovery_key_file:
+        try:
+            with open(args.recovery_key_file, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError as error:
+            raise CommandError(f"Cannot read {args.recovery_key_file}: {error.strerror}.") from None
+    if os.environ.get("HOTLINE_RECOVERY_KEY"):
+        return os.environ["HOTLINE_RECOVERY_KEY"]
+    return read_secret("City recovery key: ", from_stdin=False)
+
+
+def read_json_file(path: str) -> Any:
+    """The JSON in ``path``, or one sentence saying why it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as error:
+        raise CommandError(f"Cannot read {path} ({error.strerror}).") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path} is not valid JSON: {error}.") from None

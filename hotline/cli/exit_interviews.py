@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from hotline.cli.common import CommandError, open_database, print_json, settings_from_env
+from hotline.cli.common import open_database, print_json, read_json_file, settings_from_env
 from intake.exit.questionnaire import current_definition, load_questionnaire
 
 
@@ -29,13 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as error:
-        raise CommandError(f"Cannot read {args.file} ({error.strerror}).") from None
-    except json.JSONDecodeError as error:
-        raise CommandError(f"{args.file} is not valid JSON (line {error.lineno}: {error.msg}).") from None
+    data = read_json_file(args.file)
     if isinstance(data, dict):
         data.pop("version", None)
     version = load_questionnaire(open_database(settings_from_env()), args.city, data)

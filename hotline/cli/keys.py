@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crypto.errors import WrongSecret
-from hotline.cli.common import CommandError, open_database, print_json, read_secret, settings_from_env
+from hotline.cli.common import (
+    CommandError,
+    open_database,
+    print_json,
+    read_secret,
+    recovery_key_from,
+    settings_from_env,
+)
 from hotline.cli.serve import check_schema
 from intake.cities import find_city
 from intake.key_recovery import recover_city_access
@@ -48,18 +54,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                             description="Show a city's key version and how far an unfinished rotation got.")
     status.add_argument("--city", required=True, help="The city's slug.")
     status.set_defaults(run=run_status)
-
-
-def recovery_key_from(args: argparse.Namespace) -> str:
-    if args.recovery_key_file:
-        try:
-            with open(args.recovery_key_file, encoding="utf-8") as handle:
-                return handle.read().strip()
-        except OSError as error:
-            raise CommandError(f"Cannot read {args.recovery_key_file}: {error.strerror}.") from None
-    if os.environ.get("HOTLINE_RECOVERY_KEY"):
-        return os.environ["HOTLINE_RECOVERY_KEY"]
-    return read_secret("City recovery key: ", from_stdin=False)
 
 
 def run_rotate(args: argparse.Namespace) -> int:

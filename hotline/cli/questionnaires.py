@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from hotline.cli.common import CommandError, open_database, print_json, settings_from_env
+from hotline.cli.common import open_database, print_json, read_json_file, settings_from_env
 from intake.questionnaires import DEFAULTS_FILE, load_questionnaires
 
 
@@ -26,13 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as error:
-        raise CommandError(f"Cannot read {args.file} ({error.strerror}).") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CommandError(f"{args.file} is not valid JSON: {error}.") from None
+    data = read_json_file(args.file)
     loaded = load_questionnaires(open_database(settings_from_env()), args.city, data)
     if args.json:
         print_json({"city": args.city, "loaded": [{"category": q.category, "version": q.version, "fields": q.fields}

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from crypto.errors import WrongSecret
-from hotline.cli.common import CommandError, open_database, print_json, read_secret, settings_from_env
+from hotline.cli.common import (
+    CommandError,
+    open_database,
+    print_json,
+    read_secret,
+    recovery_key_from,
+    settings_from_env,
+)
 from intake.account import add_regional_coordinator, set_up_totp
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
@@ -67,18 +73,6 @@ def run_coordinator(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recovery_key(args: argparse.Namespace) -> str:
-    if args.recovery_key_file:
-        try:
-            with open(args.recovery_key_file, encoding="utf-8") as handle:
-                return handle.read().strip()
-        except OSError as error:
-            raise CommandError(f"Cannot read {args.recovery_key_file}: {error.strerror}.") from None
-    if os.environ.get("HOTLINE_RECOVERY_KEY"):
-        return os.environ["HOTLINE_RECOVERY_KEY"]
-    return read_secret("City recovery key: ", from_stdin=False)
-
-
 def run_add(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     database = open_database(settings)
@@ -86,7 +80,7 @@ def run_add(args: argparse.Namespace) -> int:
     private = None
     if args.role in CONTENT_ROLES:
         try:
-            private = open_city_key_with_recovery_key(city, _recovery_key(args))
+            private = open_city_key_with_recovery_key(city, recovery_key_from(args))
         except WrongSecret:
             raise CommandError(f"That is not the recovery key of {city.slug}.") from None
     password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
