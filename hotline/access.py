@@ -20,9 +20,9 @@ from starlette.types import ASGIApp
 
 from hotline.state import app_state
 from hotline.web.errors import bad_request_page, forbidden_page, not_found_page
+from intake.accounts.reviewers import ROLE_TOTP_ENROLMENT
+from intake.accounts.sessions import ReviewerContext, resume_session
 from intake.errors import NotFound
-from intake.reviewer_sessions import ReviewerContext, resume_session
-from intake.reviewers import ROLE_TOTP_ENROLMENT
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

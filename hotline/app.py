@@ -24,8 +24,8 @@ from hotline.voice.routes import voice_routes
 from hotline.web import case_files, exit_hr, exit_regional, exit_survey, reporter
 from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, server_error
+from intake.accounts.reviewers import CONTENT_ROLES
 from intake.db import Database
-from intake.reviewers import CONTENT_ROLES
 
 STATIC = Path(__file__).parent / "static"
 

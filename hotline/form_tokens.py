@@ -20,7 +20,7 @@ from enum import Enum
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from intake.reports import ReporterAccess
+from intake.reports.submission import ReporterAccess
 
 PUBLIC_FORM_MAX_AGE = 24 * 3600  # a report may take a long time to write; an expired form keeps its text
 REPORTER_ACCESS_MAX_AGE = 3600

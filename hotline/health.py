@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from hotline.state import app_state
 from intake.db import Database
-from intake.migrate import current_revisions, head_revisions
+from intake.operations.migrate import current_revisions, head_revisions
 
 
 async def healthz(request: Request) -> Response:

@@ -29,7 +29,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 
 from intake.messages import Message
-from intake.questionnaires import in_language
+from intake.reports.questionnaires import in_language
 
 DEFAULT_LANGUAGE = "en"
 # Each language's name written in that language, as the switch link shows it.

@@ -1,7 +1,7 @@
 """Prometheus metrics without surveillance (issue 7).
 
 Each app has its own registry (no module-level state). What is exported: cases held by city and channel
-(received before today only, see intake.telemetry), job queue depth by kind and state, unfinished key
+(received before today only, see intake.operations.telemetry), job queue depth by kind and state, unfinished key
 rotations, requests by route and status class, and server errors. Nothing about a reporter, no address, no
 path as typed. /metrics answers only with the bearer token in HOTLINE_METRICS_TOKEN; without one it does
 not exist.
@@ -23,11 +23,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hotline.access_log import route_of
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
-from intake import telemetry
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.jobs import queue_depth
-from intake.reports import CHANNELS
+from intake.operations import telemetry
+from intake.operations.jobs import queue_depth
+from intake.reports.submission import CHANNELS
 
 
 class DatabaseCollector(Collector):

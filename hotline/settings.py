@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
 from intake.config import IntakeConfig
-from intake.mail import SmtpConfig
+from intake.operations.mail import SmtpConfig
 
 MIN_SECRET_CHARS = 32
 # The levels docs/settings.md offers. Anything below DEBUG (NOTSET, or uvicorn's TRACE) turns on uvicorn's own

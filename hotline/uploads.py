@@ -18,8 +18,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from crypto.scratch import ScratchFile
-from intake.attachments import Upload, safe_filename
 from intake.messages import N_, Message
+from intake.reports.attachments import Upload, safe_filename
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The job handlers this deployment runs (intake.jobs), assembled from settings.
+"""The job handlers this deployment runs (intake.operations.jobs), assembled from settings.
 
 Each feature adds its handlers here: phone recordings (issue 5), reminders, retention and key rotation
 (issues 4 and 7). ``hotline worker`` and ``hotline serve --with-worker`` run them.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from hotline.settings import Settings
 from hotline.voice import pipeline as voice_pipeline
-from intake import retention
 from intake.db import Database
-from intake.jobs import Handler, JobRun
+from intake.operations import retention
+from intake.operations.jobs import Handler, JobRun
 
 
 def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:

@@ -12,6 +12,7 @@ from crypto.audit_chain import genesis_hash
 from crypto.recovery import generate_recovery_key, recovery_wrapping_key
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
@@ -59,7 +60,7 @@ def create_city(db: Database, slug: str, name: str, *, clock: Clock = utc_now) -
         session.add(city)
         session.flush()
         create_default_groups(session, city)
-        audit.append(session, city, actor=audit.SYSTEM, action="city.created", when=clock(), subject=slug)
+        audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.CITY_CREATED, when=clock(), subject=slug)
         assert city.id is not None
         return CreatedCity(city_id=city.id, slug=slug, recovery_key=recovery_key)
 

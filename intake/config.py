@@ -25,7 +25,7 @@ class IntakeConfig:
 
     def kdf_slot(self) -> AbstractContextManager[object]:
         return self.kdf_slots if self.kdf_slots is not None else nullcontext()
-    # Sign-in attempts (intake.authentication): this many failures in a row lock the account for
+    # Sign-in attempts (intake.accounts.authentication): this many failures in a row lock the account for
     # lockout_minutes; from the third on, each failure makes the next attempt wait longer (issue 4).
     lockout_after_failures: int = 10
     lockout_minutes: int = 15

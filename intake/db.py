@@ -16,11 +16,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from intake import case_tally
+from intake.models import tally as case_tally
 
 
 class HotlineSession(Session):
-    """The session every service gets: case tallies follow every change to a case (intake.case_tally)."""
+    """The session every service gets: case tallies follow every change to a case (intake.models.tally)."""
 
 
 case_tally.install(HotlineSession)
@@ -80,7 +80,7 @@ class Database:
                 raise
 
     def create_schema(self) -> None:
-        """Create every table from the models (tests); deployments use :func:`intake.migrate.upgrade`."""
+        """Create every table from the models (tests); deployments use :func:`intake.operations.migrate.upgrade`."""
         SQLModel.metadata.create_all(self.engine)
 
     def dispose(self) -> None:

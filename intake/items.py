@@ -21,6 +21,14 @@ KIND_REVIEWER_REPLY = "reviewer_reply"
 # Issue 4 (the console): a request for information sent to the reporter, and a note only the city reads.
 KIND_INFORMATION_REQUEST = "information_request"
 KIND_INTERNAL_NOTE = "internal_note"
+# The reporter's answers to the city's questionnaire (intake.reports.questionnaires), one sealed item.
+KIND_ANSWERS = "answers"
+
+
+def exit_answers_context(city_id: int, response_id: str, questionnaire_id: int) -> ItemContext:
+    """The sealing context of an exit-interview response: the questionnaire version is bound in, so answers
+    cannot be moved to another version or response."""
+    return ItemContext(city_id=city_id, case_id="exit", item_id=response_id, kind=f"exit-answers-{questionnaire_id}")
 
 
 def new_id() -> str:

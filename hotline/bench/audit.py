@@ -20,19 +20,24 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from crypto.audit_chain import canonical_entry_bytes
+from crypto.audit_chain import AuditValue, canonical_entry_bytes
 from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, write_section
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.cities import create_city, find_city
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import AuditEntry
+from intake.operations.migrate import upgrade
 
 DEFAULT_ENTRIES = 100_000
-ACTIONS = (("reporter", "case.received", {"channel": "web"}), ("reviewer:1", "case.opened", None),
-           ("reviewer:1", "case.status_changed", {"status": "assessing"}), ("reviewer:2", "case.note_added", None),
-           ("reviewer:1", "case.item_opened", {"kind": "attachment"}), ("system", "reminder.sent", {"count": 3}))
+ACTIONS: tuple[tuple[str, AuditAction, dict[str, AuditValue] | None], ...] = (
+           ("reporter", AuditAction.CASE_SUBMITTED, {"category": "safety", "channel": "web"}),
+           ("reviewer:1", AuditAction.CASE_READ, None),
+           ("reviewer:1", AuditAction.CASE_STATUS_CHANGED, {"from": "received", "to": "assessing"}),
+           ("reviewer:2", AuditAction.CASE_NOTE_ADDED, None),
+           ("reviewer:1", AuditAction.CASE_ITEM_OPENED, {"item": 2, "kind": "attachment"}),
+           ("system", AuditAction.REMINDER_SENT, {"open": 3}))
 ENTRY_DOMAIN = b"hotline/v1/audit-entry|"  # as crypto.audit_chain hashes an entry
 
 

@@ -60,7 +60,7 @@ def current_code(secret_text: str) -> str:
     """The TOTP code of this moment for the benchmark's HR reviewer (RFC 6238), as their phone would show."""
     import base64
 
-    from intake import totp
+    from intake.accounts import totp
     from intake.clock import utc_now
 
     secret = base64.b32decode(secret_text + "=" * (-len(secret_text) % 8))
@@ -74,15 +74,15 @@ def run(args: argparse.Namespace) -> int:
     from crypto.sealing import seal_to_city
     from hotline.app import create_app
     from hotline.settings import Settings
-    from intake.account import set_up_totp
+    from intake.accounts.account import set_up_totp
+    from intake.accounts.reviewers import add_reviewer
     from intake.cities import create_city, find_city, open_city_key_with_recovery_key
     from intake.db import Database
     from intake.exit.questionnaire import current_row, from_row
-    from intake.exit.survey import open_answers, response_context
-    from intake.items import new_id
-    from intake.migrate import upgrade
+    from intake.exit.survey import open_answers
+    from intake.items import exit_answers_context, new_id
     from intake.models import ExitResponse
-    from intake.reviewers import add_reviewer
+    from intake.operations.migrate import upgrade
 
     count = max(1, args.responses)
     with bench_database(args.database_url) as (url, kind):
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             response_id = new_id()
             plaintext = json.dumps({"answers": _answers(rng, questionnaire)}, sort_keys=True,
                                    separators=(",", ":")).encode()
-            sealed = seal_to_city(plaintext, response_context(city.id, response_id, questionnaire.id),
+            sealed = seal_to_city(plaintext, exit_answers_context(city.id, response_id, questionnaire.id),
                                   city.public_key)
             rows.append(ExitResponse(id=response_id, city_id=city.id, questionnaire_id=questionnaire.id,
                                      mode="anonymous", period=rng.choice(months), ciphertext=sealed.ciphertext,

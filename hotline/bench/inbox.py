@@ -3,7 +3,7 @@
 The city gets ``--cases`` cases spread over five years (statuses, categories, channels, assignees and
 deadlines mixed as in a busy city), a second city gets a few hundred, and the reviewer is excluded from some
 cases. Then every filter and both sort orders of the inbox are asked for, first pages and deep ones, through
-intake.inbox.list_inbox exactly as the console calls it (counts included); the figure is the time of that
+intake.casework.inbox.list_inbox exactly as the console calls it (counts included); the figure is the time of that
 call. Target: p95 under 50 ms on both databases.
 """
 
@@ -22,17 +22,17 @@ from sqlalchemy import insert, text
 from crypto.params import Argon2Cost
 from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, median, percentile, write_section
-from intake import case_tally
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import ReviewerContext, resume_session, start_session
 from intake.case_status import ACKNOWLEDGE_WITHIN, FEEDBACK_WITHIN, OUTCOMES, STATUSES
+from intake.casework.inbox import InboxFilter, list_inbox
 from intake.categories import CATEGORY_SLUGS
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.inbox import InboxFilter, list_inbox
-from intake.migrate import upgrade
 from intake.models import Case, CaseExclusion
-from intake.reviewer_sessions import ReviewerContext, resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.models import tally as case_tally
+from intake.operations.migrate import upgrade
 from intake.routing import group_by_slug
 
 TARGET_P95_MS = 50.0
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {query}: {ms:.1f} ms")
     lines = [f"{args.cases:,} cases in one city; {len(queries_names())} inbox queries (every filter, both sorts, "
              f"first and deep pages, counts included) x {args.rounds} rounds after one warm-up, timed around "
-             "`intake.inbox.list_inbox`. Target: p95 under 50 ms.",
+             "`intake.casework.inbox.list_inbox`. Target: p95 under 50 ms.",
              f"\nLoad average when the timing ended: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min), on "
              f"{os.cpu_count()} cores shared with other work; times are wall-clock.", "",
              "| database | samples | median ms | p95 ms | max ms | slowest query (max ms) | verdict |",

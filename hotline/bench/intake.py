@@ -14,7 +14,7 @@ clients posting a 2 KB report through the web form, in the same run:
 
 cryptography's Argon2id releases the GIL while it derives (the Rust binding runs it outside the interpreter),
 so the server's thread pool spreads derivations over every core with no process pool; the city row lock is held
-only around the inserts, never around the derivation or the sealing (intake.reports.submit_report).
+only around the inserts, never around the derivation or the sealing (intake.reports.submission.submit_report).
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ from crypto.params import REPORT_KEY_KDF
 from crypto.wrapping import derive_key_argon2id
 from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, median, percentile, write_section
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.migrate import upgrade
-from intake.reviewers import add_reviewer
+from intake.operations.migrate import upgrade
 
 CITY = "bench-city"
 NARRATIVE_BYTES = 2048

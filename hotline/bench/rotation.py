@@ -24,16 +24,16 @@ from crypto.sealing import reseal_for_new_city_key
 from hotline.bench.databases import add_common_arguments, bench_database
 from hotline.bench.report import BenchSection, write_section
 from hotline.settings import INSECURE_TEST_KDF
+from intake.accounts.reviewers import add_reviewer, sign_in
 from intake.case_status import acknowledge_due, feedback_due
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.clock import utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.items import KIND_REPORT, item_context, new_id, sealed_text_item, text_for_city
-from intake.key_rotation import rotate_city_key
-from intake.migrate import upgrade
+from intake.keys.rotation import rotate_city_key
 from intake.models import Case, CaseItem, City
-from intake.reviewers import add_reviewer, sign_in
+from intake.operations.migrate import upgrade
 from intake.routing import DEFAULT_CASE_GROUP, group_by_slug
 
 PASSWORD = secrets.token_urlsafe(16)  # the synthetic reviewer's, for this run only

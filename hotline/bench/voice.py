@@ -41,14 +41,14 @@ from hotline.bench.report import BenchSection, median, percentile, write_section
 from hotline.settings import Settings
 from hotline.voice import pipeline
 from hotline.worker import job_handlers
-from intake.audio import Audio, encode_wav
 from intake.cities import create_city
 from intake.db import Database
-from intake.jobs import run_worker
-from intake.migrate import upgrade
 from intake.models import Job
 from intake.models.job import DONE
-from intake.phone_lines import add_number
+from intake.operations.jobs import run_worker
+from intake.operations.migrate import upgrade
+from intake.phone.audio import Audio, encode_wav
+from intake.phone.lines import add_number
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "b" * 32

@@ -11,7 +11,7 @@ from pathlib import Path
 from crypto.audit_chain import signing_public_key
 from hotline.cli.common import CommandError, open_database, settings_from_env
 from intake.audit import verify_city
-from intake.audit_export import dumps, export_chain, verify_export
+from intake.audit.export import dumps, export_chain, verify_export
 from intake.cities import find_city, list_cities
 
 

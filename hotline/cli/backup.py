@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from hotline.cli.common import CommandError, open_database, settings_from_env
-from intake.backup import BackupError, backup, restore
+from intake.operations.backup import BackupError, backup, restore
 
 
 def register(commands: argparse._SubParsersAction) -> None:

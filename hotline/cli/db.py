@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hotline.cli.common import open_database, settings_from_env
-from intake.migrate import current_revisions, upgrade
+from intake.operations.migrate import current_revisions, upgrade
 
 
 def register(commands: argparse._SubParsersAction) -> None:

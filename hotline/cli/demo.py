@@ -11,11 +11,11 @@ from pathlib import Path
 from hotline.cli.common import print_json, settings_from_env
 from hotline.cli.serve import serve
 from hotline.settings import Settings
-from intake.account import add_regional_coordinator, set_up_totp
+from intake.accounts.account import add_regional_coordinator, set_up_totp
+from intake.accounts.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR, ROLE_REVIEWER, add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
-from intake.migrate import upgrade
-from intake.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR, ROLE_REVIEWER, add_reviewer
+from intake.operations.migrate import upgrade
 from intake.routing import HR_GROUP
 
 DEMO_CITIES = (

@@ -16,9 +16,9 @@ from hotline.cli.common import (
     settings_from_env,
 )
 from hotline.cli.serve import check_schema
+from intake.accounts.restore import recover_city_admin
 from intake.cities import find_city
-from intake.key_recovery import recover_city_access
-from intake.key_rotation import DEFAULT_BATCH, rotate_city_key, rotation_status
+from intake.keys.rotation import DEFAULT_BATCH, rotate_city_key, rotation_status
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -97,17 +97,17 @@ def run_recover(args: argparse.Namespace) -> int:
     city = find_city(database, args.city)
     recovery_key = recovery_key_from(args)
     password = read_secret("New password for the admin: ", from_stdin=args.password_stdin, confirm=True)
-    recovered = recover_city_access(database, settings.intake_config(), city_slug=city.slug,
-                                    recovery_key=recovery_key, email=args.email, display_name=args.name,
-                                    new_password=password)
+    recovered = recover_city_admin(database, settings.intake_config(), city_slug=city.slug,
+                                   recovery_key=recovery_key, email=args.email, display_name=args.name,
+                                   new_password=password)
     if args.json:
         print_json({"city": recovered.city_slug, "email": recovered.email, "reviewer_id": recovered.reviewer_id,
                     "new_account": recovered.new_account,
-                    "cities_needing_recovery": list(recovered.cities_needing_recovery)})
+                    "cities_to_restore": list(recovered.cities_to_restore)})
         return 0
     print(f"{recovered.email} is admin of {recovered.city_slug} again and can sign in with the new password.")
-    if recovered.cities_needing_recovery:
-        print("This account no longer holds the key of: " + ", ".join(recovered.cities_needing_recovery)
+    if recovered.cities_to_restore:
+        print("This account no longer holds the key of: " + ", ".join(recovered.cities_to_restore)
               + " (recover or re-add it there).")
     return 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from hotline.cli.common import open_database, print_json, settings_from_env
-from intake import phone_lines
+from intake.phone import lines as phone_lines
 
 
 def register(commands: argparse._SubParsersAction) -> None:

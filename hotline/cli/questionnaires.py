@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hotline.cli.common import open_database, print_json, read_json_file, settings_from_env
-from intake.questionnaires import DEFAULTS_FILE, load_questionnaires
+from intake.reports.questionnaires import DEFAULTS_FILE, load_questionnaires
 
 
 def register(commands: argparse._SubParsersAction) -> None:

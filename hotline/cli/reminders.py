@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from hotline.cli.common import CommandError, open_database, settings_from_env
-from intake.deadlines import send_reminders
-from intake.mail import MailFailed
+from intake.operations.mail import MailFailed
+from intake.operations.reminders import send_reminders
 
 
 def register(commands: argparse._SubParsersAction) -> None:

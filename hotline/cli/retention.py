@@ -6,7 +6,7 @@ import argparse
 
 from hotline.cli.common import CommandError, open_database, print_json, settings_from_env
 from hotline.cli.serve import check_schema
-from intake.retention import PURGERS, rules, run_retention, set_rule
+from intake.operations.retention import PURGERS, rules, run_retention, set_rule
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -13,9 +13,9 @@ from hotline.cli.common import (
     recovery_key_from,
     settings_from_env,
 )
-from intake.account import add_regional_coordinator, set_up_totp
+from intake.accounts.account import add_regional_coordinator, set_up_totp
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
 from intake.cities import find_city, open_city_key_with_recovery_key
-from intake.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from hotline.app import create_app
 from hotline.cli.common import CommandError, open_database, settings_from_env
 from hotline.settings import Settings
 from intake.db import Database
-from intake.migrate import current_revisions, head_revisions, known_revisions
+from intake.operations.migrate import current_revisions, head_revisions, known_revisions
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -14,7 +14,7 @@ from hotline.cli.common import open_database, settings_from_env
 from hotline.cli.serve import check_schema
 from hotline.settings import Settings
 from intake.db import Database
-from intake.jobs import run_one, run_worker
+from intake.operations.jobs import run_one, run_worker
 
 logger = logging.getLogger("hotline.worker")
 

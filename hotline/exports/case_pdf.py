@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hotline.exports.pdf import Document
+from intake.casework.export import CaseExport
 from intake.categories import category_label
-from intake.export import CaseExport
 
 KIND_LABELS = {"report": "Report", "reporter_message": "Message from the reporter", "reviewer_reply": "Reply",
                "information_request": "Request for information", "internal_note": "Internal note"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from intake.statistics import Cell
+from intake.casework.statistics import Cell
 
 BAR_COLOUR = "#0b5cad"
 INK = "#1b1f23"

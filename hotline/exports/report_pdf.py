@@ -8,7 +8,7 @@ import re
 
 from hotline.exports.charts import bar_chart
 from hotline.exports.pdf import Document
-from intake.statistics import Cell, Statistics
+from intake.casework.statistics import Cell, Statistics
 
 
 def _cell(cell: Cell) -> str:

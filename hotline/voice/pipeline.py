@@ -1,8 +1,8 @@
-"""The durable recording pipeline (issue 5), as jobs in the database-backed queue (intake.jobs).
+"""The durable recording pipeline (issue 5), as jobs in the database-backed queue (intake.operations.jobs).
 
 1. The recording-status callback enqueues ``voice.store_recording`` (deduplicated by a keyed hash of the
    recording SID, so a replayed callback is a no-op).
-2. That job fetches the audio, has it disguised, sealed and stored (intake.recordings), and in the SAME
+2. That job fetches the audio, has it disguised, sealed and stored (intake.phone.recordings), and in the SAME
    transaction enqueues ``voice.delete_recording`` and finishes itself: the deletion job cannot exist, so cannot
    run, before the encrypted copy is committed, and a worker that loses its lease commits neither.
 3. ``voice.delete_recording`` deletes the recording at Twilio.
@@ -24,13 +24,15 @@ from typing import Any
 
 from hotline.settings import Settings
 from hotline.voice.twilio_rest import CALL_SID, RECORDING_SID, TwilioRest
-from intake import jobs, phone_reports, recordings
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import NotFound
-from intake.jobs import Handler, JobRun
+from intake.operations import jobs
+from intake.operations.jobs import Handler, JobRun
+from intake.phone import recordings
+from intake.phone import reports as phone_reports
 
 logger = logging.getLogger("hotline.voice")
 
@@ -43,7 +45,7 @@ MAX_ATTEMPTS = 60
 # without hearing a key, and the worker opens the case itself so the report is not lost.
 CASE_OPEN_GRACE = timedelta(minutes=2)
 # Recording callbacks usually come a few seconds after the call ends: the call record waits this long, or less
-# when the deletion of the call's last recording wakes it (intake.jobs.run_sooner).
+# when the deletion of the call's last recording wakes it (intake.operations.jobs.run_sooner).
 CALL_FORGET_DELAY = timedelta(minutes=10)
 
 KIND_REPORT = "report"

@@ -26,12 +26,14 @@ from hotline.voice.call_state import open_call_state, seal_call_state
 from hotline.voice.edge import VoiceCall, VoiceHandler, logger, twilio_webhook, twiml
 from hotline.voice.prompts import ENGLISH, SPANISH, text
 from hotline.voice.twilio_rest import CALL_SID, RECORDING_SID, is_recording_url
-from intake import phone_lines, phone_reports, reports
 from intake.categories import DEFAULT_CATEGORIES
 from intake.cities import find_city, list_cities
 from intake.errors import NotFound, WrongCredentials
 from intake.items import KIND_REVIEWER_REPLY, new_id
-from intake.reports import ReporterAccess
+from intake.phone import lines as phone_lines
+from intake.phone import reports as phone_reports
+from intake.reports import submission as reports
+from intake.reports.submission import ReporterAccess
 
 MAX_TRIES = 3
 MENU_TIMEOUT_SECONDS = 8

@@ -15,9 +15,9 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
-from intake.attachments import download_for_reviewer
 from intake.errors import InvalidInput, NotFound
-from intake.identity import identity_mark, open_identity
+from intake.reports.attachments import download_for_reviewer
+from intake.reports.identity import identity_mark, open_identity
 
 
 def content_disposition(filename: str) -> str:

@@ -25,6 +25,7 @@ from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
 from hotline.web.exit_charts import Bar, bar_chart
+from intake.accounts.reviewers import CONTENT_ROLES
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.exit import analytics as exit_analytics
 from intake.exit import hr as exit_hr
@@ -32,7 +33,6 @@ from intake.exit import regional as exit_regional
 from intake.exit import responses as exit_responses
 from intake.exit.analytics import CityAnalytics, Distribution, QuarterRelease
 from intake.exit.suppression import Shown
-from intake.reviewers import CONTENT_ROLES
 
 
 def routes() -> list[BaseRoute]:

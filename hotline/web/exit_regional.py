@@ -16,9 +16,9 @@ from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
 from hotline.web.exit_hr import cell_text
+from intake.accounts.reviewers import ROLE_COORDINATOR
 from intake.errors import NotFound
 from intake.exit import regional as exit_regional
-from intake.reviewers import ROLE_COORDINATOR
 
 
 def routes() -> list[BaseRoute]:

@@ -30,16 +30,16 @@ from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.uploads import PostedForm, UploadLimits, read_form
 from hotline.web.errors import bad_request_page, forbidden_page, not_found_page, too_many_page
-from intake import reports
-from intake.attachments import CLEANABLE_TYPES
 from intake.categories import DEFAULT_CATEGORIES
 from intake.cities import list_cities
 from intake.errors import InvalidInput, NotFound, WrongCredentials
-from intake.identity import IdentityChoice
 from intake.messages import N_
-from intake.questionnaires import INPUT_PREFIX
-from intake.reporter_forms import ReportFormFacts, report_form_facts
-from intake.reports import ReporterAccess
+from intake.reports import submission as reports
+from intake.reports.attachments import CLEANABLE_TYPES
+from intake.reports.forms import ReportFormFacts, report_form_facts
+from intake.reports.identity import IdentityChoice
+from intake.reports.questionnaires import INPUT_PREFIX
+from intake.reports.submission import ReporterAccess
 
 # A field no person sees or fills (it is off-screen, hidden from assistive technology and out of the tab order);
 # a bot that fills every box gives itself away (issue 3).

@@ -29,6 +29,7 @@ from sqlmodel import col, select
 
 from crypto import hpke_keys
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.exit.hr import HrAccess, settings_of
@@ -315,7 +316,7 @@ def city_analytics(db: Database, hr: HrAccess, quarter: str | None = None, *, cl
     if record:
         with db.write() as session:
             city = audit.lock_city(session, hr.city_id)
-            audit.append(session, city, actor=hr.context.actor, action="exit.analytics_read", when=clock(),
+            audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_ANALYTICS_READ, when=clock(),
                          detail={"quarter": chosen or "-"})
     return CityAnalytics(hr.city_name, hr.city_slug, settings.mode, settings.threshold, closed, release, trend,
                          published, current, current in by_quarter)

@@ -2,7 +2,7 @@
 
 Only a reviewer in the city's "hr" group (DESIGN.md section 5: exit interviews go to the city's HR group), signed
 in to that city with its key unlocked, gets past :func:`hr_access`. Everyone else gets :class:`NotFound`, and
-the attempt is written to the audit chain of the city they tried, as case access is (intake.casework).
+the attempt is written to the audit chain of the city they tried, as case access is (intake.casework.cases).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from intake import audit
+from intake.accounts.reviewers import CONTENT_ROLES
+from intake.accounts.sessions import ReviewerContext
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
@@ -27,8 +30,6 @@ from intake.items import new_id
 from intake.models import City, ExitInvitation, ExitSettings, GroupMember, ReviewerGroup
 from intake.models.exit import COMPLETED, INVITED, MODES, STARTED
 from intake.models.routing import PURPOSE_HR
-from intake.reviewer_sessions import ReviewerContext
-from intake.reviewers import CONTENT_ROLES
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O or U to misread
 CODE_CHARS = 12  # 60 bits; entering codes is rate limited
@@ -72,7 +73,7 @@ def hr_access(db: Database, context: ReviewerContext, city_slug: str, *, clock: 
     with db.write() as session:
         target = city.id if city is not None and city.id is not None else context.city_id
         locked = audit.lock_city(session, target)
-        audit.append(session, locked, actor=context.actor, action="exit.access_denied", when=clock(),
+        audit.append(session, locked, actor=context.actor, action=AuditAction.EXIT_ACCESS_DENIED, when=clock(),
                      detail={"from_city": context.city_slug})
     raise NotFound("no such page")
 
@@ -124,7 +125,7 @@ def change_settings(
         elif not open_link:
             row.open_link = None
         session.add(row)
-        audit.append(session, city, actor=hr.context.actor, action="exit.settings_changed", when=clock(),
+        audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_SETTINGS_CHANGED, when=clock(),
                      detail={"mode": mode, "threshold": number, "invitation_days": days, "open_link": int(open_link)})
     return CitySettingsView(row.mode, row.threshold, row.invitation_days, row.open_link)
 
@@ -200,7 +201,7 @@ def create_invitation(
             last_day=day, expires_on=day + timedelta(days=days), status=INVITED, created_on=today,
             created_by=hr.context.reviewer_id)
         session.add(invitation)
-        audit.append(session, city, actor=hr.context.actor, action="exit.invitation_created", when=clock(),
+        audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_INVITATION_CREATED, when=clock(),
                      subject=invitation.id)
     return CreatedInvitation(invitation.id, token, format_code(code), day, invitation.expires_on)
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -326,7 +327,7 @@ def load_questionnaire(db: Database, city_slug: str, data: object, *, clock: Clo
         assert city.id is not None
         locked = audit.lock_city(session, city.id)
         row = add_version(session, city.id, data, now.date())
-        audit.append(session, locked, actor=audit.SYSTEM, action="exit.questionnaire_loaded", when=now,
+        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.EXIT_QUESTIONNAIRE_LOADED, when=now,
                      detail={"version": row.version})
         return row.version
 

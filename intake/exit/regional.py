@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
@@ -51,7 +52,7 @@ def publish_quarter(db: Database, hr: HrAccess, quarter: str, *, clock: Clock = 
             raise AlreadyExists("this quarter was already published")
         session.add(ExitPublication(city_id=hr.city_id, quarter=quarter, figures=figures,
                                     published_on=clock().date(), published_by=hr.context.reviewer_id))
-        audit.append(session, city, actor=hr.context.actor, action="exit.quarter_published", when=clock(),
+        audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_QUARTER_PUBLISHED, when=clock(),
                      subject=quarter)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import NotFound
@@ -66,13 +67,13 @@ def read_confidential(db: Database, hr: HrAccess, response_id: str, *, clock: Cl
                       if response is not None and response.invitation_id else None)
         version = session.get(ExitQuestionnaire, response.questionnaire_id) if response is not None else None
     with db.write() as session:
-        # A probe is recorded in the chain of the city that owns the response, as for cases (intake.casework).
+        # A probe is recorded in the chain of the city that owns the response, as for cases (intake.casework.cases).
         city = audit.lock_city(session, response.city_id if response is not None else hr.city_id)
         if response is None or response.city_id != hr.city_id or response.mode != MODE_CONFIDENTIAL or version is None:
-            audit.append(session, city, actor=hr.context.actor, action="exit.access_denied", when=clock(),
+            audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_ACCESS_DENIED, when=clock(),
                          subject=response_id[:64])
             raise NotFound("no such response")
-        audit.append(session, city, actor=hr.context.actor, action="exit.response_read", when=clock(),
+        audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_RESPONSE_READ, when=clock(),
                      subject=response.id)
     return ConfidentialResponse(_summary(response, invitation), from_row(version),
                                 open_answers(response, hr.private_key))

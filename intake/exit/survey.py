@@ -19,15 +19,16 @@ from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
 from crypto import hpke_keys
-from crypto.sealing import ItemContext, open_for_city, seal_to_city
+from crypto.sealing import open_for_city, seal_to_city
 from intake import audit
+from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import IntakeError, InvalidInput, NotFound
 from intake.exit.hr import code_lookup, normalize_code, settings_of, token_lookup
 from intake.exit.questionnaire import Questionnaire, check_answers, current_row, from_row, version_row
-from intake.items import new_id
+from intake.items import exit_answers_context, new_id
 from intake.models import City, ExitInvitation, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.exit import COMPLETED, INVITED, MODE_ANONYMOUS, MODE_CONFIDENTIAL, STARTED
 
@@ -138,11 +139,6 @@ def open_survey(db: Database, config: IntakeConfig, credential: Credential, *, c
     return Survey(credential, city.slug, city.name, mode, questionnaire, prefill)
 
 
-def response_context(city_id: int, response_id: str, questionnaire_id: int) -> ItemContext:
-    """The sealing context: the questionnaire version is bound in, so answers cannot be moved to another."""
-    return ItemContext(city_id=city_id, case_id="exit", item_id=response_id, kind=f"exit-answers-{questionnaire_id}")
-
-
 def month_of(now: datetime) -> str:
     return now.strftime("%Y-%m")
 
@@ -176,7 +172,7 @@ def submit_survey(
     answers = check_answers(questionnaire, fields)
     response_id = new_id()
     plaintext = json.dumps({"answers": answers}, sort_keys=True, separators=(",", ":")).encode()
-    context = response_context(city_id, response_id, questionnaire.id)
+    context = exit_answers_context(city_id, response_id, questionnaire.id)
     sealed = seal_to_city(plaintext, context, city.public_key)
     with db.write() as session:
         locked = audit.lock_city(session, city_id)
@@ -198,7 +194,8 @@ def submit_survey(
             invitation.status = COMPLETED
             session.add(invitation)
             # Confidential: the link is the point. The day only, like every employee action (DESIGN.md 3, rule 6).
-            audit.append(session, locked, actor=RESPONDENT, action="exit.survey_completed", subject=invitation.id,
+            audit.append(session, locked, actor=RESPONDENT,
+                         action=AuditAction.EXIT_SURVEY_COMPLETED, subject=invitation.id,
                          when=now.replace(hour=0, minute=0, second=0, microsecond=0))
         elif invitation is not None:
             session.exec(update(ExitInvitation).where(col(ExitInvitation.city_id) == city_id).values(
@@ -227,7 +224,7 @@ def open_answers(response: ExitResponse, city_private_key: bytes | hpke_keys.Pri
 
 def open_sealed_answers(city_id: int, response_id: str, questionnaire_id: int, ciphertext: bytes,
                         key_for_city: bytes, city_private_key: bytes | hpke_keys.PrivateKey) -> dict[str, Any]:
-    plaintext = open_for_city(ciphertext, key_for_city, response_context(city_id, response_id, questionnaire_id),
+    plaintext = open_for_city(ciphertext, key_for_city, exit_answers_context(city_id, response_id, questionnaire_id),
                               city_private_key)
     answers: dict[str, Any] = json.loads(plaintext)["answers"]
     return answers

@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the engine intake.migrate passes in."""
+"""Alembic environment: runs against the engine intake.operations.migrate passes in."""
 
 from alembic import context
 from sqlmodel import SQLModel

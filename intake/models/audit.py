@@ -10,7 +10,7 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (
         UniqueConstraint("city_id", "sequence", name="uq_audit_city_sequence"),
-        # A case's timeline is read from its audit entries (intake.timeline).
+        # A case's timeline is read from its audit entries (intake.audit.timeline).
         Index("ix_audit_city_subject", "city_id", "subject", "sequence"),
     )
 

@@ -14,7 +14,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("city_id", "number", name="uq_cases_city_number"),
         Index("ix_cases_group_received", "group_id", "received_on", "number", "id"),
-        # The reviewer inbox (intake.inbox): one index per filter, in page order, carrying group_id and id so
+        # The reviewer inbox (intake.casework.inbox): one index per filter, in page order, carrying group_id and id so
         # the visibility rule (intake.routing) is checked in the index while skipping to a page.
         Index("ix_cases_inbox_received", "city_id", "received_on", "number", "group_id", "id"),
         Index("ix_cases_inbox_status", "city_id", "status", "received_on", "number", "group_id", "id"),
@@ -42,14 +42,14 @@ class Case(SQLModel, table=True):
     # The reviewer group the case was routed to (intake.routing); None only for cases made before routing.
     group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")
     # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
-    # Deadlines (intake.deadlines, EU Directive 2019/1937 art. 9): when the reporter was first answered, when
+    # Deadlines (intake.casework.deadlines, EU Directive 2019/1937 art. 9): when the reporter was first answered, when
     # they were given feedback, when the case was concluded (retention counts from it, issue 7), and the earliest
     # date still due (None: nothing).
     acknowledged_on: date | None = None
     feedback_given_on: date | None = None
     concluded_on: date | None = None
     next_due_on: date | None = None
-    # A closed record under RSMo 610.021: the subsection relied on (intake.closed_records), and when.
+    # A closed record under RSMo 610.021: the subsection relied on (intake.casework.closed_records), and when.
     closed_record_basis: str | None = Field(default=None, max_length=16)
     closed_record_on: date | None = None
     report_key_lookup: bytes = Field(unique=True)
@@ -57,7 +57,7 @@ class Case(SQLModel, table=True):
     # The reporter's private key wrapped under Argon2id of the report key.
     reporter_wrapped_private_key: bytes
     # The reporter chose to give a name and contact (issue 3). The identity itself is a sealed case item that a
-    # reviewer opens only by giving a reason (intake.identity); this flag says only that there is one.
+    # reviewer opens only by giving a reason (intake.reports.identity); this flag says only that there is one.
     identity_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
@@ -76,7 +76,7 @@ class CaseItem(SQLModel, table=True):
     author_reviewer_id: int | None = Field(default=None, foreign_key="reviewer.id")
     created_on: date
     visible_to_reporter: bool = Field(default=True)
-    # The day a passage or the whole item was permanently redacted (intake.redaction); the original is gone.
+    # The day a passage or the whole item was permanently redacted (intake.casework.redaction); the original is gone.
     redacted_on: date | None = None
     # Small items keep their AES-256-GCM ciphertext here; files and audio keep a stream header here and
     # their chunks in item_chunk.
@@ -98,7 +98,7 @@ class ItemChunk(SQLModel, table=True):
 
 
 class CaseTally(SQLModel, table=True):
-    """How many cases of a city share one combination of the inbox's filters (intake.case_tally).
+    """How many cases of a city share one combination of the inbox's filters (intake.models.tally).
 
     Kept up to date in the same transaction as every change to a case, so the inbox counts 100,000 cases by
     adding up a few hundred rows instead of reading every case. 0 stands for "no group" and "unassigned", so

@@ -21,6 +21,6 @@ class Questionnaire(SQLModel, table=True):
     city_id: int = Field(foreign_key="city.id", index=True)
     category: str = Field(max_length=64)
     version: int
-    # The definition as canonical JSON (intake.questionnaires.parse_definition checks it before it is stored).
+    # The definition as canonical JSON (intake.reports.questionnaires.parse_definition checks it before it is stored).
     definition: str = Field(sa_type=Text)
     created_at: datetime

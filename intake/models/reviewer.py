@@ -20,17 +20,17 @@ class Reviewer(SQLModel, table=True):
     # MARC's regional coordinator: aggregate statistics across cities, never case content (issue 4).
     regional_coordinator: bool = Field(default=False)
     created_at: datetime
-    # TOTP (RFC 6238) secret wrapped under a key derived from the password's master key (intake.totp), so
+    # TOTP (RFC 6238) secret wrapped under a key derived from the password's master key (intake.accounts.totp), so
     # neither a database dump nor the server's secrets reveal it. Confirmed once a first code was accepted.
     totp_wrapped_secret: bytes | None = None
     totp_confirmed: bool = Field(default=False)
     # The last accepted TOTP time step: a code of this step or an earlier one is refused (no replay).
     totp_last_step: int = Field(default=0)
-    # Failed sign-ins since the last success: growing delays, then a temporary lock (intake.authentication).
+    # Failed sign-ins since the last success: growing delays, then a temporary lock (intake.accounts.authentication).
     failed_sign_ins: int = Field(default=0)
     last_failed_at: datetime | None = None
     locked_until: datetime | None = None
-    # The day the last deadline reminder was sent (intake.deadlines), so a reviewer gets at most one a day.
+    # The day the last deadline reminder was sent (intake.casework.deadlines), so a reviewer gets at most one a day.
     last_reminded_on: date | None = None
 
 

@@ -36,13 +36,13 @@ from twilio.request_validator import RequestValidator
 
 from hotline.settings import Settings
 from hotline.voice.routes import MAX_TRIES
-from intake.account import set_up_totp
+from intake.accounts.account import set_up_totp
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import AuditEntry
-from intake.phone_lines import add_number
-from intake.reviewers import add_reviewer
+from intake.operations.migrate import upgrade
+from intake.phone.lines import add_number
 from tests.e2e.servers import free_port, running
 from tests.hotline.voice.twilio_calls import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 

@@ -23,17 +23,17 @@ from hotline.bench.fake_twilio import FakeTwilio
 from hotline.cli.main import main
 from hotline.settings import INSECURE_TEST_KDF
 from hotline.voice.pipeline import FORGET_CALL
-from intake.account import set_up_totp
+from intake.accounts.account import set_up_totp
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.clock import utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import City, Job
 from intake.models.job import DONE, QUEUED
-from intake.phone_lines import add_number
-from intake.retention import RETENTION_JOB
-from intake.reviewers import add_reviewer
+from intake.operations.migrate import upgrade
+from intake.operations.retention import RETENTION_JOB
+from intake.phone.lines import add_number
 from tests.e2e import confidentiality_flows as flows
 from tests.e2e.leak_scan import (
     Finding,

@@ -12,12 +12,12 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.migrate import upgrade
-from intake.reports import submit_report
-from intake.reviewers import add_reviewer
+from intake.operations.migrate import upgrade
+from intake.reports.submission import submit_report
 from tests.conftest import TEST_KDF, in_ci
 from tests.e2e.servers import free_port, running
 

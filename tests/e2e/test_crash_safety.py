@@ -16,12 +16,13 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlmodel import func, select
 
-from intake import audit, reports
+from intake import audit
 from intake.cities import create_city, list_cities
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import Case, CaseItem
+from intake.operations.migrate import upgrade
+from intake.reports import submission as reports
 from tests.e2e.servers import free_port, hotline_command
 
 KILLS = 20

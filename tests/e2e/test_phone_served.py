@@ -16,9 +16,9 @@ from hotline.bench.fake_twilio import FakeTwilio
 from hotline.settings import Settings
 from intake.cities import create_city
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import CaseItem
-from intake.phone_lines import add_number
+from intake.operations.migrate import upgrade
+from intake.phone.lines import add_number
 from tests.e2e.servers import free_port, running
 from tests.hotline.voice.twilio_calls import (
     ACCOUNT_SID,

@@ -25,15 +25,15 @@ from PIL import Image
 
 from hotline.app import create_app
 from hotline.settings import Settings
-from intake.casework import reply_to_reporter
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import resume_session, start_session
+from intake.casework.cases import reply_to_reporter
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.items import KIND_INFORMATION_REQUEST
-from intake.migrate import upgrade
 from intake.models import Case
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.operations.migrate import upgrade
 from tests.conftest import in_ci
 from tests.e2e.servers import free_port
 

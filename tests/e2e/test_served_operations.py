@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import func, select, update
 
-from intake import jobs
 from intake.audit import verify_city
 from intake.cities import create_city, find_city
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import Case, Job
-from intake.reports import submit_report
-from intake.retention import RETENTION_JOB, set_rule
+from intake.operations import jobs
+from intake.operations.migrate import upgrade
+from intake.operations.retention import RETENTION_JOB, set_rule
+from intake.reports.submission import submit_report
 from tests.conftest import TEST_KDF
 from tests.e2e.servers import free_port, running
 

@@ -10,12 +10,12 @@ from starlette.testclient import TestClient
 
 from hotline.app import create_app
 from hotline.settings import Settings
-from intake import totp
-from intake.account import set_up_totp
+from intake.accounts import totp
+from intake.accounts.account import set_up_totp
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.clock import utc_now
 from intake.db import Database
-from intake.reviewers import add_reviewer
 
 PASSWORD = "correct horse battery staple"
 # TOTP secrets of the reviewers a test made (email -> base32), and the last step each one used: a code is

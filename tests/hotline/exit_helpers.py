@@ -6,14 +6,14 @@ import random
 import re
 from dataclasses import dataclass
 
-from intake.account import add_regional_coordinator, set_up_totp
+from intake.accounts.account import add_regional_coordinator, set_up_totp
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import resume_session, start_session
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey, submit_survey
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
 from tests.hotline.conftest import PASSWORD, TOTP_SECRETS
 from tests.intake.exit_fixtures import at
 

@@ -15,10 +15,10 @@ from starlette.testclient import TestClient
 
 from hotline.access import PUBLIC, SIGNED_IN
 from hotline.app import create_app, routes
-from intake.account import add_regional_coordinator
+from intake.accounts.account import add_regional_coordinator
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.models import CaseItem
-from intake.reviewers import add_reviewer
 from tests.hotline.conftest import PASSWORD, enrol, hidden, sign_in, submit_report
 from tests.intake.test_case_handling import add_attachment
 

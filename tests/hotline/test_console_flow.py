@@ -9,9 +9,9 @@ from datetime import timedelta
 import pypdf
 from sqlmodel import select
 
+from intake.accounts.reviewers import add_reviewer
 from intake.clock import utc_now
 from intake.models import AuditEntry, Case, Reviewer
-from intake.reviewers import add_reviewer
 from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, hidden, sign_in, submit_report, totp_code
 from tests.intake.test_case_handling import add_attachment
 
@@ -143,7 +143,7 @@ def test_admin_pages_statistics_and_reports(client, seeded):
 
 
 def test_the_regional_coordinator_sees_the_region_only(client, seeded):
-    from intake.account import add_regional_coordinator
+    from intake.accounts.account import add_regional_coordinator
     from tests.hotline.conftest import enrol
 
     add_regional_coordinator(seeded.database, seeded.settings.intake_config(), email="marc@marc.example",

@@ -24,12 +24,19 @@ from starlette.testclient import TestClient
 from hotline.app import create_app
 from hotline.form_tokens import issue_public_form_token
 from hotline.throttle import Throttle
-from intake.account import add_regional_coordinator
+from intake.accounts.account import add_regional_coordinator
+from intake.accounts.reviewers import (
+    ROLE_ADMIN,
+    ROLE_COORDINATOR,
+    ROLE_REVIEWER,
+    ROLE_TOTP_ENROLMENT,
+    add_reviewer,
+    sign_in,
+)
+from intake.accounts.sessions import resume_session, start_session
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.errors import WrongCredentials
 from intake.models import CaseItem, ExitResponse, Reviewer
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_REVIEWER, ROLE_TOTP_ENROLMENT, add_reviewer, sign_in
 from tests.hotline.conftest import PASSWORD, enrol, hidden
 from tests.hotline.conftest import sign_in as web_sign_in
 from tests.hotline.fuzz_support import (

@@ -22,8 +22,8 @@ from hotline.app import create_app
 from hotline.form_tokens import issue_public_form_token, seal_reporter_access
 from hotline.receipts import Receipt, seal_receipt
 from hotline.settings import Settings
-from intake import reports
 from intake.categories import DEFAULT_CATEGORIES
+from intake.reports import submission as reports
 from tests.hotline.conftest import submit_report
 from tests.hotline.fuzz_support import (
     ENCODING,

@@ -28,7 +28,7 @@ from hotline.app import create_app
 from hotline.voice.call_state import seal_call_state
 from hotline.voice.twilio_rest import recording_url
 from intake.categories import DEFAULT_CATEGORIES
-from intake.phone_lines import add_number
+from intake.phone.lines import add_number
 from tests.hotline.conftest import submit_report
 from tests.hotline.fuzz_support import (
     ENCODING,

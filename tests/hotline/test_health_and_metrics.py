@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from hotline.app import create_app
 from intake.clock import utc_now
-from intake.migrate import alembic_config
 from intake.models import Case
+from intake.operations.migrate import alembic_config
 from tests.hotline.conftest import submit_report
 
 TOKEN = b"m" * 40

@@ -16,13 +16,13 @@ from hotline.access_log import JsonFormatter
 from hotline.app import create_app
 from hotline.cli.main import main
 from hotline.worker import job_handlers, schedule_recurring_jobs
-from intake import jobs
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
-from intake.key_rotation import rotate_city_key
-from intake.migrate import upgrade
+from intake.keys.rotation import rotate_city_key
 from intake.models import Case, Job
-from intake.reviewers import add_reviewer
+from intake.operations import jobs
+from intake.operations.migrate import upgrade
 from tests.hotline.conftest import PASSWORD, enrol, hidden, make_settings, sign_in, submit_report
 
 ADDRESS = "192.0.2.144"  # TEST-NET-1 (RFC 5737)

@@ -10,10 +10,10 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from hotline.app import create_app
+from intake.accounts.reviewers import add_reviewer
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.models import AuditEntry, Case, CaseItem, ItemChunk
-from intake.questionnaires import load_questionnaires
-from intake.reviewers import add_reviewer
+from intake.reports.questionnaires import load_questionnaires
 from tests.hotline.conftest import PASSWORD, enrol, hidden, sign_in
 
 GPS_MARKER = "Marker-camera-serial-4711"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from intake import jobs
 from intake.db import Database
-from intake.migrate import upgrade
 from intake.models import Job
+from intake.operations import jobs
+from intake.operations.migrate import upgrade
 from tests.intake.job_probe import PROBE, effects
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intake.account import add_regional_coordinator, set_up_totp
-from intake.authentication import authenticate
+from intake.accounts.account import add_regional_coordinator, set_up_totp
+from intake.accounts.authentication import authenticate
+from intake.accounts.reviewers import add_reviewer
+from intake.accounts.sessions import ReviewerContext, resume_session, start_session
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
-from intake.reviewer_sessions import ReviewerContext, resume_session, start_session
-from intake.reviewers import add_reviewer
 
 PASSWORD = "a long enough password"
 
@@ -37,7 +37,7 @@ def make_city(database, config, slug: str, people: dict[str, tuple[str, list[str
 def context_for(database, config, email: str, password: str = PASSWORD) -> ReviewerContext:
     """A full session for ``email``, with TOTP set up directly (the sign-in flow has its own tests)."""
     set_up_totp(database, config, email, password)
-    from intake.reviewers import sign_in
+    from intake.accounts.reviewers import sign_in
 
     signed_in = sign_in(database, config, email, password)
     city_id = None if signed_in.regional_coordinator else signed_in.memberships[0].city_id

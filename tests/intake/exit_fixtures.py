@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import ReviewerContext, resume_session, start_session
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.reviewer_sessions import ReviewerContext, resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,7 +12,7 @@ import threading
 from sqlalchemy import Column, Integer, MetaData, Table, insert
 
 from intake.db import Database
-from intake.jobs import JobRun, run_worker
+from intake.operations.jobs import JobRun, run_worker
 
 PROBE = MetaData()
 effects = Table("job_probe_effect", PROBE, Column("id", Integer, primary_key=True), Column("n", Integer))

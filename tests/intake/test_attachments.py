@@ -7,7 +7,7 @@ from PIL import Image, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 
 from crypto.scratch import ScratchFile
-from intake.attachments import Upload, clean_upload, safe_filename
+from intake.reports.attachments import Upload, clean_upload, safe_filename
 
 
 def upload(name: str, data: bytes) -> Upload:

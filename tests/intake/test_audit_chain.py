@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from intake import audit, reports
+from intake import audit
 from intake.cities import create_city, find_city
 from intake.models import AuditEntry
+from intake.reports import submission as reports
 
 
 def verdict(database, slug="raytown"):

@@ -6,10 +6,10 @@ import pytest
 
 from crypto.audit_chain import signing_public_key
 from hotline.cli.main import main
-from intake import reports
-from intake.audit_export import export_chain, verify_export
+from intake.audit.export import export_chain, verify_export
 from intake.cities import create_city, find_city
 from intake.errors import InvalidInput
+from intake.reports import submission as reports
 
 SEED = bytes(range(32))
 

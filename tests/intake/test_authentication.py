@@ -9,13 +9,16 @@ import pytest
 from sqlmodel import select
 
 from crypto.params import Argon2Cost
-from intake import casework, reports, totp
-from intake.account import change_password, restore_access
-from intake.authentication import SignInRefused, authenticate, confirm_totp_enrolment, delay_after
+from intake.accounts import totp
+from intake.accounts.account import change_password
+from intake.accounts.authentication import SignInRefused, authenticate, confirm_totp_enrolment, delay_after
+from intake.accounts.restore import restore_access
+from intake.accounts.sessions import confirm_totp_stage, resume_session, start_session
+from intake.casework import cases as casework
 from intake.clock import utc_now
 from intake.errors import InvalidInput, NotFound, WrongCredentials
 from intake.models import AuditEntry, Reviewer
-from intake.reviewer_sessions import confirm_totp_stage, resume_session, start_session
+from intake.reports import submission as reports
 from tests.intake.console_helpers import PASSWORD, context_for, make_city
 
 EMAIL = "ana@raytown.example"

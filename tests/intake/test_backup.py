@@ -9,14 +9,15 @@ import pytest
 import sqlalchemy
 from sqlalchemy.engine import make_url
 
-from intake import backup, casework
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import resume_session, start_session
 from intake.audit import verify_city
+from intake.casework import cases as casework
 from intake.cities import create_city, find_city, list_cities, open_city_key_with_recovery_key
 from intake.db import Database
-from intake.migrate import current_revisions, head_revisions, upgrade
-from intake.reports import submit_report
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.operations import backup
+from intake.operations.migrate import current_revisions, head_revisions, upgrade
+from intake.reports.submission import submit_report
 from tests.conftest import postgres_url_or_skip
 
 PASSWORD = "a long enough password"

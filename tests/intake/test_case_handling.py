@@ -14,16 +14,18 @@ from crypto.scratch import ScratchFile
 from crypto.sealing import ItemContext, Recipient, new_data_key, seal_data_key
 from crypto.streaming import seal_chunks
 from hotline.exports.case_pdf import case_pdf
-from intake import assignment, case_status_changes, closed_records, notes, redaction, reports
-from intake.attachments import CleanedUpload
-from intake.attachments import add_attachment as add_attachment_to_case
-from intake.casework import read_case, reply_to_reporter
+from intake.audit.timeline import case_timeline
+from intake.casework import assignment, closed_records, notes, redaction
+from intake.casework import status_changes as case_status_changes
+from intake.casework.cases import read_case, reply_to_reporter
+from intake.casework.export import export_case, open_streamed_item, write_files_zip
 from intake.errors import InvalidInput, NotFound
-from intake.export import export_case, open_streamed_item, write_files_zip
 from intake.items import new_id, next_position
 from intake.models import AuditEntry, Case, CaseItem, City, ItemChunk
-from intake.staff_intake import record_staff_report
-from intake.timeline import case_timeline
+from intake.reports import submission as reports
+from intake.reports.attachments import CleanedUpload
+from intake.reports.attachments import add_attachment as add_attachment_to_case
+from intake.reports.staff_intake import record_staff_report
 from tests.intake.console_helpers import context_for, make_city
 
 SECRET = "Marker-Passage-7f3a the treasurer's cousin"
@@ -158,7 +160,7 @@ def test_staff_entered_report_notes_its_channel_and_gives_a_key(database, config
 
 
 def add_attachment(database, case_id: str, content: bytes, kind: str = "attachment") -> str:
-    """A streamed item as the reporter's side (issue 3, intake.attachments) or the phone line stores one."""
+    """A streamed item as the reporter's side (issue 3, intake.reports.attachments) or the phone line stores one."""
     with database.write() as session:
         case = session.get(Case, case_id)
         city = session.get(City, case.city_id)

@@ -7,13 +7,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import select
 
-from intake import reports
-from intake.casework import reply_to_reporter
+from intake.casework.cases import reply_to_reporter
+from intake.casework.inbox import InboxFilter, list_inbox
 from intake.clock import utc_now
-from intake.deadlines import send_reminders, workloads
-from intake.inbox import InboxFilter, list_inbox
-from intake.mail import MailFailed, SmtpConfig
 from intake.models import AuditEntry
+from intake.operations.mail import MailFailed, SmtpConfig
+from intake.operations.reminders import send_reminders, workloads
+from intake.reports import submission as reports
 from tests.e2e.servers import free_port
 from tests.intake.console_helpers import context_for, make_city
 

@@ -22,7 +22,7 @@ from intake.exit.survey import (
     submit_survey,
 )
 from intake.models import AuditEntry, ExitInvitation, ExitQuestionnaire, ExitResponse
-from intake.retention import run_retention, set_rule
+from intake.operations.retention import run_retention, set_rule
 from tests.intake.exit_fixtures import at, make_city, session_for
 
 ANSWERS = {"q_rating_pay": ["2"], "q_recommend": ["9"], "q_main_reason": ["pay"], "q_other_reasons": ["workload"],
@@ -298,7 +298,7 @@ def test_key_rotation_moves_exit_answers_to_the_new_key(database, config, raytow
     from crypto.errors import DecryptionFailed
     from intake.cities import find_city, open_city_key_with_recovery_key
     from intake.exit.survey import open_answers
-    from intake.key_rotation import rotate_city_key
+    from intake.keys.rotation import rotate_city_key
 
     city, hr = raytown
     credential = Credential("token", invite(database, config, hr).token)

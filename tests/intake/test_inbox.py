@@ -7,14 +7,14 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import col, select
 
-from intake import case_tally
 from intake.case_status import STATUSES
+from intake.casework.deadlines import next_due
+from intake.casework.inbox import PAGE_SIZE, InboxFilter, list_inbox, parse_filter
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import utc_now
-from intake.deadlines import next_due
 from intake.errors import NotFound
-from intake.inbox import PAGE_SIZE, InboxFilter, list_inbox, parse_filter
 from intake.models import Case, CaseExclusion, CaseTally, ReviewerGroup
+from intake.models import tally as case_tally
 from intake.routing import readable_by, visibility_for
 from tests.intake.console_helpers import context_for, make_city
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import select as sqlmodel_select
 
-from intake import jobs
 from intake.clock import utc_now
 from intake.models import Job
+from intake.operations import jobs
 from tests.intake.job_probe import PROBE, effects, make_handler
 
 ROOT = Path(__file__).resolve().parents[2]

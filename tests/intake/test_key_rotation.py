@@ -6,17 +6,17 @@ from sqlmodel import select
 
 from crypto.errors import DecryptionFailed, WrongSecret
 from crypto.passwords import PasswordRecord, enroll_password, unlock_with_password
-from intake import casework
+from intake.accounts.restore import recover_city_admin
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import resume_session, start_session
+from intake.casework import cases as casework
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.errors import NotFound
 from intake.items import text_for_city
-from intake.key_grants import rewrap_personal_key
-from intake.key_recovery import recover_city_access
-from intake.key_rotation import rotate_city_key, rotation_status
+from intake.keys.grants import rewrap_personal_key
+from intake.keys.rotation import rotate_city_key, rotation_status
 from intake.models import CaseItem, CityKeyGrant, Membership, Reviewer, ReviewerKey
-from intake.reports import submit_report
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.reports.submission import submit_report
 
 PASSWORD = "a long enough password"
 
@@ -113,8 +113,8 @@ def test_a_reviewer_without_a_personal_key_is_named_and_recovery_restores_an_adm
     signed_in = sign_in(database, config, "two@raytown.example", PASSWORD)
     assert signed_in.memberships[0].city_private_key is None  # can sign in, cannot read
 
-    recovered = recover_city_access(database, config, city_slug="raytown", recovery_key=city.recovery_key,
-                                    email="two@raytown.example", display_name="", new_password="a brand new password")
+    recovered = recover_city_admin(database, config, city_slug="raytown", recovery_key=city.recovery_key,
+                                   email="two@raytown.example", display_name="", new_password="a brand new password")
     assert not recovered.new_account
     signed_in = sign_in(database, config, "two@raytown.example", "a brand new password")
     assert signed_in.memberships[0].role == "admin"

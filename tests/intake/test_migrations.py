@@ -5,7 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from intake.db import Database
-from intake.migrate import current_revisions, head_revisions, upgrade
+from intake.operations.migrate import current_revisions, head_revisions, upgrade
 
 
 def test_upgrade_to_head_matches_the_models(database_url):
@@ -33,7 +33,7 @@ def test_the_console_migration_keeps_existing_cases_reviewers_and_sessions(datab
 
     from sqlalchemy import text
 
-    from intake.migrate import alembic_config
+    from intake.operations.migrate import alembic_config
 
     database = Database(database_url)
     try:

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, select
 
 from intake.db import Database
-from intake.migrate import MIGRATIONS, current_revisions, head_revisions, upgrade
+from intake.operations.migrate import MIGRATIONS, current_revisions, head_revisions, upgrade
 
 # Values that make a row meaningful to a data migration (a concluded case gets a conclusion day in 0400).
 OVERRIDES = {("cases", "status"): "concluded"}

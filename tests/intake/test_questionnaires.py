@@ -4,7 +4,7 @@ import pytest
 
 from intake.categories import CATEGORY_SLUGS
 from intake.errors import InvalidInput
-from intake.questionnaires import (
+from intake.reports.questionnaires import (
     FIELD_TYPES,
     answers_json,
     check_answers,

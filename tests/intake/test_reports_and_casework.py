@@ -1,13 +1,14 @@
 import pytest
 from sqlmodel import select
 
-from intake import casework, reports
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import end_session, resume_session, start_session
+from intake.casework import cases as casework
 from intake.cities import create_city, open_city_key_with_recovery_key
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
 from intake.models import AuditEntry, Case, CaseItem
-from intake.reviewer_sessions import end_session, resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.reports import submission as reports
 
 PASSWORD = "a long enough password"
 

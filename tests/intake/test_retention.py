@@ -9,14 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import select
 
-from intake import retention
 from intake.audit import verify_city
-from intake.backup import libpq_url
 from intake.cities import create_city, find_city, list_cities
 from intake.clock import utc_now
 from intake.errors import InvalidInput
 from intake.models import AuditEntry, Case, CaseItem
-from intake.reports import submit_report
+from intake.operations import retention
+from intake.operations.backup import libpq_url
+from intake.reports.submission import submit_report
 
 
 def conclude(database, case_id, on):
@@ -98,8 +98,8 @@ def test_rules_are_checked_and_unknown_purgers_are_left_alone(database):
 def test_the_daily_run_is_one_job_per_day_whatever_the_number_of_workers(database):
     from datetime import UTC, datetime
 
-    from intake import jobs
     from intake.models import Job
+    from intake.operations import jobs
 
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     for _ in range(3):

@@ -3,12 +3,13 @@
 import pytest
 from sqlmodel import select
 
-from intake import casework, reports
+from intake.accounts.reviewers import add_reviewer, sign_in
+from intake.accounts.sessions import resume_session, start_session
+from intake.casework import cases as casework
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.errors import NotFound
 from intake.models import AuditEntry, CaseExclusion
-from intake.reviewer_sessions import resume_session, start_session
-from intake.reviewers import add_reviewer, sign_in
+from intake.reports import submission as reports
 from intake.routing import reviewers_named_in
 
 PASSWORD = "a long enough password"

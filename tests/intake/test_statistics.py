@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from intake import case_status_changes, reports
-from intake.casework import reply_to_reporter
+from intake.casework import status_changes as case_status_changes
+from intake.casework.cases import reply_to_reporter
+from intake.casework.statistics import city_statistics, region_statistics
 from intake.clock import utc_now
 from intake.errors import InvalidInput, NotFound
-from intake.statistics import city_statistics, region_statistics
+from intake.reports import submission as reports
 from tests.intake.console_helpers import context_for, coordinator_context, make_city
 
 

@@ -12,8 +12,8 @@ import pytest
 import scipy.linalg
 from scipy import signal
 
-from intake.audio import Audio, AudioError, decode_wav, encode_wav
-from intake.voice_disguise import (
+from intake.phone.audio import Audio, AudioError, decode_wav, encode_wav
+from intake.phone.voice_disguise import (
     FORMANT_SHIFT_FRACTION,
     PITCH_SHIFT_SEMITONES,
     DisguiseParameters,

@@ -15,10 +15,10 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
-from intake import account, administration
+from intake.accounts import administration, restore
+from intake.accounts.reviewers import ROLES
 from intake.categories import DEFAULT_CATEGORIES
 from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
-from intake.reviewers import ROLES
 
 NOTICES = {"added": "The reviewer was added. Give them their first password in person; they set up two-step "
                     "sign-in when they first sign in.",
@@ -76,7 +76,7 @@ async def remove_reviewer(request: Request) -> Response:
 
 
 async def restore_access(request: Request) -> Response:
-    return await _act(request, "restored", lambda state, context, form: account.restore_access(
+    return await _act(request, "restored", lambda state, context, form: restore.restore_access(
         state.database, state.config, context, email=text_field(form, "email"),
         recovery_key=text_field(form, "recovery_key"), new_password=text_field(form, "new_password")))
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from hotline.access import reviewer
 from hotline.rendering import render
 from hotline.state import app_state
-from intake.audit_viewer import audit_page
+from intake.audit.viewer import audit_page
 
 
 async def audit_log(request: Request) -> Response:

@@ -16,11 +16,11 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.web.errors import forbidden_page, not_found_page, too_many_page
-from intake import account, totp
-from intake.authentication import SignInRefused, authenticate, confirm_totp_enrolment
+from intake.accounts import account, totp
+from intake.accounts.authentication import SignInRefused, authenticate, confirm_totp_enrolment
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
+from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
 from intake.errors import InvalidInput, NotFound, WrongCredentials
-from intake.reviewer_sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
-from intake.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 
 HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
 

@@ -19,12 +19,13 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
-from intake import assignment, case_status_changes, closed_records, notes, redaction
-from intake.case_page import open_case_page
 from intake.case_status import OUTCOMES, STATUSES
-from intake.casework import reply_to_reporter
+from intake.casework import assignment, closed_records, notes, redaction
+from intake.casework import status_changes as case_status_changes
+from intake.casework.cases import reply_to_reporter
+from intake.casework.export import export_case, open_streamed_item, write_files_zip
+from intake.casework.page import open_case_page
 from intake.errors import InvalidInput, NotFound
-from intake.export import export_case, open_streamed_item, write_files_zip
 from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
 
 NOTICES = {

@@ -1,4 +1,4 @@
-"""The inbox: the cases this reviewer may read, filtered, sorted, paged and counted (intake.inbox)."""
+"""The inbox: the cases this reviewer may read, filtered, sorted, paged and counted (intake.casework.inbox)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from starlette.responses import Response
 from hotline.access import reviewer
 from hotline.rendering import render
 from hotline.state import app_state
+from intake.accounts.sessions import cities_of
 from intake.case_status import STATUSES
+from intake.casework.inbox import InboxFilter, inbox_choices, list_inbox, parse_filter
 from intake.categories import DEFAULT_CATEGORIES
-from intake.inbox import InboxFilter, inbox_choices, list_inbox, parse_filter
-from intake.reports import CHANNELS
-from intake.reviewer_sessions import cities_of
+from intake.reports.submission import CHANNELS
 
 
 async def inbox(request: Request) -> Response:

@@ -7,9 +7,9 @@ from starlette.routing import BaseRoute
 
 from hotline.access import public_route, reviewer_route
 from hotline.web.console import admin, audit_log, auth, case, inbox, staff_intake, stats
-from intake.audit_viewer import AUDIT_ROLES
-from intake.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SESSION_ROLES
-from intake.statistics import STATISTICS_ROLES
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SESSION_ROLES
+from intake.audit.viewer import AUDIT_ROLES
+from intake.casework.statistics import STATISTICS_ROLES
 
 ADMIN = (ROLE_ADMIN,)
 REGION = (ROLE_COORDINATOR,)

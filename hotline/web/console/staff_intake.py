@@ -1,5 +1,5 @@
 """Operator mode: a reviewer records a report received by letter, in person or by a call to HR, and hands the
-report key to the reporter (intake.staff_intake)."""
+report key to the reporter (intake.reports.staff_intake)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hotline.rendering import render
 from hotline.state import app_state
 from intake.categories import DEFAULT_CATEGORIES
 from intake.errors import InvalidInput
-from intake.reports import STAFF_CHANNELS
-from intake.staff_intake import record_staff_report
+from intake.reports.staff_intake import record_staff_report
+from intake.reports.submission import STAFF_CHANNELS
 
 
 def _form(request: Request, *, values: dict[str, str] | None = None, problems: dict[str, str] | None = None,

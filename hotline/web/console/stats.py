@@ -13,9 +13,9 @@ from hotline.exports.report_pdf import report_charts, report_pdf
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
+from intake.casework.statistics import Statistics, city_statistics, region_statistics
 from intake.categories import DEFAULT_CATEGORIES
 from intake.errors import InvalidInput
-from intake.statistics import Statistics, city_statistics, region_statistics
 
 LABELS = {c.slug: c.label for c in DEFAULT_CATEGORIES}
 

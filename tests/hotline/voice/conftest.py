@@ -9,9 +9,9 @@ from starlette.testclient import TestClient
 from hotline.app import create_app
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.settings import Settings
+from intake.accounts.reviewers import sign_in
 from intake.db import Database
-from intake.phone_lines import add_number
-from intake.reviewers import sign_in
+from intake.phone.lines import add_number
 from tests.hotline.conftest import PASSWORD, Seeded
 from tests.hotline.voice.twilio_calls import (
     ACCOUNT_SID,

@@ -10,9 +10,9 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from hotline.app import create_app
-from intake import phone_reports
 from intake.models import Case, Job
-from intake.phone_lines import set_disguise_voice
+from intake.phone import reports as phone_reports
+from intake.phone.lines import set_disguise_voice
 from tests.hotline.voice.twilio_calls import GRANDVIEW_NUMBER, SHARED_NUMBER, TwilioCall, spoken_key
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from intake.models import AuditEntry
-from intake.recordings import recordings_of
-from intake.reports import open_report
+from intake.phone.recordings import recordings_of
+from intake.reports.submission import open_report
 from tests.hotline.conftest import hidden, sign_in, submit_report
 from tests.hotline.voice.twilio_calls import CALLER_FIELDS, drain, spoken_key, voiced_wav
 

@@ -17,9 +17,9 @@ from crypto.streaming import open_chunks
 from intake.cities import find_city
 from intake.items import item_context
 from intake.models import Case, CaseItem, ItemChunk, Job
-from intake.phone_lines import set_disguise_voice
-from intake.recordings import KIND_RECORDING
-from intake.reports import open_report
+from intake.phone.lines import set_disguise_voice
+from intake.phone.recordings import KIND_RECORDING
+from intake.reports.submission import open_report
 from tests.hotline.voice.twilio_calls import drain, spoken_key, voiced_wav
 
 # The fake's outcomes for a request whose deletion took effect (whatever the client was answered).

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 from sqlmodel import select as sqlmodel_select
 
-from intake.audio import decode_wav
 from intake.models import AuditEntry, Case, CaseItem, Job
-from intake.recordings import KIND_RECORDING
-from intake.reports import open_report
+from intake.phone.audio import decode_wav
+from intake.phone.recordings import KIND_RECORDING
+from intake.reports.submission import open_report
 from tests.hotline.conftest import hidden, sign_in
 from tests.hotline.voice.twilio_calls import CALLER_MARKERS, drain, spoken_key, voiced_wav
 

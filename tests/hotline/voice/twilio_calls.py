@@ -22,11 +22,11 @@ from twilio.request_validator import RequestValidator
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.settings import Settings
 from hotline.worker import job_handlers
-from intake import jobs
 from intake.clock import utc_now
 from intake.db import Database
 from intake.models import Job
 from intake.models.job import QUEUED
+from intake.operations import jobs
 
 ACCOUNT_SID = "AC" + "5f0c1e2d3b4a59687f6e5d4c3b2a1908"
 AUTH_TOKEN = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"

@@ -1,0 +1,233 @@
+"""Reviewers: adding one to a city, and signing in (one Argon2id derivation unlocks every city key held)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from crypto.errors import WrongSecret
+from crypto.passwords import PasswordRecord, city_key_wrapping_key, enroll_password, unlock_with_password
+from crypto.wrapping import unwrap_with_key, wrap_under_key
+from intake import audit
+from intake.audit.actions import AuditAction
+from intake.cities import city_by_slug
+from intake.clock import Clock, utc_now
+from intake.config import IntakeConfig
+from intake.db import Database
+from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
+from intake.keys.grants import city_key_binding, ensure_personal_key, pick_up_city_keys
+from intake.models import City, Membership, Reviewer
+from intake.routing import DEFAULT_CASE_GROUP, join_groups
+
+ROLE_REVIEWER = "reviewer"
+ROLE_ADMIN = "admin"
+ROLE_AUDITOR = "auditor"
+ROLES = (ROLE_REVIEWER, ROLE_ADMIN, ROLE_AUDITOR)
+# Roles that read case content, and so hold a wrapped copy of the city private key.
+CONTENT_ROLES = (ROLE_REVIEWER, ROLE_ADMIN)
+# Roles a session can have that are not a membership in a city (issue 4). A regional coordinator (MARC) sees
+# aggregate statistics across cities only; a session still enrolling TOTP reaches nothing but the enrolment page.
+ROLE_COORDINATOR = "coordinator"
+ROLE_TOTP_ENROLMENT = "totp-enrolment"
+# Every role that a signed-in session can act with, for route rules.
+SESSION_ROLES = (*ROLES, ROLE_COORDINATOR)
+
+MIN_PASSWORD_CHARS = 12  # NIST SP 800-63B allows 8; reviewers guard sealed reports, so we ask for more.
+MAX_PASSWORD_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class AddedReviewer:
+    reviewer_id: int
+    email: str
+    city_slug: str
+    role: str
+
+
+@dataclass(frozen=True)
+class UnlockedMembership:
+    city_id: int
+    city_slug: str
+    city_name: str
+    role: str
+    # The city private key, in memory only for the length of the sign-in; None for auditors.
+    city_private_key: bytes | None
+
+
+@dataclass(frozen=True)
+class SignedInReviewer:
+    reviewer_id: int
+    email: str
+    display_name: str
+    memberships: tuple[UnlockedMembership, ...]
+    regional_coordinator: bool = False
+
+
+@dataclass(frozen=True)
+class UnlockedReviewer:
+    """A password that matched: the reviewer's row, the master key (in memory for this request only) and the
+    city keys it opened."""
+
+    reviewer: Reviewer
+    master_key: bytes
+    signed_in: SignedInReviewer
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    """The one password rule (NIST SP 800-63B 5.1.1.2: a length floor, a generous ceiling, no composition
+    rules), for every form that sets a password."""
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        return f"Use a password of {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters."
+    return None
+
+
+def email_problem(email: str) -> str | None:
+    if "@" not in email or len(email) > 320 or any(ch.isspace() for ch in email):
+        return "Give an email address to sign in with."
+    return None
+
+
+def _validate(email: str, display_name: str, password: str, role: str) -> None:
+    problems = {}
+    if (problem := email_problem(email)) is not None:
+        problems["email"] = problem
+    if not display_name.strip() or len(display_name) > 200:
+        problems["name"] = "Give the reviewer's name as reporters should see it (at most 200 characters)."
+    if (problem := password_problem(password)) is not None:
+        problems["password"] = problem
+    if role not in ROLES:
+        problems["role"] = "The role must be one of: " + ", ".join(ROLES) + "."
+    if problems:
+        raise InvalidInput(problems)
+
+
+def add_reviewer(
+    db: Database,
+    config: IntakeConfig,
+    *,
+    city_slug: str,
+    email: str,
+    display_name: str,
+    password: str,
+    role: str,
+    city_private_key: bytes | None,
+    groups: Iterable[str] | None = None,
+    added_by: str = audit.SYSTEM,
+    clock: Clock = utc_now,
+) -> AddedReviewer:
+    """Give a reviewer a role in a city. A new email gets a new account; an existing one must give its password.
+
+    ``city_private_key`` is the unlocked city key of whoever adds the reviewer (an admin's session, or the
+    recovery key on the command line); a content role gets its own copy wrapped under its password.
+    ``groups`` are the reviewer groups to join; a reviewer joins the city's ethics group unless told otherwise.
+    """
+    email = normalize_email(email)
+    _validate(email, display_name, password, role)
+    if role in CONTENT_ROLES and city_private_key is None:
+        raise InvalidInput({"role": "This role reads cases, so the city key must be unlocked to add it."})
+    with db.read() as session:
+        existing = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
+    if existing is None:
+        record, master_key = enroll_password(password, config.reviewer_kdf)
+    else:
+        try:
+            master_key = unlock_with_password(password, PasswordRecord.decode(existing.password_record))
+        except WrongSecret:
+            raise WrongCredentials("that email already has an account with another password") from None
+    now = clock()
+    with db.write() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        city = audit.lock_city(session, city.id)
+        assert city.id is not None
+        if existing is None:
+            if session.exec(select(Reviewer).where(Reviewer.email == email)).first():
+                raise AlreadyExists("that email was just added")
+            reviewer = Reviewer(email=email, display_name=display_name.strip(), password_record=record.encode(),
+                                created_at=now)
+            session.add(reviewer)
+            session.flush()
+        else:
+            reviewer = existing
+        assert reviewer.id is not None
+        ensure_personal_key(session, reviewer.id, master_key, clock=clock)  # so key rotation can reach them
+        if session.exec(
+            select(Membership).where(Membership.reviewer_id == reviewer.id, Membership.city_id == city.id)
+        ).first():
+            raise AlreadyExists(f"{email} already has a role in {city.slug}")
+        wrapped = None
+        if role in CONTENT_ROLES and city_private_key is not None:
+            wrapped = wrap_under_key(city_private_key, city_key_wrapping_key(master_key, city.id),
+                                     city_key_binding(city.id, reviewer.id))
+        session.add(Membership(reviewer_id=reviewer.id, city_id=city.id, role=role, wrapped_city_key=wrapped,
+                               created_at=now))
+        if groups is None:
+            groups = (DEFAULT_CASE_GROUP,) if role == ROLE_REVIEWER else ()
+        join_groups(session, city.id, reviewer.id, groups)
+        audit.append(session, city, actor=added_by, action=AuditAction.REVIEWER_ADDED, when=now,
+                     subject=audit.reviewer_actor(reviewer.id), detail={"role": role})
+        return AddedReviewer(reviewer_id=reviewer.id, email=email, city_slug=city.slug, role=role)
+
+
+def _dummy_record(config: IntakeConfig) -> PasswordRecord:
+    """Checked when the email is unknown, so a wrong email costs the same Argon2id derivation as a wrong
+    password and response time does not tell which emails have accounts. No password matches it."""
+    return PasswordRecord(salt=bytes(16), cost=config.reviewer_kdf, verifier=bytes(32))
+
+
+def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> SignedInReviewer:
+    """Check a password and open the city keys it holds. The console signs in through
+    intake.accounts.authentication, which adds TOTP and the lock after failed attempts on top of this."""
+    return unlock_reviewer(db, config, email, password).signed_in
+
+
+def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: str) -> UnlockedReviewer:
+    email = normalize_email(email)
+    if len(password) > MAX_PASSWORD_CHARS or len(email) > 320:
+        raise WrongCredentials("wrong email or password")
+    with db.read() as session:
+        reviewer = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
+        rows = (
+            session.exec(
+                select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
+                .where(Membership.reviewer_id == reviewer.id)
+            ).all()
+            if reviewer is not None
+            else []
+        )
+    if reviewer is None or not reviewer.active:
+        with contextlib.suppress(WrongSecret):
+            unlock_with_password(password, _dummy_record(config))
+        raise WrongCredentials("wrong email or password")
+    try:
+        master_key = unlock_with_password(password, PasswordRecord.decode(reviewer.password_record))
+    except WrongSecret:
+        raise WrongCredentials("wrong email or password") from None
+    assert reviewer.id is not None
+    if pick_up_city_keys(db, reviewer.id, master_key):  # a rotated city key was waiting (issue 7)
+        with db.read() as session:
+            rows = session.exec(
+                select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
+                .where(Membership.reviewer_id == reviewer.id)
+            ).all()
+    memberships = []
+    for membership, city in rows:
+        assert city.id is not None
+        private = None
+        if membership.wrapped_city_key is not None:
+            # A copy dropped or left behind by a restore in another city (intake.accounts.account) stays closed: the
+            # reviewer keeps the role but reads nothing there until that city restores it too.
+            with contextlib.suppress(WrongSecret):
+                private = unwrap_with_key(membership.wrapped_city_key, city_key_wrapping_key(master_key, city.id),
+                                          city_key_binding(city.id, reviewer.id))
+        memberships.append(UnlockedMembership(city.id, city.slug, city.name, membership.role, private))
+    signed_in = SignedInReviewer(reviewer.id, reviewer.email, reviewer.display_name, tuple(memberships),
+                                 reviewer.regional_coordinator)
+    return UnlockedReviewer(reviewer, master_key, signed_in)

@@ -1,0 +1,308 @@
+"""Rotating a city's key pair (DESIGN.md section 4, "Rotation"; issue 7).
+
+A new key pair is made; every item's data key is opened with the old city key and sealed to the new one
+(crypto.sealing.reseal_for_new_city_key); the content itself is not re-encrypted. The rotation is durable and
+resumable:
+
+1. ``start``: a ``CityKeyRotation`` row holds the new public key and the new private key wrapped under the
+   city's recovery key (never under the old city key: rotation must help when the old key has leaked).
+2. ``reseal``: in batches, each item's data key sealed to the new key is stored aside in ``resealed_city_key``
+   and the progress counted, one transaction per batch. Killed at any point, the next run carries on from the
+   items that have no resealed key yet. Until the switch every reader keeps using the old key and old sealed
+   keys, so nobody loses access while a rotation runs.
+3. ``switch``: in one transaction under the city lock, items added meanwhile are resealed, every item takes its
+   new sealed key, the city takes the new key pair, the old key is retired from every reviewer (their password
+   copies and open sessions) and the new key is sealed to each reviewer's personal key (intake.keys.grants), to
+   be taken at their next sign-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from crypto import hpke_keys
+from crypto.personal_keys import seal_city_key_to_reviewer
+from crypto.recovery import recovery_wrapping_key
+from crypto.sealing import ItemContext, reseal_for_new_city_key
+from crypto.wrapping import unwrap_with_key, wrap_under_key
+from intake import audit
+from intake.audit.actions import AuditAction
+from intake.cities import city_by_slug, open_city_key_with_recovery_key, recovery_binding
+from intake.clock import Clock, utc_now
+from intake.db import Database
+from intake.items import exit_answers_context
+from intake.keys.grants import city_members_without_personal_key
+from intake.models import (
+    CaseItem,
+    City,
+    CityKeyGrant,
+    CityKeyRotation,
+    ExitResponse,
+    Membership,
+    ResealedCityKey,
+    ReviewerKey,
+    ReviewerSession,
+    SessionCityKey,
+)
+from intake.models.keys import ROTATION_DONE, ROTATION_RUNNING
+
+DEFAULT_BATCH = 200
+
+# Called after each batch with (items resealed so far, items to reseal in all).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    city_slug: str
+    from_version: int
+    to_version: int
+    items: int
+    resumed: bool
+    reviewers_granted: int
+    # Reviewers who held the old key but have no personal key pair (not signed in since the upgrade): they need
+    # an admin to give them the key again (`hotline reviewer add`, or `hotline key recover` for an admin).
+    reviewers_unreachable: tuple[int, ...]
+
+
+def _items_left(session: Session, city_id: int, rotation_id: int) -> int:
+    done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
+                          col(ResealedCityKey.rotation_id) == rotation_id)
+    return session.exec(select(func.count()).select_from(CaseItem)
+                        .where(col(CaseItem.city_id) == city_id, ~done)).one()
+
+
+@dataclass(frozen=True)
+class _Sealed:
+    item_id: str
+    context: ItemContext
+    key_for_city: bytes
+
+
+def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int, after: str = "") -> list[_Sealed]:
+    """The next items (in id order, after ``after``) whose key is not resealed yet: only the columns needed, and
+    a key-set cursor so a long rotation does not rescan what it has done."""
+    done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
+                          col(ResealedCityKey.rotation_id) == rotation_id)
+    rows = session.execute(
+        sa_select(col(CaseItem.id), col(CaseItem.city_id), col(CaseItem.case_id), col(CaseItem.kind),
+                  col(CaseItem.key_for_city))
+        .where(col(CaseItem.city_id) == city_id, col(CaseItem.id) > after, ~done)
+        .order_by(col(CaseItem.id)).limit(limit)).all()
+    return [_Sealed(item_id, ItemContext(city_id=row_city, case_id=case_id, item_id=item_id, kind=kind), key)
+            for item_id, row_city, case_id, kind, key in rows]
+
+
+def running_rotation(session: Session, city_id: int) -> CityKeyRotation | None:
+    return session.exec(select(CityKeyRotation).where(CityKeyRotation.city_id == city_id,
+                                                      CityKeyRotation.state == ROTATION_RUNNING)).first()
+
+
+def _start(db: Database, city: City, recovery_key: str, clock: Clock) -> tuple[CityKeyRotation, bytes, bool]:
+    """The running rotation of the city (resumed) or a new one, and its new private key."""
+    wrapping_key = recovery_wrapping_key(recovery_key)
+    with db.write() as session:
+        assert city.id is not None
+        locked = audit.lock_city(session, city.id)
+        rotation = running_rotation(session, city.id)
+        if rotation is not None:
+            # The recovery key opens the new private key too; WrongSecret here means another recovery key.
+            private = unwrap_with_key(rotation.new_recovery_wrapped_private_key, wrapping_key,
+                                      recovery_binding(locked.slug))
+            return rotation, private, True
+        pair = hpke_keys.generate_key_pair()
+        total = session.exec(select(func.count()).select_from(CaseItem).where(CaseItem.city_id == city.id)).one()
+        rotation = CityKeyRotation(
+            city_id=city.id, from_version=locked.key_version, to_version=locked.key_version + 1,
+            new_public_key=pair.public_bytes,
+            new_recovery_wrapped_private_key=wrap_under_key(pair.private_bytes, wrapping_key,
+                                                            recovery_binding(locked.slug)),
+            items_total=total, started_at=clock(),
+        )
+        session.add(rotation)
+        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.KEY_ROTATION_STARTED, when=clock(),
+                     detail={"from_version": rotation.from_version, "to_version": rotation.to_version})
+        session.flush()
+        return rotation, pair.private_bytes, False
+
+
+def rotate_city_key(
+    db: Database,
+    city_slug: str,
+    recovery_key: str,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> RotationResult:
+    """Rotate (or finish rotating) the city's key. The recovery key opens the old key and guards the new one.
+
+    Raises :class:`crypto.errors.WrongSecret` when ``recovery_key`` is not the city's.
+    """
+    with db.read() as session:
+        city = city_by_slug(session, city_slug)
+    assert city.id is not None
+    old_private = hpke_keys.load_private_key(open_city_key_with_recovery_key(city, recovery_key))
+    rotation, new_private, resumed = _start(db, city, recovery_key, clock)
+    assert rotation.id is not None
+    new_public = hpke_keys.load_public_key(rotation.new_public_key)
+    with db.read() as session:
+        done = rotation.items_total - min(rotation.items_total, _items_left(session, city.id, rotation.id))
+    total = max(rotation.items_total, done)
+    if progress:
+        progress(done, total)
+    cursor = ""
+    # The HPKE work of one batch overlaps the write of the batch before it (the database wait releases the GIL);
+    # writes stay one at a time and in order, each committing its own progress.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reseal-writer") as writer:
+        pending: Future[int] | None = None
+        while True:
+            with db.read() as session:
+                batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
+            if not batch:
+                break
+            cursor = batch[-1].item_id
+            # The HPKE work happens outside any transaction; the write only stores the results.
+            resealed = {item.item_id: reseal_for_new_city_key(item.key_for_city, item.context, old_private,
+                                                              new_public) for item in batch}
+            if pending is not None:
+                done += pending.result()
+                total = max(total, done)
+                if progress:
+                    progress(done, total)
+            pending = writer.submit(_store_batch, db, rotation.id, resealed)
+        if pending is not None:
+            done += pending.result()
+            if progress:
+                progress(done, max(total, done))
+    result = _switch(db, city.id, rotation.id, old_private, new_private, new_public, clock)
+    if progress:
+        progress(total, total)
+    return RotationResult(city_slug=city.slug, from_version=rotation.from_version, to_version=rotation.to_version,
+                          items=result[0], resumed=resumed, reviewers_granted=result[1],
+                          reviewers_unreachable=result[2])
+
+
+def _store_batch(db: Database, rotation_id: int, resealed: dict[str, bytes]) -> int:
+    with db.write() as session:
+        # An item deleted meanwhile (retention) is skipped; its resealed key would point nowhere.
+        still_there = set(session.exec(select(CaseItem.id).where(col(CaseItem.id).in_(list(resealed)))).all())
+        if still_there:
+            session.execute(insert(ResealedCityKey), [
+                {"item_id": item_id, "rotation_id": rotation_id, "key_for_city": key}
+                for item_id, key in resealed.items() if item_id in still_there])
+        session.execute(update(CityKeyRotation).where(col(CityKeyRotation.id) == rotation_id)
+                        .values(items_resealed=CityKeyRotation.items_resealed + len(still_there)))
+    return len(resealed)
+
+
+def _switch(
+    db: Database, city_id: int, rotation_id: int, old_private: hpke_keys.PrivateKey, new_private: bytes,
+    new_public: hpke_keys.PublicKey, clock: Clock,
+) -> tuple[int, int, tuple[int, ...]]:
+    with db.write() as session:
+        city = audit.lock_city(session, city_id)
+        rotation = session.get(CityKeyRotation, rotation_id)
+        assert rotation is not None and rotation.state == ROTATION_RUNNING
+        # Items added since the last batch (a report that arrived meanwhile): the city lock keeps more out.
+        while late := _next_batch(session, city_id, rotation_id, DEFAULT_BATCH):
+            session.execute(insert(ResealedCityKey), [
+                {"item_id": item.item_id, "rotation_id": rotation_id,
+                 "key_for_city": reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public)}
+                for item in late])
+        staged = select(ResealedCityKey.key_for_city).where(col(ResealedCityKey.item_id) == col(CaseItem.id),
+                                                            col(ResealedCityKey.rotation_id) == rotation_id)
+        moved = session.execute(
+            update(CaseItem).where(col(CaseItem.city_id) == city_id,
+                                   exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
+                                                  col(ResealedCityKey.rotation_id) == rotation_id))
+            .values(key_for_city=staged.scalar_subquery())
+        ).rowcount  # type: ignore[attr-defined]
+        session.execute(delete(ResealedCityKey).where(col(ResealedCityKey.rotation_id) == rotation_id))
+        exit_responses = _reseal_exit_responses(session, city_id, old_private, new_public)
+        unreachable = tuple(city_members_without_personal_key(session, city))
+        city.public_key = rotation.new_public_key
+        city.recovery_wrapped_private_key = rotation.new_recovery_wrapped_private_key
+        city.key_version = rotation.to_version
+        rotation.state = ROTATION_DONE
+        rotation.items_resealed = moved
+        rotation.finished_at = clock()
+        session.add(rotation)
+        granted = _grant_to_members(session, city, new_private, clock)
+        _retire_old_key(session, city_id)
+        audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.KEY_ROTATED, when=clock(),
+                     detail={"to_version": rotation.to_version, "items": moved, "exit_responses": exit_responses,
+                             "reviewers_granted": granted,
+                             "reviewers_unreachable": len(unreachable)})
+    return moved, granted, unreachable
+
+
+def _reseal_exit_responses(session: Session, city_id: int, old_private: hpke_keys.PrivateKey,
+                            new_public: hpke_keys.PublicKey) -> int:
+    """Exit-survey answers are sealed to the city key too (issue 6): their data keys move to the new key in the
+    switch itself, under the city lock that a new response also takes (intake.exit.survey), so none is left
+    sealed to a key that no longer exists. A city gets a few hundred a year, so this needs no staging."""
+    rows = session.execute(
+        sa_select(col(ExitResponse.id), col(ExitResponse.questionnaire_id), col(ExitResponse.key_for_city))
+        .where(col(ExitResponse.city_id) == city_id)).all()
+    for response_id, questionnaire_id, key_for_city in rows:
+        context = exit_answers_context(city_id, response_id, questionnaire_id)
+        session.execute(update(ExitResponse).where(col(ExitResponse.id) == response_id).values(
+            key_for_city=reseal_for_new_city_key(key_for_city, context, old_private, new_public)))
+    return len(rows)
+
+
+def _grant_to_members(session: Session, city: City, new_private: bytes, clock: Clock) -> int:
+    """Seal the new city key to every reviewer of the city who held the old one and has a personal key."""
+    assert city.id is not None
+    rows = session.exec(
+        select(Membership.reviewer_id, ReviewerKey.public_key)
+        .join(ReviewerKey, col(ReviewerKey.reviewer_id) == col(Membership.reviewer_id))
+        .where(Membership.city_id == city.id, col(Membership.wrapped_city_key).is_not(None))
+    ).all()
+    session.execute(delete(CityKeyGrant).where(col(CityKeyGrant.city_id) == city.id))
+    for reviewer_id, public_key in rows:
+        session.add(CityKeyGrant(
+            reviewer_id=reviewer_id, city_id=city.id, key_version=city.key_version, created_at=clock(),
+            sealed_city_key=seal_city_key_to_reviewer(new_private, public_key, city_id=city.id,
+                                                      reviewer_id=reviewer_id, key_version=city.key_version)))
+    return len(rows)
+
+
+def _retire_old_key(session: Session, city_id: int) -> None:
+    """No copy of the old key stays: password-wrapped copies are cleared and sessions holding it end."""
+    session.execute(update(Membership).where(col(Membership.city_id) == city_id).values(wrapped_city_key=None))
+    holding = select(SessionCityKey.session_id).where(SessionCityKey.city_id == city_id)
+    ended = select(ReviewerSession.id).where(col(ReviewerSession.city_id) == city_id)
+    session_ids = set(session.exec(holding).all()) | set(session.exec(ended).all())
+    if session_ids:
+        session.execute(delete(SessionCityKey).where(col(SessionCityKey.session_id).in_(session_ids)))
+        session.execute(delete(ReviewerSession).where(col(ReviewerSession.id).in_(session_ids)))
+
+
+@dataclass(frozen=True)
+class RotationStatus:
+    city_slug: str
+    key_version: int
+    running: bool
+    items_resealed: int
+    items_total: int
+
+
+def rotation_status(db: Database, city_slug: str) -> RotationStatus:
+    with db.read() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        rotation = running_rotation(session, city.id)
+        if rotation is None:
+            return RotationStatus(city.slug, city.key_version, False, 0, 0)
+        assert rotation.id is not None
+        left = _items_left(session, city.id, rotation.id)
+        total = session.exec(select(func.count()).select_from(CaseItem).where(CaseItem.city_id == city.id)).one()
+        return RotationStatus(city.slug, city.key_version, True, total - left, total)

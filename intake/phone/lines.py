@@ -1,0 +1,106 @@
+"""Which city a phone number belongs to, and each city's voice-disguise choice (issue 5).
+
+A call to a city's own number goes to that city; the shared number (a setting, not a row) asks for the city.
+Changes are written to the city's audit log: turning voice disguise off is a decision someone must own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from intake import audit
+from intake.audit.actions import AuditAction
+from intake.cities import city_by_slug
+from intake.clock import Clock, utc_now
+from intake.db import Database
+from intake.errors import AlreadyExists, InvalidInput, NotFound
+from intake.models import Case, City, CityVoiceSettings, PhoneNumber
+
+# ITU-T E.164: a plus sign and at most 15 digits, the first not zero.
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+@dataclass(frozen=True)
+class PhoneLine:
+    number: str
+    city_slug: str
+    city_name: str
+
+
+def normalize_number(text: str) -> str:
+    """``+1 (816) 555-0100`` -> ``+18165550100``; InvalidInput unless the result is E.164."""
+    compact = "".join(ch for ch in text.strip() if ch not in " -().")
+    if not E164.match(compact):
+        raise InvalidInput({"number": "Give the number in international form, such as +18165550100."})
+    return compact
+
+
+def add_number(db: Database, city_slug: str, number: str, *, clock: Clock = utc_now) -> PhoneLine:
+    number = normalize_number(number)
+    with db.write() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        if session.get(PhoneNumber, number) is not None:
+            raise AlreadyExists(f"the number {number} already belongs to a city")
+        session.add(PhoneNumber(number=number, city_id=city.id, created_at=clock()))
+        locked = audit.lock_city(session, city.id)
+        audit.append(session, locked, actor=audit.SYSTEM,
+                     action=AuditAction.PHONE_NUMBER_ADDED, when=clock(), subject=number)
+        return PhoneLine(number, city.slug, city.name)
+
+
+def remove_number(db: Database, number: str, *, clock: Clock = utc_now) -> None:
+    number = normalize_number(number)
+    with db.write() as session:
+        row = session.get(PhoneNumber, number)
+        if row is None:
+            raise NotFound(f"no city has the number {number}")
+        session.delete(row)
+        locked = audit.lock_city(session, row.city_id)
+        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.PHONE_NUMBER_REMOVED, when=clock(),
+                     subject=number)
+
+
+def list_numbers(db: Database) -> list[PhoneLine]:
+    with db.read() as session:
+        rows = session.exec(select(PhoneNumber, City).join(City, City.id == PhoneNumber.city_id)  # type: ignore[arg-type]
+                            .order_by(col(City.name), col(PhoneNumber.number))).all()
+    return [PhoneLine(number.number, city.slug, city.name) for number, city in rows]
+
+
+def city_for_number(db: Database, number: str) -> City | None:
+    """The city whose own number this is, or None."""
+    with db.read() as session:
+        row = session.get(PhoneNumber, number) if E164.match(number or "") else None
+        return session.get(City, row.city_id) if row is not None else None
+
+
+def disguise_voice(session: Session, city_id: int) -> bool:
+    """Whether this city's recordings are voice-disguised before they are stored (on unless turned off)."""
+    row = session.get(CityVoiceSettings, city_id)
+    return True if row is None else row.disguise_voice
+
+
+def case_or_city_disguises_voice(db: Database, case_id: str, city_slug: str) -> bool:
+    """Whether a recording for this case (or, before the case exists, this city) will be disguised, so the
+    caller is told the truth about it. NotFound when there is neither."""
+    with db.read() as session:
+        case = session.get(Case, case_id) if case_id else None
+        city_id = case.city_id if case is not None else city_by_slug(session, city_slug).id
+        assert city_id is not None
+        return disguise_voice(session, city_id)
+
+
+def set_disguise_voice(db: Database, city_slug: str, enabled: bool, *, clock: Clock = utc_now) -> None:
+    with db.write() as session:
+        city = city_by_slug(session, city_slug)
+        assert city.id is not None
+        row = session.get(CityVoiceSettings, city.id) or CityVoiceSettings(city_id=city.id)
+        row.disguise_voice = enabled
+        session.add(row)
+        locked = audit.lock_city(session, city.id)
+        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.PHONE_VOICE_DISGUISE_CHANGED, when=clock(),
+                     detail={"disguise_voice": int(enabled)})

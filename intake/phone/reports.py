@@ -1,0 +1,90 @@
+"""Reports made by phone (issue 5). Free of Twilio: the delivery layer hands in a city, a category and the id
+of the case the caller's recording will fill; the recording itself arrives later (intake.phone.recordings).
+
+The case id is chosen before the caller records, so the webhook that ends the recording and the worker that
+stores it agree on the case without the database ever holding a call or recording identifier.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crypto.report_keys import generate_report_key, new_reporter_key_pair, report_key_lookup
+from intake import audit
+from intake.audit.actions import AuditAction
+from intake.case_status import acknowledge_due, feedback_due
+from intake.categories import CATEGORY_SLUGS
+from intake.cities import city_by_slug
+from intake.clock import Clock, utc_now
+from intake.config import IntakeConfig
+from intake.db import Database
+from intake.errors import InvalidInput
+from intake.models import Case
+from intake.reports.submission import CHANNEL_PHONE
+from intake.routing import decide_route, record_exclusions
+
+CASE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class PhoneReport:
+    case_id: str
+    city_name: str
+    # Read to the caller twice, then forgotten.
+    report_key: str
+
+
+def open_phone_report(
+    db: Database, config: IntakeConfig, *, case_id: str, city_slug: str, category: str, clock: Clock = utc_now,
+) -> PhoneReport | None:
+    """Open the case that a phone recording will fill, sealed to a new reporter key pair like a web report.
+
+    Returns None when the case is already open (a replayed webhook, or the worker opened it because the caller
+    hung up before hearing the key): the key of an existing case is never known again.
+    """
+    problems = {}
+    if not CASE_ID.match(case_id):
+        problems["case"] = "Not a case identifier."
+    if category not in CATEGORY_SLUGS:
+        problems["category"] = "Choose one of the categories listed."
+    if problems:
+        raise InvalidInput(problems)
+    with db.read() as session:
+        if session.get(Case, case_id) is not None:
+            return None
+        city = city_by_slug(session, city_slug)
+    assert city.id is not None
+    # Argon2id and key generation happen before the transaction, so the city lock is held briefly.
+    report_key = generate_report_key()
+    reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
+    received_on = clock().date()
+    case = Case(
+        id=case_id, city_id=city.id, number=0, category=category, channel=CHANNEL_PHONE, received_on=received_on,
+        acknowledge_due_on=acknowledge_due(received_on), feedback_due_on=feedback_due(received_on),
+        report_key_lookup=report_key_lookup(config.pepper, report_key),
+        reporter_public_key=reporter_public, reporter_wrapped_private_key=reporter_wrapped,
+    )
+    with db.write() as session:
+        locked = audit.lock_city(session, city.id)
+        if session.get(Case, case_id) is not None:  # lost the race to a replay or to the worker
+            return None
+        locked.last_case_number += 1
+        case.number = locked.last_case_number
+        # Nothing to scan for reviewers' names: the report is a recording (DESIGN.md section 5).
+        decision = decide_route(session, city.id, category, [], ())
+        case.group_id = decision.group_id
+        session.add(case)
+        session.flush()
+        record_exclusions(session, case_id, decision)
+        audit.append(session, locked, actor=audit.PHONE_CALLER, action=AuditAction.CASE_SUBMITTED, when=clock(),
+                     subject=case_id, detail={"category": category, "channel": CHANNEL_PHONE})
+        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, when=clock(), subject=case_id,
+                     detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
+                             "alternate": int(decision.fell_back_to_alternate)})
+    return PhoneReport(case_id=case_id, city_name=city.name, report_key=report_key)
+
+
+def case_is_open(db: Database, case_id: str) -> bool:
+    with db.read() as session:
+        return CASE_ID.match(case_id) is not None and session.get(Case, case_id) is not None

@@ -1,0 +1,378 @@
+"""The reporter's side: submitting a report, opening it again with the report key, adding a message."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from crypto.errors import CryptoError
+from crypto.report_keys import (
+    generate_report_key,
+    new_reporter_key_pair,
+    parse_report_key,
+    report_key_lookup,
+    unwrap_reporter_private_key,
+)
+from crypto.sealing import ItemContext, seal_to_city
+from intake import audit
+from intake.audit.actions import AuditAction
+from intake.case_status import RECEIVED, acknowledge_due, feedback_due
+from intake.categories import CATEGORY_SLUGS
+from intake.clock import Clock, utc_now
+from intake.config import IntakeConfig
+from intake.db import Database
+from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.items import (
+    AUTHOR_PHONE_CALLER,
+    AUTHOR_REPORTER,
+    KIND_ANSWERS,
+    KIND_REPORT,
+    KIND_REPORTER_MESSAGE,
+    items_of,
+    new_id,
+    next_position,
+    sealed_text_item,
+    text_for_reporter,
+)
+from intake.messages import N_
+from intake.models import Case, CaseExclusion, CaseItem, City
+from intake.models import tally as case_tally
+from intake.reports.attachments import (
+    AttachmentInfo,
+    AttachmentNote,
+    CleanedUpload,
+    Upload,
+    add_attachment,
+    clean_upload,
+    info_for_reporter,
+    is_file,
+)
+from intake.reports.identity import KIND_IDENTITY, IdentityChoice, check_identity
+from intake.reports.questionnaires import (
+    Answer,
+    ReadAnswer,
+    answer_texts,
+    answers_json,
+    check_answers,
+    questionnaire_for,
+    read_answers,
+)
+from intake.reports.requests_for_information import awaiting_answer
+from intake.routing import decide_route
+from intake.text import clean_text, text_problem
+
+CHANNEL_WEB = "web"
+CHANNEL_PHONE = "phone"
+# Reports staff write down for someone (intake.reports.staff_intake, issue 4): by letter, in person, or a call to HR.
+CHANNEL_LETTER = "letter"
+CHANNEL_WALK_IN = "walk-in"
+CHANNEL_HR_CALL = "hr-call"
+STAFF_CHANNELS = (CHANNEL_LETTER, CHANNEL_WALK_IN, CHANNEL_HR_CALL)
+CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE, *STAFF_CHANNELS)
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    case_id: str
+    city_slug: str
+    city_name: str
+    report_key: str
+    # Each file sent, and whether its metadata could be removed (the reporter is told when not).
+    attachments: tuple[AttachmentNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReporterAccess:
+    """What a correct report key unlocks: the case and the reporter's private key, for this visit only."""
+
+    case_id: str
+    reporter_private_key: bytes
+
+
+@dataclass(frozen=True)
+class ReporterItem:
+    kind: str
+    author: str
+    created_on: date
+    text: str
+    # Files sent with this item, and the questionnaire answers sent with the report.
+    attachments: tuple[AttachmentInfo, ...] = ()
+    answers: tuple[ReadAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReporterCaseView:
+    case_id: str
+    city_name: str
+    category: str
+    status: str
+    received_on: date
+    items: tuple[ReporterItem, ...]
+    # A reviewer asked a question the reporter has not answered yet (intake.reports.requests_for_information).
+    needs_information: bool = False
+    identity_given: bool = False
+
+
+def _actor(channel: str) -> str:
+    return audit.PHONE_CALLER if channel == CHANNEL_PHONE else audit.REPORTER
+
+
+def submit_report(
+    db: Database,
+    config: IntakeConfig,
+    *,
+    city_slug: str,
+    category: str,
+    narrative: str,
+    channel: str = CHANNEL_WEB,
+    excluded_reviewer_ids: Collection[int] = (),
+    answers: Mapping[str, Sequence[str]] | None = None,
+    identity: IdentityChoice | None = None,
+    attachments: Sequence[Upload] = (),
+    clock: Clock = utc_now,
+) -> SubmittedReport:
+    """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
+
+    ``answers`` (input name to posted values) are checked against the city's questionnaire for the category and
+    sealed as their own item; ``identity``, when the reporter chose to give it, is sealed to the city alone as
+    another; each attachment is cleaned of metadata and sealed in chunks. Any problem with any of them raises
+    InvalidInput naming the field, and nothing is stored.
+
+    The case is routed to a reviewer group (intake.routing): reviewers named in the narrative or in typed answers,
+    and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+    """
+    narrative = clean_text(narrative)
+    problems: dict[str, str] = {}
+    if category not in CATEGORY_SLUGS:
+        problems["category"] = N_("Choose one of the categories listed.")
+    if (problem := text_problem(narrative, max_chars=config.max_narrative_chars)) is not None:
+        problems["narrative"] = problem
+    if channel not in CHANNELS:
+        problems["channel"] = "Unknown channel."
+    with db.read() as session:  # one read for the city and its questionnaire
+        city = _city_facts(session, city_slug)
+        asked = category in CATEGORY_SLUGS and answers is not None
+        questionnaire = questionnaire_for(session, city.id, category) if asked else None
+    checked: tuple[Answer, ...] = ()
+    if answers is not None and questionnaire is not None:
+        try:
+            checked = check_answers(questionnaire, answers)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
+    given = None
+    if identity is not None:
+        try:
+            given = check_identity(identity.give, identity.name, identity.contact)
+        except InvalidInput as invalid:
+            problems.update(invalid.problems)
+    if problems:
+        raise InvalidInput(problems)
+    cleaned = [clean_upload(upload) for upload in attachments]
+    try:
+        return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
+                             excluded_reviewer_ids=excluded_reviewer_ids,
+                             answers=(answers_json(questionnaire, checked), answer_texts(checked))
+                             if questionnaire is not None and checked else None,
+                             identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+
+
+@dataclass(frozen=True)
+class _CityFacts:
+    id: int
+    slug: str
+    name: str
+    public_key: bytes
+
+
+def _city_facts(session: Session, city_slug: str) -> _CityFacts:
+    city = City.__table__  # type: ignore[attr-defined]
+    row = session.connection().execute(select(city.c.id, city.c.slug, city.c.name, city.c.public_key)
+                                       .where(city.c.slug == city_slug)).first()
+    if row is None:
+        raise NotFound(f"no city {city_slug!r}")
+    return _CityFacts(row.id, row.slug, row.name, row.public_key)
+
+
+def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: str, text: str, city_public_key: bytes,
+                position: int, for_reporter: bool) -> dict[str, object]:
+    """A case_item row holding ``text`` sealed like intake.items.sealed_text_item, as a plain dict for Core."""
+    context = ItemContext(city_id=int(str(case["city_id"])), case_id=str(case["id"]), item_id=item_id, kind=kind)
+    reporter_key = case["reporter_public_key"] if for_reporter else None
+    sealed = seal_to_city(text.encode("utf-8"), context, city_public_key,
+                          reporter_key if isinstance(reporter_key, bytes) else None)
+    return {"id": item_id, "case_id": case["id"], "city_id": case["city_id"], "position": position, "kind": kind,
+            "author": author, "author_reviewer_id": None, "created_on": case["received_on"],
+            "visible_to_reporter": for_reporter, "ciphertext": sealed.ciphertext, "stream_header": None,
+            "key_for_city": sealed.key_for_city, "key_for_reporter": sealed.key_for_reporter}
+
+
+def _store_report(
+    db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
+    excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
+    attachments: Sequence[CleanedUpload], clock: Clock,
+) -> SubmittedReport:
+    # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
+    # it, rows go in through SQLAlchemy Core (no unit of work): the ORM's bookkeeping was most of a report's CPU
+    # besides the derivation itself, and every millisecond here is one the city lock is held (bench intake).
+    report_key = generate_report_key()
+    case_id, item_id = new_id(), new_id()
+    with config.kdf_slot():
+        reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
+    received_on = clock().date()
+    case: dict[str, object] = {
+        "id": case_id, "city_id": city.id, "number": 0, "category": category, "channel": channel,
+        "status": RECEIVED, "outcome": None, "received_on": received_on,
+        "acknowledge_due_on": acknowledge_due(received_on), "feedback_due_on": feedback_due(received_on),
+        "next_due_on": acknowledge_due(received_on),
+        "assignee_id": None, "group_id": None, "report_key_lookup": report_key_lookup(config.pepper, report_key),
+        "reporter_public_key": reporter_public, "reporter_wrapped_private_key": reporter_wrapped,
+        "identity_given": identity_json is not None,
+    }
+    author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
+
+    def item_rows(city_public_key: bytes) -> list[dict[str, object]]:
+        rows = [_sealed_row(case, item_id=item_id, kind=KIND_REPORT, author=author, text=narrative,
+                            city_public_key=city_public_key, position=1, for_reporter=True)]
+        if answers is not None:
+            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_ANSWERS, author=author, text=answers[0],
+                                    city_public_key=city_public_key, position=len(rows) + 1, for_reporter=True))
+        if identity_json is not None:  # to the city alone: the reporter's own key never needs to open it
+            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_IDENTITY, author=author, text=identity_json,
+                                    city_public_key=city_public_key, position=len(rows) + 1, for_reporter=False))
+        return rows
+
+    items = item_rows(city.public_key)
+    notes = []
+    city_table = City.__table__  # type: ignore[attr-defined]
+    with db.write() as session:
+        connection = session.connection()
+        locked = connection.execute(
+            select(city_table.c.public_key, city_table.c.last_case_number, city_table.c.audit_head_sequence,
+                   city_table.c.audit_head_hash).where(city_table.c.id == city.id).with_for_update()).one()
+        if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
+            items = item_rows(locked.public_key)
+        case["number"] = locked.last_case_number + 1
+        texts = [narrative, *(answers[1] if answers else [])]
+        decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
+        case["group_id"] = decision.group_id
+        connection.execute(insert(Case.__table__), case)  # type: ignore[attr-defined]
+        case_tally.count_inserted(session, case)
+        connection.execute(insert(CaseItem.__table__), items)  # type: ignore[attr-defined]
+        if attachments:
+            stored_case = Case.model_validate(case)
+            for offset, upload in enumerate(attachments):
+                notes.append(add_attachment(session, stored_case, upload, city_public_key=locked.public_key,
+                                            position=len(items) + 1 + offset, created_on=received_on,
+                                            author=author, parent_item_id=item_id))
+            session.flush()
+        if decision.exclusions:
+            connection.execute(insert(CaseExclusion.__table__),  # type: ignore[attr-defined]
+                               [{"case_id": case_id, "reviewer_id": reviewer_id, "reason": reason}
+                                for reviewer_id, reason in decision.exclusions])
+        audit.append_rows(connection, city.id, city.slug, locked.audit_head_sequence, locked.audit_head_hash, [
+            audit.PendingEntry(_actor(channel), AuditAction.CASE_SUBMITTED, clock(), case_id,
+                               {"category": category, "channel": channel}),
+            audit.PendingEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, clock(), case_id,
+                               {"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
+                                "alternate": int(decision.fell_back_to_alternate)}),
+        ], city_values={"last_case_number": case["number"]})
+    return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
+                           attachments=tuple(notes))
+
+
+def open_report(db: Database, config: IntakeConfig, report_key_text: str) -> ReporterAccess:
+    """Unlock a case with its report key. A malformed key and a wrong key fail the same way."""
+    report_key = parse_report_key(report_key_text)
+    if report_key is None:
+        raise WrongCredentials("no report has that key")
+    with db.read() as session:
+        case = session.exec(select(Case).where(Case.report_key_lookup == report_key_lookup(config.pepper,
+                                                                                           report_key))).first()
+    if case is None:
+        raise WrongCredentials("no report has that key")
+    try:
+        with config.kdf_slot():
+            private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
+    except CryptoError:
+        raise WrongCredentials("no report has that key") from None
+    return ReporterAccess(case_id=case.id, reporter_private_key=private)
+
+
+def reporter_view(
+    db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, language: str = "en",
+    clock: Clock = utc_now,
+) -> ReporterCaseView:
+    """Everything the reporter may read back, decrypted with their own key. The read is audited.
+
+    Attachments are listed under the item they were sent with; the questionnaire answers under the report.
+    """
+    with db.write() as session:
+        case = session.get(Case, access.case_id)
+        if case is None:
+            raise NotFound("the case no longer exists")
+        city = audit.lock_city(session, case.city_id)
+        all_rows = items_of(session, case.id)
+        audit.append(session, city, actor=_actor(channel), action=AuditAction.CASE_OPENED_BY_REPORTER, when=clock(),
+                     subject=case.id)
+    rows = [row for row in all_rows if row.visible_to_reporter and row.key_for_reporter]
+    key = access.reporter_private_key
+    files: dict[str, list[AttachmentInfo]] = {}
+    answers: tuple[ReadAnswer, ...] = ()
+    for row in rows:
+        if is_file(row):
+            info = info_for_reporter(row, key)
+            files.setdefault(info.parent_item_id, []).append(info)
+        elif row.kind == KIND_ANSWERS:
+            answers = read_answers(text_for_reporter(row, key), language)
+    items = tuple(
+        ReporterItem(kind=row.kind, author=row.author, created_on=row.created_on, text=text_for_reporter(row, key),
+                     attachments=tuple(files.get(row.id, ())), answers=answers if row.kind == KIND_REPORT else ())
+        for row in rows if not is_file(row) and row.kind != KIND_ANSWERS
+    )
+    return ReporterCaseView(case_id=case.id, city_name=city.name, category=case.category, status=case.status,
+                            received_on=case.received_on, items=items, needs_information=awaiting_answer(all_rows),
+                            identity_given=case.identity_given)
+
+
+def add_reporter_message(
+    db: Database, config: IntakeConfig, access: ReporterAccess, text: str, *, channel: str = CHANNEL_WEB,
+    attachments: Sequence[Upload] = (), clock: Clock = utc_now,
+) -> tuple[AttachmentNote, ...]:
+    """An addition from the reporter, with any files; the original report is never editable (issue 3)."""
+    text = clean_text(text)
+    if (problem := text_problem(text, max_chars=config.max_message_chars)) is not None:
+        raise InvalidInput({"message": problem})
+    today = clock().date()
+    author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
+    cleaned = [clean_upload(upload) for upload in attachments]
+    notes = []
+    try:
+        with db.write() as session:
+            case = session.get(Case, access.case_id)
+            if case is None:
+                raise NotFound("the case no longer exists")
+            city = audit.lock_city(session, case.city_id)
+            position = next_position(session, case.id)
+            item = sealed_text_item(
+                case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE, author=author, text=text,
+                city_public_key=city.public_key, position=position, created_on=today, for_reporter=True,
+            )
+            session.add(item)
+            session.flush()
+            for offset, upload in enumerate(cleaned, start=1):
+                notes.append(add_attachment(session, case, upload, city_public_key=city.public_key,
+                                            position=position + offset, created_on=today, author=author,
+                                            parent_item_id=item.id))
+            audit.append(session, city, actor=_actor(channel), action=AuditAction.CASE_REPORTER_MESSAGE, when=clock(),
+                         subject=case.id, detail={"attachments": len(cleaned)} if cleaned else None)
+    finally:
+        for upload in cleaned:
+            upload.content.close()
+    return tuple(notes)
