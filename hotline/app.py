@@ -10,22 +10,23 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
-from hotline.access import public_mount, public_route, reviewer_route
-from hotline.access_log import AccessLogMiddleware
-from hotline.body_limit import BodyLimitMiddleware
+from hotline.access import public_mount, public_route
 from hotline.health import healthz, readyz
-from hotline.metrics import AppMetrics, RequestMetricsMiddleware, metrics
+from hotline.middleware.access_log import AccessLogMiddleware
+from hotline.middleware.body_limit import BodyLimitMiddleware
+from hotline.middleware.metrics import AppMetrics, RequestMetricsMiddleware, metrics
+from hotline.middleware.security_headers import SecurityHeadersMiddleware
 from hotline.rendering import make_environments
-from hotline.security_headers import SecurityHeadersMiddleware
 from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.voice.routes import voice_routes
-from hotline.web import case_files, exit_hr, exit_regional, exit_survey, reporter
+from hotline.web import reporter
 from hotline.web.console.routes import console_routes
-from hotline.web.errors import http_exception, server_error
-from intake.accounts.reviewers import CONTENT_ROLES
+from hotline.web.errors import http_exception, not_found, server_error
+from hotline.web.exit import survey as exit_survey
 from intake.db import Database
+from intake.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,17 +42,11 @@ def routes() -> list[BaseRoute]:
         public_route("/follow-up/message", reporter.add_message, methods=["POST"]),
         public_route("/follow-up/view", reporter.view_case, methods=["POST"]),
         *console_routes(),
-        reviewer_route("/review/cases/{case_id}/files/{item_id}", case_files.download, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}/identity", case_files.identity_form, roles=CONTENT_ROLES),
-        reviewer_route("/review/cases/{case_id}/identity", case_files.identity_open, roles=CONTENT_ROLES,
-                       methods=["POST"]),
         public_route("/healthz", healthz),
         public_route("/readyz", readyz),
-        public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.metrics)
+        public_route("/metrics", metrics),  # answers only with HOTLINE_METRICS_TOKEN (hotline.middleware.metrics)
         *voice_routes(),
         *exit_survey.routes(),
-        *exit_hr.routes(),
-        *exit_regional.routes(),
         public_mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -70,7 +65,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes,
                        max_upload_bytes=settings.max_form_bytes + settings.max_attachments_bytes + 1024 * 1024),
         ],
-        exception_handlers={HTTPException: http_exception, Exception: server_error},
+        exception_handlers={HTTPException: http_exception, NotFound: not_found, Exception: server_error},
     )
     app.state.metrics = app_metrics
     app.state.hotline = AppState(

@@ -37,7 +37,7 @@ LANGUAGES = {"en": "English", "es": "Español"}
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
-# The exit-interview survey keeps its own catalog, exit.po (issue 6; hotline.exit_i18n, with its own
+# The exit-interview survey keeps its own catalog, exit.po (issue 6; hotline.web.exit.i18n, with its own
 # completeness test): its templates and modules are left out of this one.
 EXIT_DOMAIN_PATHS = ["hotline/templates/exit/**.html", "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [

@@ -162,7 +162,7 @@ def _serve(settings: Settings, port: int, log_file: IO[bytes]) -> subprocess.Pop
            "HOTLINE_TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
            "HOTLINE_TWILIO_AUTH_TOKEN": settings.twilio_auth_token.decode(),
            "HOTLINE_TWILIO_API_BASE_URL": settings.twilio_api_base_url, "HOTLINE_LOG_LEVEL": "info"}
-    # Its access log (hotline.access_log) gives each request's time inside the app.
+    # Its access log (hotline.middleware.access_log) gives each request's time inside the app.
     server = subprocess.Popen([sys.executable, "-m", "hotline", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=log_file)
     deadline = time.monotonic() + 60

@@ -7,9 +7,9 @@ import threading
 
 import uvicorn
 
-from hotline.access_log import configure_logging
 from hotline.app import create_app
 from hotline.cli.common import CommandError, open_database, settings_from_env
+from hotline.middleware.access_log import configure_logging
 from hotline.settings import Settings
 from intake.db import Database
 from intake.operations.migrate import current_revisions, head_revisions, known_revisions
@@ -40,7 +40,7 @@ def check_schema(database: Database) -> None:
 def serve(settings: Settings, database: Database, host: str, port: int) -> None:
     configure_logging(settings.log_level)
     app = create_app(settings, database)
-    # access_log=False: uvicorn's access log prints client addresses; hotline.access_log replaces it.
+    # access_log=False: uvicorn's access log prints client addresses; hotline.middleware.access_log replaces it.
     # forwarded_allow_ips: only the configured proxy may say who the client is (the client cannot); without it,
     # every client behind the proxy would share one rate-limit count and one attacker could lock everyone out.
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False,

@@ -9,9 +9,9 @@ import threading
 from types import FrameType
 
 from hotline import worker as worker_module
-from hotline.access_log import configure_logging
 from hotline.cli.common import open_database, settings_from_env
 from hotline.cli.serve import check_schema
+from hotline.middleware.access_log import configure_logging
 from hotline.settings import Settings
 from intake.db import Database
 from intake.operations.jobs import run_one, run_worker

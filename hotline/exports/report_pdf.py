@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 
-from hotline.exports.charts import bar_chart
+from hotline.charts import Bar, bar_chart
 from hotline.exports.pdf import Document
 from intake.casework.statistics import Cell, Statistics
 
@@ -17,17 +17,14 @@ def _cell(cell: Cell) -> str:
 
 def report_charts(stats: Statistics, labels: dict[str, str]) -> list[tuple[str, str]]:
     """(title, SVG) of each chart, shared by the page and the PDF."""
-    def named(rows: tuple[tuple[str, Cell], ...]) -> list[tuple[str, Cell]]:
-        return [(labels.get(key, key), cell) for key, cell in rows]
+    def bars(rows: tuple[tuple[str, Cell], ...]) -> list[Bar]:
+        return [Bar(labels.get(key, key), cell.value, _cell(cell)) for key, cell in rows]
 
-    return [
-        ("Reports by month", bar_chart("Reports by month", named(stats.by_month), chart_id="chart-month")),
-        ("Reports by category", bar_chart("Reports by category", named(stats.by_category),
-                                          chart_id="chart-category")),
-        ("Reports by channel", bar_chart("Reports by channel", named(stats.by_channel), chart_id="chart-channel")),
-        ("Outcomes of concluded cases", bar_chart("Outcomes of concluded cases", named(stats.by_outcome),
-                                                  chart_id="chart-outcome")),
-    ]
+    charts = (("chart-month", "Reports by month", stats.by_month),
+              ("chart-category", "Reports by category", stats.by_category),
+              ("chart-channel", "Reports by channel", stats.by_channel),
+              ("chart-outcome", "Outcomes of concluded cases", stats.by_outcome))
+    return [(title, str(bar_chart(chart_id, title, bars(rows)))) for chart_id, title, rows in charts]
 
 
 def _for_pdf(svg: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Error pages. Every expected failure is a page with a plain sentence, never a traceback (issue 2)."""
+"""Error pages. Every expected failure is a page with a plain sentence, never a traceback."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"title": titles.get(exc.status_code, N_("This request was refused")),
                                           "message": N_("Go back and try again.")}, status_code=exc.status_code,
                   links_to_start=True)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """Every ``intake.errors.NotFound`` a handler lets through: a case, city or page the person may not see is
+    answered exactly like one that does not exist."""
+    return not_found_page(request)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

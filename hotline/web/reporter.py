@@ -29,10 +29,10 @@ from hotline.receipts import Receipt, open_receipt, seal_receipt
 from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.uploads import PostedForm, UploadLimits, read_form
-from hotline.web.errors import bad_request_page, forbidden_page, not_found_page, too_many_page
+from hotline.web.errors import bad_request_page, forbidden_page, too_many_page
 from intake.categories import DEFAULT_CATEGORIES
 from intake.cities import list_cities
-from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.errors import InvalidInput, WrongCredentials
 from intake.messages import N_
 from intake.reports import submission as reports
 from intake.reports.attachments import CLEANABLE_TYPES
@@ -82,11 +82,8 @@ def _report_form(request: Request, facts: ReportFormFacts, *, values: dict[str, 
 
 async def report_form(request: Request) -> Response:
     category = request.query_params.get("category")
-    try:
-        facts = await run_in_threadpool(report_form_facts, app_state(request).database,
-                                        request.path_params["city"], category)
-    except NotFound:
-        return not_found_page(request)
+    facts = await run_in_threadpool(report_form_facts, app_state(request).database,
+                                    request.path_params["city"], category)
     return _report_form(request, facts)
 
 
@@ -126,10 +123,7 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
 
     async def form_again(problems: dict[str, str], status_code: int) -> Response:
         # The form's facts are looked up only when it has to be shown again: a good report costs no extra query.
-        try:
-            facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
-        except NotFound:
-            return not_found_page(request)
+        facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
         values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
         return _report_form(request, facts, values=values, problems=problems, status_code=status_code)
 
@@ -160,8 +154,6 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
                 state.database, state.config, city_slug=city_slug, category=form.get("category"),
                 narrative=form.get("narrative"), excluded_reviewer_ids=excluded, answers=answers, identity=identity,
                 attachments=form.files))
-    except NotFound:
-        return not_found_page(request)
     except InvalidInput as invalid:
         return await form_again(invalid.problems, 400)
     receipt = Receipt(submitted.report_key, submitted.city_name,
@@ -220,11 +212,8 @@ async def open_follow_up(request: Request) -> Response:
 async def _case_page(request: Request, state: AppState, access: ReporterAccess, *, problem: str | None = None,
                      sent: bool = False, files: tuple[tuple[str, bool], ...] = (), status_code: int = 200,
                      message: str = "") -> Response:
-    try:
-        view = await run_in_threadpool(lambda: reports.reporter_view(state.database, access,
-                                                                     language=language_of(request)))
-    except NotFound:
-        return not_found_page(request)
+    view = await run_in_threadpool(lambda: reports.reporter_view(state.database, access,
+                                                                 language=language_of(request)))
     settings = state.settings
     context: dict[str, Any] = {
         "view": view, "problem": problem, "sent": sent, "files": files, "message": message,

@@ -18,7 +18,6 @@ department's would be a small department's).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,12 +73,9 @@ class Measure:
     question_id: str
     option: str | None = None  # for a mention: which reason
 
-    def category_of(self, answers: dict[str, Any]) -> int:
-        """The index of the category this response falls in; the last category is "not given"."""
-        return self.coder()(answers)
-
     def coder(self) -> Callable[[dict[str, Any]], int]:
-        """:meth:`category_of` as a small closure with everything looked up once, for counting many responses."""
+        """The index of the category a response falls in (the last is "not given"), as a small closure with
+        everything looked up once, for counting many responses."""
         qid, last = self.question_id, len(self.categories) - 1
         if self.kind == KIND_MENTION:
             option = self.option
@@ -338,7 +334,3 @@ def figures_of(release: QuarterRelease) -> dict[str, Any]:
             for d in release.distributions()
         ],
     }
-
-
-def canonical_figures(release: QuarterRelease) -> str:
-    return json.dumps(figures_of(release), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from intake import audit
 from intake.audit.actions import AuditAction
@@ -262,11 +262,6 @@ def add_version(session: Session, city_id: int, data: object, today: date) -> Ex
         if old.id not in answered:
             session.delete(old)
     return row
-
-
-def versions_in_use(session: Session, city_id: int) -> int:
-    return session.exec(select(func.count()).select_from(ExitQuestionnaire)
-                        .where(ExitQuestionnaire.city_id == city_id)).one()
 
 
 def check_answers(questionnaire: Questionnaire, fields: Mapping[str, Sequence[str]]) -> dict[str, Any]:

@@ -68,10 +68,6 @@ class Grid:
     def shown(self, i: int, j: int) -> Shown:
         return self.cells[i][j].shown
 
-    def is_hidden(self, i: int, j: int) -> bool:
-        cell = self.cells[i][j]
-        return cell.virtual or cell.shown is not Shown.VISIBLE
-
     # y = sign * x makes every row and column of the augmented grid sum to zero: margins negated, grand total not.
     def _sign(self, i: int, j: int) -> int:
         return -1 if (i == self.rows) != (j == self.columns) else 1

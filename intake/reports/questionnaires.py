@@ -284,11 +284,6 @@ def questionnaire_for(session: Session, city_id: int, category: str) -> Question
     return QuestionnaireDefinition(definition.category, definition.fields, row.version)
 
 
-def questionnaires_of_city(db: Database, city_id: int) -> dict[str, QuestionnaireDefinition]:
-    with db.read() as session:
-        return {category: questionnaire_for(session, city_id, category) for category in sorted(CATEGORY_SLUGS)}
-
-
 @dataclass(frozen=True)
 class LoadedQuestionnaire:
     category: str

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy
 from sqlmodel import col, select, update
 
-from hotline.access_log import JsonFormatter
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.cli.main import main
+from hotline.middleware.access_log import JsonFormatter
 from hotline.settings import INSECURE_TEST_KDF
 from hotline.voice.pipeline import FORGET_CALL
 from intake.accounts.account import set_up_totp

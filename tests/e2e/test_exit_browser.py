@@ -26,8 +26,8 @@ from intake.exit.survey import Credential, open_survey
 from tests.conftest import in_ci
 from tests.e2e.servers import free_port
 from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, totp_code
-from tests.hotline.exit_helpers import add_responses, hr_of, make_exit_world
-from tests.hotline.test_exit_web import department_people
+from tests.hotline.web.exit.exit_helpers import add_responses, hr_of, make_exit_world
+from tests.hotline.web.exit.test_pages import department_people
 
 pytestmark = pytest.mark.browser
 

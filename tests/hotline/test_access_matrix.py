@@ -20,7 +20,7 @@ from intake.accounts.reviewers import add_reviewer
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.models import CaseItem
 from tests.hotline.conftest import PASSWORD, enrol, hidden, sign_in, submit_report
-from tests.intake.test_case_handling import add_attachment
+from tests.intake.casework.test_case_handling import add_attachment
 
 MARKER = "Marker-matrix-narrative-4411"
 

@@ -23,7 +23,6 @@ from hotline.throttle import Throttle
 from intake.exit.survey import code_credential
 from tests.hotline.conftest import make_settings
 from tests.hotline.conftest import sign_in as web_sign_in
-from tests.hotline.exit_helpers import hidden, make_exit_world
 from tests.hotline.fuzz_support import (
     ENCODING,
     Sent,
@@ -39,6 +38,7 @@ from tests.hotline.fuzz_support import (
     nul_urls,
     valid_parts,
 )
+from tests.hotline.web.exit.exit_helpers import hidden, make_exit_world
 
 # The survey's forms and the fields each reads besides the answers (q_...), which come from the page.
 POST_FORMS = {

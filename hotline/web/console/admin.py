@@ -14,11 +14,10 @@ from hotline.access import reviewer
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
-from hotline.web.errors import not_found_page
 from intake.accounts import administration, restore
 from intake.accounts.reviewers import ROLES
 from intake.categories import DEFAULT_CATEGORIES
-from intake.errors import AlreadyExists, InvalidInput, NotFound, WrongCredentials
+from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
 
 NOTICES = {"added": "The reviewer was added. Give them their first password in person; they set up two-step "
                     "sign-in when they first sign in.",
@@ -46,8 +45,6 @@ async def _act(request: Request, done: str, action: Callable[[Any, Any, FormData
     form = await request.form()
     try:
         await run_in_threadpool(action, state, context, form)
-    except NotFound:
-        return not_found_page(request)
     except InvalidInput as invalid:
         return await admin_page(request, problems=invalid.problems, status_code=400)
     except (AlreadyExists, WrongCredentials) as refused:

@@ -20,7 +20,7 @@ from intake.accounts import account, totp
 from intake.accounts.authentication import SignInRefused, authenticate, confirm_totp_enrolment
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
-from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.errors import InvalidInput, WrongCredentials
 
 HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
 
@@ -134,10 +134,7 @@ async def sign_out(request: Request) -> Response:
 async def change_city(request: Request) -> Response:
     state, context = app_state(request), reviewer(request)
     form = await request.form()
-    try:
-        await run_in_threadpool(switch_city, state.database, context, text_field(form, "city"))
-    except NotFound:
-        return not_found_page(request)
+    await run_in_threadpool(switch_city, state.database, context, text_field(form, "city"))
     return RedirectResponse("/review/home", status_code=303)
 
 

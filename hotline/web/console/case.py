@@ -18,14 +18,13 @@ from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
-from hotline.web.errors import not_found_page
 from intake.case_status import OUTCOMES, STATUSES
 from intake.casework import assignment, closed_records, notes, redaction
 from intake.casework import status_changes as case_status_changes
 from intake.casework.cases import reply_to_reporter
 from intake.casework.export import export_case, open_streamed_item, write_files_zip
 from intake.casework.page import open_case_page
-from intake.errors import InvalidInput, NotFound
+from intake.errors import InvalidInput
 from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
 
 NOTICES = {
@@ -46,10 +45,7 @@ def _case_id(request: Request) -> str:
 
 async def _page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
     state, context = app_state(request), reviewer(request)
-    try:
-        data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
-    except NotFound:
-        return not_found_page(request)
+    data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
     done = request.query_params.get("done", "")
     return render(request, "reviewer/case.html", {
         "context": context, "view": data.view, "facts": data.facts, "timeline": data.timeline,
@@ -72,8 +68,6 @@ async def _act(request: Request, done: str, action: Action) -> Response:
     form = await request.form()
     try:
         await run_in_threadpool(action, state, form)
-    except NotFound:
-        return not_found_page(request)
     except InvalidInput as invalid:
         return await _page(request, problems=invalid.problems, status_code=400)
     return RedirectResponse(f"/review/cases/{_case_id(request)}?done={done}", status_code=303)
@@ -148,11 +142,8 @@ closed_record = _handler("record", _record)
 
 async def export_pdf(request: Request) -> Response:
     state, context = app_state(request), reviewer(request)
-    try:
-        exported = await run_in_threadpool(export_case, state.database, context, _case_id(request),
-                                           export_format="pdf")
-    except NotFound:
-        return not_found_page(request)
+    exported = await run_in_threadpool(export_case, state.database, context, _case_id(request),
+                                       export_format="pdf")
     body = await run_in_threadpool(case_pdf, exported, state.settings.pdf_font_path)
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="case-{exported.view.summary.number}.pdf"'})
@@ -172,10 +163,7 @@ async def export_zip(request: Request) -> Response:
             raise
         return scratch.finish(), count
 
-    try:
-        scratch, _count = await run_in_threadpool(build)
-    except NotFound:
-        return not_found_page(request)
+    scratch, _count = await run_in_threadpool(build)
 
     def chunks() -> Iterator[bytes]:
         with scratch:
@@ -188,11 +176,8 @@ async def export_zip(request: Request) -> Response:
 async def item_content(request: Request) -> Response:
     """A file or recording, decrypted as it streams (the audio player's source)."""
     state, context = app_state(request), reviewer(request)
-    try:
-        item = await run_in_threadpool(open_streamed_item, state.database, context, _case_id(request),
-                                       str(request.path_params["item_id"]))
-    except NotFound:
-        return not_found_page(request)
+    item = await run_in_threadpool(open_streamed_item, state.database, context, _case_id(request),
+                                   str(request.path_params["item_id"]))
     disposition = "inline" if item.media_type.startswith("audio/") else "attachment"
     return StreamingResponse(iterate_in_threadpool(item.chunks), media_type=item.media_type, headers={
         "Content-Disposition": f'{disposition}; filename="item-{item.position}-{item.kind}"'})

@@ -1,12 +1,14 @@
-"""Every console route and who may use it (issue 4). A test walks the app's route table and fails on a route
-without a rule; the access matrix in tests/hotline/test_access_matrix.py requests each of these as every role."""
+"""Every console route and who may use it, in one place. A test walks the app's route table and fails on a
+route without a rule; the access matrix in tests/hotline/test_access_matrix.py requests each as every role."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
 from hotline.access import public_route, reviewer_route
-from hotline.web.console import admin, audit_log, auth, case, inbox, staff_intake, stats
+from hotline.web.console import admin, audit_log, auth, case, case_files, inbox, staff_intake, stats
+from hotline.web.exit import hr as exit_hr
+from hotline.web.exit import regional as exit_regional
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SESSION_ROLES
 from intake.audit.viewer import AUDIT_ROLES
 from intake.casework.statistics import STATISTICS_ROLES
@@ -46,6 +48,9 @@ def console_routes() -> list[BaseRoute]:
         reviewer_route(cases + "/export.pdf", case.export_pdf, roles=CONTENT_ROLES),
         reviewer_route(cases + "/files.zip", case.export_zip, roles=CONTENT_ROLES),
         reviewer_route(cases + "/items/{item_id}/content", case.item_content, roles=CONTENT_ROLES),
+        reviewer_route(cases + "/files/{item_id}", case_files.download, roles=CONTENT_ROLES),
+        reviewer_route(cases + "/identity", case_files.identity_form, roles=CONTENT_ROLES),
+        reviewer_route(cases + "/identity", case_files.identity_open, roles=CONTENT_ROLES, methods=["POST"]),
         reviewer_route("/review/admin", admin.admin_page, roles=ADMIN),
         reviewer_route("/review/admin/reviewers", admin.add_reviewer, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/reviewers/remove", admin.remove_reviewer, roles=ADMIN, methods=["POST"]),
@@ -60,4 +65,22 @@ def console_routes() -> list[BaseRoute]:
         reviewer_route("/review/region", stats.region_page, roles=REGION),
         reviewer_route("/review/region/report", stats.region_report, roles=REGION),
         reviewer_route("/review/region/report.pdf", stats.region_report_pdf, roles=REGION),
+        *exit_routes(),
+    ]
+
+
+def exit_routes() -> list[BaseRoute]:
+    """HR's exit-interview pages (a reviewer of the city's hr group; hotline.web.exit.hr checks the group) and
+    the coordinator's published quarters."""
+    city = "/review/exit/{city}"
+    return [
+        reviewer_route(city, exit_hr.home, roles=CONTENT_ROLES),
+        reviewer_route(city + "/settings", exit_hr.settings, roles=CONTENT_ROLES, methods=["POST"]),
+        reviewer_route(city + "/invitations", exit_hr.invite, roles=CONTENT_ROLES, methods=["POST"]),
+        reviewer_route(city + "/analytics", exit_hr.analytics, roles=CONTENT_ROLES),
+        reviewer_route(city + "/analytics.csv", exit_hr.analytics_csv, roles=CONTENT_ROLES),
+        reviewer_route(city + "/publish", exit_hr.publish, roles=CONTENT_ROLES, methods=["POST"]),
+        reviewer_route(city + "/responses", exit_hr.responses, roles=CONTENT_ROLES),
+        reviewer_route(city + "/responses/{response_id}", exit_hr.response, roles=CONTENT_ROLES),
+        reviewer_route("/review/exit-regional", exit_regional.regional, roles=REGION),
     ]

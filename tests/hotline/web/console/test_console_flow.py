@@ -1,0 +1,203 @@
+"""The console through the real app (issue 4): TOTP enrolment and replay at sign-in, the lock message, the
+case page's actions and their bad input, exports, staff intake, administration, statistics and reports."""
+
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+import pypdf
+from sqlmodel import select
+
+from intake.accounts.reviewers import add_reviewer
+from intake.clock import utc_now
+from intake.models import AuditEntry, Case, Reviewer
+from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, hidden, sign_in, submit_report, totp_code
+from tests.intake.casework.test_case_handling import add_attachment
+
+
+def case_path(client) -> str:
+    return re.search(r'href="(/review/cases/[0-9a-f]{32})"', client.get("/review/").text).group(1)
+
+
+def test_first_sign_in_enrols_totp_and_a_replayed_code_fails(client, other_client, seeded):
+    from intake.cities import find_city, open_city_key_with_recovery_key
+
+    key = open_city_key_with_recovery_key(find_city(seeded.database, "raytown"), seeded.recovery_keys["raytown"])
+    add_reviewer(seeded.database, seeded.settings.intake_config(), city_slug="raytown", email="new@raytown.example",
+                 display_name="New Reviewer", password=PASSWORD, role="reviewer", city_private_key=key)
+    submit_report(client, "raytown", "Marker-enrol-narrative")
+    page = sign_in(client, "new@raytown.example")
+    assert page.url.path == "/review/totp" and "<svg" in page.text and 'role="img"' in page.text
+    assert client.get("/review/", follow_redirects=False).headers["location"] == "/review/totp"
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    wrong = client.post("/review/totp", data={"csrf_token": hidden(page.text, "csrf_token"), "code": "000000"})
+    assert wrong.status_code == 400 and "does not match" in wrong.text
+    TOTP_SECRETS["new@raytown.example"] = secret
+    done = client.post("/review/totp", data={"csrf_token": hidden(page.text, "csrf_token"),
+                                             "code": totp_code(secret)})
+    assert done.url.path == "/review/" and "Marker-enrol-narrative" in client.get(case_path(client)).text
+    code = totp_code(secret)
+    assert sign_in(other_client, "new@raytown.example", code=code).url.path == "/review/"
+    replay = sign_in(other_client, "new@raytown.example", code=code)
+    assert replay.status_code == 400 and "Wrong email, password or code" in replay.text
+
+
+def test_a_locked_account_is_told_to_wait(client, seeded):
+    email = seeded.logins["raytown"]
+    with seeded.database.write() as session:
+        reviewer = session.exec(select(Reviewer).where(Reviewer.email == email)).one()
+        reviewer.failed_sign_ins, reviewer.locked_until = 10, utc_now() + timedelta(minutes=15)
+        session.add(reviewer)
+    response = sign_in(client, email)
+    assert response.status_code == 429 and "locked for 15 minutes" in response.text
+
+
+def test_case_actions_bad_input_and_exports(client, seeded):
+    submit_report(client, "raytown", "Marker-case-narrative about the depot", category="safety")
+    sign_in(client, seeded.logins["raytown"])
+    path = case_path(client)
+    token = hidden(client.get(path).text, "csrf_token")
+    conclude = client.post(path + "/status", data={"csrf_token": token, "status": "concluded", "outcome": ""})
+    assert conclude.status_code == 400 and "cannot be concluded without one" in conclude.text
+    with seeded.database.read() as session:
+        assert session.exec(select(Case)).one().status == "received"
+    for action, data, notice in (
+            ("/reply", {"reply": "Marker-reply", "feedback": "1"}, "Your reply was sent"),
+            ("/request-information", {"request": "Which depot?"}, "request for information was sent"),
+            ("/note", {"note": "Marker-internal-note"}, "internal note was saved"),
+            ("/status", {"status": "concluded", "outcome": "referred"}, "status was changed"),
+            ("/closed-record", {"subsection": "610.021(16)"}, "closed-record designation was saved")):
+        page = client.post(path + action, data={"csrf_token": token, **data})
+        assert page.status_code == 200 and notice in page.text, action
+    reopen = client.post(path + "/status", data={"csrf_token": token, "status": "investigating", "reason": ""})
+    assert reopen.status_code == 400 and "reason for reopening" in reopen.text
+    page = client.get(path).text
+    assert "closed under RSMo 610.021(16)" in page and "Marker-internal-note" in page and "internal" in page
+
+    case_id = path.rsplit("/", 1)[1]
+    recording = add_attachment(seeded.database, case_id, b"RIFF fake wav bytes", kind="recording")
+    page = client.get(path).text
+    assert f'<audio controls preload="none" src="{path}/items/{recording}/content"' in page
+    audio = client.get(f"{path}/items/{recording}/content")
+    assert audio.headers["content-type"] == "audio/wav" and audio.content == b"RIFF fake wav bytes"
+    pdf = client.get(path + "/export.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Marker-case-narrative" in text and "Marker-internal-note" in text and "610.021(16)" in text
+    archive = zipfile.ZipFile(io.BytesIO(client.get(path + "/files.zip").content))
+    assert [archive.read(name) for name in archive.namelist()] == [b"RIFF fake wav bytes"]
+    with seeded.database.read() as session:
+        actions = [e.action for e in session.exec(select(AuditEntry)).all()]
+    assert actions.count("case.exported") == 2 and "case.item_opened" in actions
+
+
+def test_staff_intake_hands_over_a_key_the_reporter_can_use(client, other_client, seeded):
+    sign_in(client, seeded.logins["raytown"])
+    form = client.get("/review/new-report").text
+    bad = client.post("/review/new-report", data={"csrf_token": hidden(form, "csrf_token"), "channel": "",
+                                                  "category": "safety", "narrative": "x"})
+    assert bad.status_code == 400 and "letter, walk-in" in bad.text
+    done = client.post("/review/new-report", data={"csrf_token": hidden(form, "csrf_token"), "channel": "letter",
+                                                   "category": "safety", "narrative": "Marker-letter-report"})
+    key = re.search(r'id="report-key"><strong>([\d ]+)</strong>', done.text).group(1).replace(" ", "")
+    opened = other_client.post("/follow-up", data={"form_token": hidden(other_client.get("/follow-up").text,
+                                                                        "form_token"), "report_key": key})
+    assert "Marker-letter-report" in opened.text
+    assert ">letter<" in client.get("/review/?channel=letter").text
+
+
+def test_admin_pages_statistics_and_reports(client, seeded):
+    from intake.cities import find_city, open_city_key_with_recovery_key
+
+    key = open_city_key_with_recovery_key(find_city(seeded.database, "raytown"), seeded.recovery_keys["raytown"])
+    add_reviewer(seeded.database, seeded.settings.intake_config(), city_slug="raytown", email="boss@raytown.example",
+                 display_name="Boss", password=PASSWORD, role="admin", city_private_key=key, groups=["ethics"])
+    from tests.hotline.conftest import enrol
+
+    enrol(seeded.database, seeded.settings, "boss@raytown.example")
+    for n in range(6):
+        submit_report(client, "raytown", f"report {n}", category="safety")
+    sign_in(client, "boss@raytown.example")
+    admin = client.get("/review/admin")
+    token = hidden(admin.text, "csrf_token")
+    added = client.post("/review/admin/reviewers", data={"csrf_token": token, "email": "third@raytown.example",
+                                                         "name": "Third Person", "password": "a first password",
+                                                         "role": "reviewer"})
+    assert added.status_code == 200 and "Third Person" in added.text and "not yet" in added.text
+    bad = client.post("/review/admin/groups", data={"csrf_token": token, "slug": "Bad Slug", "name": "x"})
+    assert bad.status_code == 400 and "lower-case letters" in bad.text
+    restore = client.post("/review/admin/restore", data={"csrf_token": token, "email": "third@raytown.example",
+                                                         "recovery_key": seeded.recovery_keys["raytown"],
+                                                         "new_password": "a restored password"})
+    assert restore.status_code == 200 and "Access was restored" in restore.text
+    stats = client.get("/review/statistics")
+    assert stats.status_code == 200 and "fewer than 5" in stats.text and "<svg" in stats.text
+    assert "Safety</text>" in stats.text or "Safety" in stats.text
+    report = client.get("/review/statistics/report")
+    assert "report to the Raytown City Council" in report.text
+    pdf = client.get("/review/statistics/report.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages).split())
+    assert "Raytown City Council" in text and "fewer than 5" in text
+    assert "chain of" in client.get("/review/audit").text and "intact" in client.get("/review/audit").text
+
+
+def test_the_regional_coordinator_sees_the_region_only(client, seeded):
+    from intake.accounts.account import add_regional_coordinator
+    from tests.hotline.conftest import enrol
+
+    add_regional_coordinator(seeded.database, seeded.settings.intake_config(), email="marc@marc.example",
+                             display_name="MARC", password=PASSWORD)
+    enrol(seeded.database, seeded.settings, "marc@marc.example")
+    for city in ("raytown", "grandview", "raytown"):
+        submit_report(client, city, "Marker-regional")
+    landing = sign_in(client, "marc@marc.example")
+    assert landing.url.path == "/review/region" and "Statistics for the region" in landing.text
+    assert "Mid-America Regional Council" in client.get("/review/region/report").text
+    assert client.get("/review/region/report.pdf").headers["content-type"] == "application/pdf"
+    for path in ("/review/", "/review/statistics", "/review/audit", "/review/admin"):
+        assert client.get(path).status_code == 404
+
+
+
+def test_a_large_zip_export_never_reaches_the_disk_in_clear(tmp_path, monkeypatch):
+    """Issue 8: the files of a case, exported as a ZIP too large to build in memory, go to disk only sealed.
+    Every temporary file the app makes is kept here (instead of unlinked at once) so what was written is read.
+    SQLite only: this is about the web handler's scratch space, whatever the database."""
+    import os
+    import tempfile
+    import uuid
+
+    from starlette.testclient import TestClient
+
+    from hotline.app import create_app
+    from intake.cities import create_city, find_city, open_city_key_with_recovery_key
+    from intake.db import Database
+    from tests.hotline.conftest import enrol, make_settings
+
+    database = Database(f"sqlite:///{tmp_path / 'hotline.sqlite3'}")
+    database.create_schema()
+    settings = make_settings(database.url)
+    created = create_city(database, "raytown", "Raytown")
+    add_reviewer(database, settings.intake_config(), city_slug="raytown", email="ethics@raytown.example",
+                 display_name="Officer", password=PASSWORD, role="reviewer",
+                 city_private_key=open_city_key_with_recovery_key(find_city(database, "raytown"),
+                                                                  created.recovery_key))
+    enrol(database, settings, "ethics@raytown.example")
+    marker = f"MARKER-{uuid.uuid4().hex}".encode()
+    content = os.urandom(5 * 1024 * 1024) + marker + os.urandom(4 * 1024 * 1024)  # random: deflate stores it
+    kept = tmp_path / "temporary-files"
+    kept.mkdir()
+    with TestClient(create_app(settings, database), base_url="https://testserver") as client:
+        submit_report(client, "raytown", "A report with a large file")
+        sign_in(client, "ethics@raytown.example")
+        path = case_path(client)
+        add_attachment(database, path.rsplit("/", 1)[1], content)
+        monkeypatch.setattr(tempfile, "TemporaryFile", lambda **options: tempfile.NamedTemporaryFile(  # noqa: SIM115
+            **{**options, "dir": kept, "delete": False}))
+        archive = zipfile.ZipFile(io.BytesIO(client.get(path + "/files.zip").content))
+    database.dispose()
+    assert [archive.read(name) for name in archive.namelist()] == [content]
+    written = [file.read_bytes() for file in kept.iterdir()]
+    assert sum(map(len, written)) >= len(content)  # it did go to disk (sealed), so the check below is real
+    assert not any(marker in data for data in written)

@@ -1,0 +1,157 @@
+"""The inbox at scale (issue 4): every filter, both orders, pages and counts agree with a plain count over the
+cases, on both databases; tallies stay right through every kind of change; visibility_for is readable_by."""
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from intake.case_status import STATUSES
+from intake.casework.deadlines import next_due
+from intake.casework.inbox import PAGE_SIZE, InboxFilter, list_inbox, parse_filter
+from intake.categories import CATEGORY_SLUGS
+from intake.clock import utc_now
+from intake.errors import NotFound
+from intake.models import Case, CaseExclusion, CaseTally, ReviewerGroup
+from intake.models import tally as case_tally
+from intake.routing import readable_by, visibility_for
+from tests.intake.casework.console_helpers import context_for, make_city
+
+CHANNELS = ("web", "phone", "letter")
+
+
+def add_cases(database, city_id: int, groups: list[int], assignees: list[int], count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    today = utc_now().date()
+    ids = []
+    with database.write() as session:
+        last = session.exec(select(Case.number).where(Case.city_id == city_id).order_by(col(Case.number).desc())
+                            ).first() or 0
+        for n in range(count):
+            received = today - timedelta(days=rng.randint(0, 200))
+            case = Case(id=f"{seed:04d}{n:028d}", city_id=city_id, number=last + n + 1,
+                        category=rng.choice(sorted(CATEGORY_SLUGS)), channel=rng.choice(CHANNELS),
+                        status=rng.choice(STATUSES), received_on=received,
+                        acknowledge_due_on=received + timedelta(days=7), feedback_due_on=received + timedelta(days=90),
+                        acknowledged_on=received + timedelta(days=2) if rng.random() < 0.5 else None,
+                        assignee_id=rng.choice([*assignees, None]), group_id=rng.choice(groups),
+                        report_key_lookup=rng.randbytes(32), reporter_public_key=b"k",
+                        reporter_wrapped_private_key=b"k")
+            case.next_due_on = next_due(case)
+            session.add(case)
+            ids.append(case.id)
+    return ids
+
+
+@pytest.fixture
+def scene(database, config):
+    raytown = make_city(database, config, "raytown", {"ana": ("reviewer", ["ethics"]), "bo": ("reviewer", ["ethics",
+                        "alternate"]), "cy": ("reviewer", ["alternate"])})
+    grandview = make_city(database, config, "grandview", {"gus": ("reviewer", None)})
+    with database.read() as session:
+        groups = {g.slug: g.id for g in session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == 1)).all()}
+        other = session.exec(select(ReviewerGroup.id).where(ReviewerGroup.city_id == 2)).first()
+    ids = add_cases(database, 1, [groups["ethics"], groups["alternate"]], list(raytown.reviewer_ids.values()), 260, 1)
+    add_cases(database, 2, [other], list(grandview.reviewer_ids.values()), 40, 2)
+    with database.write() as session:
+        for case_id in ids[:15]:
+            session.add(CaseExclusion(case_id=case_id, reviewer_id=raytown.reviewer_ids["bo"],
+                                      reason="named in report"))
+    contexts = {name: context_for(database, config, f"{name}@raytown.example") for name in ("ana", "bo", "cy")}
+    return contexts, groups
+
+
+def expected(database, context, wanted: InboxFilter, today: date) -> list[Case]:
+    with database.read() as session:
+        rows = list(session.exec(select(Case).where(readable_by(context.reviewer_id, context.city_id))).all())
+
+    def keep(case: Case, *, status: bool = True, overdue: bool = True) -> bool:
+        assignee = {"me": context.reviewer_id, "none": None}.get(wanted.assignee or "", wanted.assignee)
+        return ((not status or wanted.status is None or case.status == wanted.status)
+                and (wanted.category is None or case.category == wanted.category)
+                and (wanted.channel is None or case.channel == wanted.channel)
+                and (wanted.group_id is None or case.group_id == wanted.group_id)
+                and (wanted.assignee is None or case.assignee_id == (None if assignee is None else int(assignee)))
+                and (not overdue or not wanted.overdue or (case.next_due_on is not None and case.next_due_on < today)))
+
+    matching = [case for case in rows if keep(case)]
+    if wanted.sort == "due" or wanted.overdue:
+        due = sorted((c for c in matching if c.next_due_on), key=lambda c: (c.next_due_on, c.number))
+        rest = sorted((c for c in matching if not c.next_due_on), key=lambda c: (c.received_on, c.number),
+                      reverse=True)
+        return due + rest
+    return sorted(matching, key=lambda c: (c.received_on, c.number), reverse=True)
+
+
+FILTERS = [InboxFilter(), InboxFilter(status="assessing"), InboxFilter(category="safety"), InboxFilter(channel="phone"),
+           InboxFilter(assignee="me"), InboxFilter(assignee="none"), InboxFilter(overdue=True),
+           InboxFilter(sort="due"), InboxFilter(sort="due", page=2), InboxFilter(page=3),
+           InboxFilter(status="received", category="other", overdue=True),
+           InboxFilter(channel="web", assignee="me", sort="due")]
+
+
+@pytest.mark.parametrize("who", ["ana", "bo", "cy"])
+def test_every_filter_page_and_count_matches_a_plain_count(database, scene, who):
+    contexts, groups = scene
+    context = contexts[who]
+    today = utc_now().date()
+    for wanted in [*FILTERS, InboxFilter(group_id=groups["alternate"]), InboxFilter(group_id=groups["ethics"],
+                                                                                   sort="due")]:
+        page = list_inbox(database, context, wanted)
+        want = expected(database, context, wanted, today)
+        assert page.total == len(want), wanted
+        start = (page.page - 1) * PAGE_SIZE
+        assert [row.case_id for row in page.rows] == [c.id for c in want[start:start + PAGE_SIZE]], wanted
+        everything = expected(database, context, InboxFilter(category=wanted.category, channel=wanted.channel,
+                                                             group_id=wanted.group_id, assignee=wanted.assignee),
+                              today)
+        if not wanted.overdue:
+            assert page.by_status == {s: sum(c.status == s for c in everything) for s in STATUSES}, wanted
+        overdue = [c for c in everything if c.next_due_on and c.next_due_on < today
+                   and wanted.status in (None, c.status)]
+        assert page.overdue == len(overdue), wanted
+        assert all(row.overdue == (row.next_due_on is not None and row.next_due_on < today) for row in page.rows)
+
+
+def test_visibility_is_the_same_rule_as_readable_by(database, scene):
+    contexts, _groups = scene
+    for context in contexts.values():
+        with database.read() as session:
+            by_rule = set(session.exec(select(Case.id).where(readable_by(context.reviewer_id, context.city_id))).all())
+            by_lists = set(session.exec(select(Case.id).where(
+                visibility_for(session, context.reviewer_id, context.city_id).condition)).all())
+        assert by_rule == by_lists and by_rule
+
+
+def test_tallies_follow_every_change_and_match_a_rebuild(database, scene):
+    with database.write() as session:
+        cases = session.exec(select(Case).order_by(Case.number).limit(40)).all()
+        for n, case in enumerate(cases):
+            case.status = STATUSES[n % 4]
+            case.assignee_id = None if n % 3 else case.assignee_id
+            case.next_due_on = None if n % 5 == 0 else case.next_due_on
+            session.add(case)
+        session.delete(cases[-1])
+    with database.read() as session:
+        kept = {(t.city_id, t.group_id, t.status, t.category, t.channel, t.assignee_id, t.has_due): t.count
+                for t in session.exec(select(CaseTally)).all() if t.count}
+    with database.write() as session:
+        case_tally.rebuild(session)
+    with database.read() as session:
+        rebuilt = {(t.city_id, t.group_id, t.status, t.category, t.channel, t.assignee_id, t.has_due): t.count
+                   for t in session.exec(select(CaseTally)).all()}
+    assert kept == rebuilt
+
+
+def test_roles_without_an_inbox_and_bad_parameters(database, config, scene):
+    make_city(database, config, "lees-summit", {"aud": ("auditor", None)})
+    auditor = context_for(database, config, "aud@lees-summit.example")
+    with pytest.raises(NotFound):
+        list_inbox(database, auditor, InboxFilter())
+    wanted = parse_filter({"status": "deleted", "category": "<b>", "channel": "x" * 40, "group_id": "1;drop",
+                           "assignee": "someone", "overdue": "maybe", "sort": "random", "page": "-3"})
+    assert wanted == InboxFilter()
+    assert parse_filter({"page": "999999999999"}).page == 1
+    contexts, _ = scene
+    assert list_inbox(database, contexts["ana"], InboxFilter(page=10_000)).page >= 1
