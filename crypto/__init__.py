@@ -1,4 +1,4 @@
-"""Pure cryptography for the hotline (DESIGN.md section 4).
+"""Pure cryptography for the hotline (docs/design.md#cryptography).
 
 Nothing here knows about the database, the web or Twilio. Each module is one concept:
 

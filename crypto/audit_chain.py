@@ -1,4 +1,4 @@
-"""The per-city audit hash chain and Ed25519 (RFC 8032) signatures of a chain head (DESIGN.md section 6).
+"""The per-city audit hash chain and Ed25519 (RFC 8032) signatures of a chain head (docs/design.md#audit-chain-hashing).
 
 Each entry's hash is SHA-256 over a domain tag, the previous entry's hash and the entry's fields in canonical
 JSON (sorted keys, no spaces, UTF-8). Changing, removing or reordering any entry changes every hash after it.
@@ -29,7 +29,7 @@ def genesis_hash(city_slug: str) -> bytes:
 
 
 # One encoder for every entry (it holds no state between calls): json.dumps would build a new one each time,
-# which was a fifth of verifying a chain (`hotline bench audit`, issue 8).
+# which was a fifth of verifying a chain (`hotline bench audit`).
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -18,4 +18,4 @@ class MalformedInput(CryptoError):
 
 
 class WeakParameters(CryptoError):
-    """A parameter is below the minimum DESIGN.md section 4 allows."""
+    """A parameter is below the minimum docs/design.md#cryptography allows."""

@@ -1,4 +1,4 @@
-"""Named cryptographic parameters (DESIGN.md section 4) and the start-up check that enforces them.
+"""Named cryptographic parameters (docs/design.md#cryptography) and the start-up check that enforces them.
 
 Tests may lower the Argon2id cost only by passing a cheaper :class:`Argon2Cost` through settings; the
 constants below are never edited for a test. Every wrapped blob records the cost it was made with, so a
@@ -59,7 +59,7 @@ REVIEWER_PASSWORD_KDF_MINIMUM = Argon2Cost(memory_kib=64 * 1024, iterations=3, l
 
 # Report keys: OWASP Password Storage Cheat Sheet's Argon2id floor (m=19 MiB, t=2, p=1). A report key
 # already carries about 66 bits, so this cost only has to make offline guessing of a dump pointless
-# while keeping intake fast (issue 3 measures the ceiling this sets).
+# while keeping intake fast (`hotline bench intake` measures the ceiling this sets).
 REPORT_KEY_KDF = Argon2Cost(memory_kib=19 * 1024, iterations=2, lanes=1)
 REPORT_KEY_KDF_MINIMUM = Argon2Cost(memory_kib=19 * 1024, iterations=2, lanes=1)
 
@@ -76,7 +76,7 @@ def check_parameters(
     *,
     allow_weak_kdf: bool = False,
 ) -> None:
-    """Refuse to start when a constant or a configured cost is below DESIGN.md section 4.
+    """Refuse to start when a constant or a configured cost is below docs/design.md#cryptography.
 
     ``allow_weak_kdf`` exists for the test suite only (settings name it ``HOTLINE_INSECURE_TEST_KDF``);
     the fixed constants are checked whatever it says.

@@ -1,7 +1,7 @@
 """A reviewer's personal HPKE key pair, so a rotated city key can reach reviewers the server cannot unlock.
 
 A reviewer's copy of a city key is wrapped under a key derived from their password, which the server never
-holds, so key rotation (DESIGN.md section 4) cannot re-wrap it. Instead each reviewer has a personal key pair:
+holds, so key rotation (docs/design.md#key-rotation) cannot re-wrap it. Instead each reviewer has a personal key pair:
 the public half in clear, the private half wrapped under HKDF of their password-derived master key. Rotation
 seals the new city private key to each reviewer's public key (a "grant"); at their next sign-in the grant is
 opened with the personal private key and re-wrapped under the password, like any other city key.

@@ -3,7 +3,7 @@
 - A report key is REPORT_KEY_DIGITS random decimal digits, made on the server with ``secrets``.
 - The database finds a case by HMAC-SHA256 (RFC 2104) of the key under the server's pepper, which lives in
   configuration and never in the database: a dump alone cannot test guesses.
-- The reporter's own HPKE key pair is wrapped under Argon2id of the key (DESIGN.md section 4), so only the
+- The reporter's own HPKE key pair is wrapped under Argon2id of the key (docs/design.md#report-keys), so only the
   reporter can read back what was sealed to them.
 """
 

@@ -1,4 +1,4 @@
-"""Scratch files that are never in clear on disk (issue 3: uploads are "never in clear on disk").
+"""Scratch files that are never in clear on disk (docs/design.md#streaming: uploads are never in clear on disk).
 
 An upload has to be held somewhere between arriving and being sealed to its city: it is too large for memory,
 and its metadata must be stripped (which needs to seek in it) before it is sealed. A :class:`ScratchFile` is an

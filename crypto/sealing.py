@@ -142,6 +142,6 @@ def reseal_for_new_city_key(
     old_private_key: bytes | hpke_keys.PrivateKey,
     new_public_key: bytes | hpke_keys.PublicKey,
 ) -> bytes:
-    """Key rotation (DESIGN.md section 4): the same data key, sealed to the new city key; content untouched."""
+    """Key rotation (docs/design.md#key-rotation): the same data key, sealed to the new city key; content untouched."""
     data_key = open_data_key(key_for_city, old_private_key, context, Recipient.CITY)
     return seal_data_key(data_key, new_public_key, context, Recipient.CITY)

@@ -1,5 +1,6 @@
 """Who may use each route. Every route in the app is made by one of the helpers here, so each carries an
-:class:`AccessRule`; a test walks the route table and fails on any route without one (issue 4).
+:class:`AccessRule`; a test walks the route table and fails on any route without one
+(tests/hotline/test_access_matrix.py).
 
 Reviewer routes resume the session from its cookie, check the role, and on POST check the session's CSRF token
 before the handler runs. A wrong or expired session goes back to sign-in with nothing changed.
@@ -51,7 +52,7 @@ class RuledMount(Mount):
 def nul_refusal(request: Request) -> Response | None:
     """The answer to a URL with a NUL character in a path parameter (404: it names nothing) or in the query
     (400), else None. PostgreSQL can neither hold nor compare a NUL (SQLite can), so a lookup with one would fail
-    instead of finding nothing (issue 8); no URL of this app carries one."""
+    instead of finding nothing (the NUL sweep of tests/hotline/fuzz_support.py); no URL of this app carries one."""
     if any("\x00" in str(value) for value in request.path_params.values()):
         return not_found_page(request)
     if any("\x00" in name or "\x00" in value for name, value in request.query_params.multi_items()):
@@ -111,13 +112,13 @@ def reviewer_route(
             return response
         if context.role not in allowed:
             if context.role == ROLE_TOTP_ENROLMENT:
-                # Nothing but the enrolment page until TOTP is set up (issue 4).
+                # Nothing but the enrolment page until TOTP is set up (docs/design.md#sessions).
                 return RedirectResponse(TOTP_ENROLMENT_PATH, status_code=303)
             return not_found_page(request)
         if request.method == "POST":
             form = await request.form()
             token = form.get("csrf_token")
-            # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters (issue 8).
+            # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters.
             if not isinstance(token, str) or not hmac.compare_digest(token.encode(errors="replace"),
                                                                       context.csrf_token.encode()):
                 return forbidden_page(request)

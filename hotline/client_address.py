@@ -1,4 +1,4 @@
-"""The only place that reads a client's network address (DESIGN.md section 3, rule 1).
+"""The only place that reads a client's network address (docs/design.md#threat-model-and-anonymity-rules, rule 1).
 
 The address is turned at once into the throttle's hourly keyed hash and dropped: it is never stored, logged,
 rendered or passed to ``intake``.

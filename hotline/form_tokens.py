@@ -1,4 +1,5 @@
-"""Tokens carried in hidden form fields, so no reporter ever needs a cookie (DESIGN.md section 3, rule 1).
+"""Tokens carried in hidden form fields, so no reporter ever needs a cookie
+(docs/design.md#threat-model-and-anonymity-rules, rule 1).
 
 - A *public form token* guards forms shown before anyone is known (report, follow-up, sign-in): it is a time
   and an HMAC-SHA256 of it under the app's session key, so a form must have been served by us recently.
@@ -55,7 +56,7 @@ def check_public_form_token(session_key: bytes, token: str, now: float) -> Token
     if not issued.isascii() or not issued.isdigit() or len(issued) > 12 or len(mac) > 40:
         return TokenCheck.INVALID
     expected = _b64(hmac.new(_derive(session_key, b"public"), issued.encode(), hashlib.sha256).digest()[:18])
-    # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters (issue 8).
+    # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters.
     if not hmac.compare_digest(expected.encode(), mac.encode(errors="replace")):
         return TokenCheck.INVALID
     age = now - int(issued)

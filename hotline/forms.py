@@ -11,8 +11,8 @@ def text_field(form: FormData, name: str, default: str = "") -> str:
 
     A value with a NUL character is refused with a 400 (the "could not be read" page), before anything uses
     it: no form of ours sends one, and PostgreSQL can neither store nor compare it, so a lookup would fail where
-    SQLite finds nothing (issue 8). Reading it as missing instead could turn a request into another one (an
-    empty assignee unassigns a case)."""
+    SQLite finds nothing (tests/hotline/fuzz_support.py sends one in every field). Reading it as missing instead
+    could turn a request into another one (an empty assignee unassigns a case)."""
     value = form.get(name, default)
     if not isinstance(value, str):
         return default

@@ -1,4 +1,4 @@
-"""/healthz and /readyz (issue 7), for the container health check and the proxy.
+"""/healthz and /readyz (docs/design.md#operations-and-scale-out), for the container health check and the proxy.
 
 ``/healthz``: the process answers (no database call, so a slow database does not get instances killed).
 ``/readyz``: the database answers and its schema is this version's, so a proxy sends no traffic to an instance

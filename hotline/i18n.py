@@ -1,9 +1,10 @@
-"""English and Spanish (issue 3): gettext catalogs through Babel, one Jinja2 environment per language.
+"""English and Spanish: gettext catalogs through Babel, one Jinja2 environment per language.
 
 The Spanish catalog is hotline/locale/es/LC_MESSAGES/messages.po, committed as text; it is compiled in memory
 with Babel when the app starts, so no binary .mo file is ever committed or goes stale. The language is chosen
 by a link on every page and kept in the URL (``?lang=es`` on every link and form action), never in a cookie
-(DESIGN.md section 3, rule 1): a shared or seized computer's cookies then say nothing about a visit.
+(docs/design.md#threat-model-and-anonymity-rules, rule 1): a shared or seized computer's cookies then say nothing
+about a visit.
 
 ``python -m hotline.i18n`` re-extracts every message (templates, ``_``/``N_``/``Message`` in the code) and
 merges it into the catalog, keeping existing translations; tests/hotline/test_i18n.py fails when any message
@@ -37,7 +38,7 @@ LANGUAGES = {"en": "English", "es": "Español"}
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
-# The exit-interview survey keeps its own catalog, exit.po (issue 6; hotline.web.exit.i18n, with its own
+# The exit-interview survey keeps its own catalog, exit.po (hotline.web.exit.i18n, with its own
 # completeness test): its templates and modules are left out of this one.
 EXIT_DOMAIN_PATHS = ["hotline/templates/exit/**.html", "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [

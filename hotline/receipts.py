@@ -1,4 +1,4 @@
-"""The receipt of a report (issue 3): the key shown again in another language, or as a plain-text download.
+"""The receipt of a report: the key shown again in another language, or as a plain-text download.
 
 The confirmation page must not put the key in a URL (it would land in history and logs), so its language link
 and its download are small forms that post a *receipt token*: the key and city name sealed (AES-256-GCM) under a

@@ -19,7 +19,8 @@ from intake.operations.mail import SmtpConfig
 
 MIN_SECRET_CHARS = 32
 # The levels docs/settings.md offers. Anything below DEBUG (NOTSET, or uvicorn's TRACE) turns on uvicorn's own
-# connection and ASGI message logs, which print each client's address and request headers (issue 8's scan).
+# connection and ASGI message logs, which print each client's address and request headers (found by
+# tests/e2e/test_confidentiality_scan.py).
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # Used only with HOTLINE_INSECURE_TEST_KDF=1 (the test suite): cheap enough to run thousands of times.
 INSECURE_TEST_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)
@@ -49,19 +50,19 @@ class Settings:
     max_form_bytes: int = 2 * 1024 * 1024
     session_idle_minutes: int = 30
     report_key_attempts_per_10_minutes: int = 10
-    # Attachments (issue 3): per file, per report or message, and how many files at once.
+    # Attachments: per file, per report or message, and how many files at once.
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_attachments_bytes: int = 100 * 1024 * 1024
     max_attachments: int = 20
-    # Submission caps (issue 3): reports per client address (keyed hash, in memory) and per city, per hour.
+    # Submission caps: reports per client address (keyed hash, in memory) and per city, per hour.
     reports_per_client_per_hour: int = 10
     reports_per_city_per_hour: int = 500
     log_level: str = "info"
-    # Operations (issue 7): the bearer token Prometheus sends to /metrics (no token: no /metrics), and how
+    # Operations: the bearer token Prometheus sends to /metrics (no token: no /metrics), and how
     # long an idle worker waits before looking for due jobs again.
     metrics_token: bytes = field(default=b"", repr=False)
     worker_poll_seconds: float = 2.0
-    # Issue 4 (the reviewer console).
+    # The reviewer console.
     sign_in_lockout_failures: int = 10
     sign_in_lockout_minutes: int = 15
     pdf_font_path: str = ""
@@ -72,7 +73,7 @@ class Settings:
     smtp_sender: str = "hotline@localhost"
     smtp_starttls: bool = True
     audit_signing_key: bytes = field(default=b"", repr=False)
-    # Phone intake (issue 5; docs/phone.md). Without an account SID and auth token every /voice/ request is
+    # Phone intake (docs/phone.md). Without an account SID and auth token every /voice/ request is
     # refused, since no signature can be checked.
     twilio_account_sid: str = ""
     twilio_auth_token: bytes = field(default=b"", repr=False)

@@ -23,7 +23,7 @@ class AppState:
     sign_in_throttle: Throttle
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
-    # Abuse resistance without tracking (issue 3): in-memory counts only.
+    # Abuse resistance without tracking: in-memory counts only.
     submission_throttle: Throttle | None = None
     city_submission_throttle: Throttle | None = None
 

@@ -1,4 +1,4 @@
-"""In-memory attempt counting without tracking (DESIGN.md section 3, rule 1).
+"""In-memory attempt counting without tracking (docs/design.md#threat-model-and-anonymity-rules, rule 1).
 
 A client is known only by a keyed hash of its address, under a key that lives in memory and is replaced every
 hour together with every count, so nothing links a visitor across hours and nothing reaches disk or logs.

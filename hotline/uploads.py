@@ -1,6 +1,7 @@
-"""Reading a posted form with files, as it streams (issue 3).
+"""Reading a posted form with files, as it streams.
 
-Starlette's own form parser spools large files to a temporary file in clear, which DESIGN.md section 3 forbids.
+Starlette's own form parser spools large files to a temporary file in clear, which rule 2 of
+docs/design.md#threat-model-and-anonymity-rules forbids.
 This reads ``multipart/form-data`` with python-multipart's push parser instead: each file part goes straight
 into a :class:`crypto.scratch.ScratchFile` (encrypted under a throwaway key), and the size limits are enforced as
 the bytes arrive. A file over the limit is dropped at once and the rest of the body is read and discarded (so

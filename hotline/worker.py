@@ -1,7 +1,7 @@
 """The job handlers this deployment runs (intake.operations.jobs), assembled from settings.
 
-Each feature adds its handlers here: phone recordings (issue 5), reminders, retention and key rotation
-(issues 4 and 7). ``hotline worker`` and ``hotline serve --with-worker`` run them.
+Each feature adds its handlers here: phone recordings, reminders, retention and key rotation.
+``hotline worker`` and ``hotline serve --with-worker`` run them.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Report categories (DESIGN.md section 5). Cities route each to a reviewer group; the labels here are English
-and the delivery layer translates them."""
+"""Report categories (docs/design.md#routing-and-conflict-of-interest). Cities route each to a reviewer group; the
+labels here are English and the delivery layer translates them."""
 
 from __future__ import annotations
 

@@ -17,15 +17,15 @@ class IntakeConfig:
     report_key_kdf: Argon2Cost = REPORT_KEY_KDF
     max_narrative_chars: int = 50_000
     max_message_chars: int = 20_000
-    # A reviewer session ends after this many idle seconds (issue 4: 30 minutes).
+    # A reviewer session ends after this many idle seconds (30 minutes, docs/design.md#sessions).
     session_idle_seconds: int = 30 * 60
     # At most this many report-key derivations at once (one per core): twenty requests sharing two cores would
-    # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed (issue 3).
+    # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed.
     kdf_slots: threading.BoundedSemaphore | None = field(default=None, compare=False, repr=False)
 
     def kdf_slot(self) -> AbstractContextManager[object]:
         return self.kdf_slots if self.kdf_slots is not None else nullcontext()
     # Sign-in attempts (intake.accounts.authentication): this many failures in a row lock the account for
-    # lockout_minutes; from the third on, each failure makes the next attempt wait longer (issue 4).
+    # lockout_minutes; from the third on, each failure makes the next attempt wait longer.
     lockout_after_failures: int = 10
     lockout_minutes: int = 15

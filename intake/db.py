@@ -1,4 +1,5 @@
-"""The database engine: SQLite (the embedded default) or PostgreSQL, both first-class (DESIGN.md section 2).
+"""The database engine: SQLite (the embedded default) or PostgreSQL, both first-class
+(docs/design.md#operations-and-scale-out).
 
 Write transactions on SQLite begin with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of one
 failing mid-transaction when it upgrades a read lock; PostgreSQL serializes what must be serialized (a city's
@@ -50,7 +51,7 @@ class Database:
         if self.is_sqlite:
             # Pooled like PostgreSQL: a fresh SQLite connection per session re-runs the PRAGMAs, re-reads the
             # schema and, when it is the last one, checkpoints the WAL on close: a third of a report's CPU
-            # (issue 3, bench intake) and of an inbox page's time at 100,000 cases (issue 4, bench inbox).
+            # (`hotline bench intake`) and of an inbox page's time at 100,000 cases (`hotline bench inbox`).
             engine = create_engine(
                 self.url,
                 echo=echo,
@@ -96,7 +97,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # FULL: a report whose key was shown survives a power cut, not only a process crash (issue 8).
+        # FULL: a report whose key was shown survives a power cut, not only a process crash
+        # (docs/design.md#operations-and-scale-out).
         cursor.execute("PRAGMA synchronous=FULL")
         # Deleted content is overwritten, not left in free pages (retention and redaction).
         cursor.execute("PRAGMA secure_delete=ON")

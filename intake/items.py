@@ -18,7 +18,7 @@ AUTHOR_REVIEWER = "reviewer"
 KIND_REPORT = "report"
 KIND_REPORTER_MESSAGE = "reporter_message"
 KIND_REVIEWER_REPLY = "reviewer_reply"
-# Issue 4 (the console): a request for information sent to the reporter, and a note only the city reads.
+# For the console: a request for information sent to the reporter, and a note only the city reads.
 KIND_INFORMATION_REQUEST = "information_request"
 KIND_INTERNAL_NOTE = "internal_note"
 # The reporter's answers to the city's questionnaire (intake.reports.questionnaires), one sealed item.

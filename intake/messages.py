@@ -1,6 +1,6 @@
 """Sentences the domain says to people, kept translatable without the domain knowing any language but English.
 
-The domain may not import the delivery layer (DESIGN.md section 2), so it cannot translate; it marks each
+The domain may not import the delivery layer (docs/design.md#architecture), so it cannot translate; it marks each
 sentence instead. ``N_`` marks a fixed sentence, and :class:`Message` one with values in it: it reads as the
 finished English sentence everywhere (logs, the command line, tests), and also keeps its template and values
 so the delivery layer can look the template up in a gettext catalog (hotline.i18n) and fill it in. Babel's

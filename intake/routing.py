@@ -1,4 +1,5 @@
-"""Routing a case to a reviewer group, and keeping excluded reviewers out (DESIGN.md section 5).
+"""Routing a case to a reviewer group, and keeping excluded reviewers out
+(docs/design.md#routing-and-conflict-of-interest).
 
 Each city maps categories to groups. A reviewer named in the report, or excluded by the reporter, is recorded
 in case_exclusion and can never read the case. If that leaves nobody in the routed group, the case goes to the
@@ -87,7 +88,7 @@ class CityReviewer:
 
 
 def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
-    """Every reviewer with a role in the city, as a reporter may be shown them to exclude (issue 3)."""
+    """Every reviewer with a role in the city, as a reporter may be shown them to exclude."""
     # Executed on the connection (Core): a column query needs none of the ORM's per-statement work.
     rows = session.connection().execute(
         select(Reviewer.id, Reviewer.display_name, Membership.role)
@@ -117,7 +118,7 @@ def decide_route(
         if reviewer_id in known:
             exclusions.setdefault(reviewer_id, EXCLUDED_BY_REPORTER)
     # One query for the routed group, the default and alternate groups and their members (a report's routing
-    # runs under the city lock, so it is kept to two statements; issue 3, bench intake).
+    # runs under the city lock, so it is kept to two statements; `hotline bench intake`).
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == city_id,
                                                      CategoryRoute.category == category).scalar_subquery()
     rows = session.connection().execute(
@@ -180,7 +181,7 @@ class Visibility:
 
 def visibility_for(session: Session, reviewer_id: int, city_id: int) -> Visibility:
     """Equivalent to :func:`readable_by`, but lets the inbox walk an index in page order over 100,000 cases
-    without a subquery per row (issue 4); tests check that both always select the same cases."""
+    without a subquery per row; tests/intake/casework/test_inbox.py checks that both always select the same cases."""
     groups = tuple(session.exec(
         select(GroupMember.group_id).join(ReviewerGroup, col(ReviewerGroup.id) == col(GroupMember.group_id))
         .where(GroupMember.reviewer_id == reviewer_id, ReviewerGroup.city_id == city_id)).all())

@@ -8,7 +8,7 @@ import unicodedata
 from intake.messages import N_, Message
 
 # Unicode category Cc (C0 and C1 controls, DEL) except newline, carriage return and tab; and lone surrogates
-# (category Cs). One compiled pattern instead of a Python loop per character (bench intake, issue 3).
+# (category Cs). One compiled pattern instead of a Python loop per character (`hotline bench intake`).
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 

@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite.
 
 Every test that takes ``database`` runs on SQLite, and again on PostgreSQL when HOTLINE_TEST_DATABASE_URL is
-set. Under CI=true a missing PostgreSQL fails the test instead of skipping it (issue 2).
+set. Under CI=true a missing PostgreSQL fails the test instead of skipping it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from crypto.params import Argon2Cost
 from intake.config import IntakeConfig
 from intake.db import Database, normalize_url
 
-# Tests lower the KDF cost through configuration only (DESIGN.md section 4); the constants stay as they are.
+# Tests lower the KDF cost through configuration only (docs/design.md#cryptography); the constants stay as they are.
 TEST_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)
 TEST_PEPPER = b"test-pepper-" + b"p" * 32
 

@@ -1,4 +1,4 @@
-"""The deployment files of issue 7 say what docs/deploy.md promises. Docker and systemd cannot run in the test
+"""The deployment files say what docs/deploy.md promises. Docker and systemd cannot run in the test
 environment, so the files are parsed and their key settings checked: a non-root, read-only, health-checked
 image; two app instances, a worker, PostgreSQL and Caddy, with no client address passed on; hardened units; an
 example environment file with every setting and its default."""

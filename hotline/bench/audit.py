@@ -1,4 +1,4 @@
-"""``hotline bench audit``: verifying a city's audit chain, beside the floor of plain SHA-256 (issue 8).
+"""``hotline bench audit``: verifying a city's audit chain, beside the floor of plain SHA-256.
 
 The chain is real: ``--entries`` entries appended to one city with :func:`intake.audit.append_rows`, the hot path
 the reporter pages use, with the actors, actions and details the service writes. Verification is

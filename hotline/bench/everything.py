@@ -1,6 +1,6 @@
 """``hotline bench all``: every part, on SQLite and (with ``--database-url``) on PostgreSQL, into one report.
 
-Issue 8 asks for one command that writes docs/BENCHMARKS.md whole: each part runs with its defaults (or, with
+One command writes docs/BENCHMARKS.md whole: each part runs with its defaults (or, with
 ``--quick``, with sizes small enough for the test suite to prove the command works), once per database, and
 records its own section. A part that misses its target still records its figures and the run goes on.
 """

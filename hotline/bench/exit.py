@@ -3,7 +3,7 @@
 The floor is measured in the same run on the same rows: opening every response with the city key (HPKE
 ML-KEM-768 + X25519, then AES-256-GCM) and nothing else. The page is a real HTTP request to the app in process,
 signed in as the city's HR: reading the rows, opening them, counting, suppressing (primary and complementary,
-every table of the quarter), drawing the SVG charts and rendering the HTML. Issue 6's target: within 1.5 times
+every table of the quarter), drawing the SVG charts and rendering the HTML. The target: within 1.5 times
 the floor.
 """
 

@@ -1,4 +1,4 @@
-"""A local stand-in for the part of Twilio's REST API the recording pipeline uses (issue 5), for the test suite
+"""A local stand-in for the part of Twilio's REST API the recording pipeline uses, for the test suite
 and ``hotline bench voice``. The real ``twilio`` client is pointed at it with HOTLINE_TWILIO_API_BASE_URL.
 
 It serves, under ``/2010-04-01/Accounts/{AccountSid}/`` and only with the account's HTTP basic auth:

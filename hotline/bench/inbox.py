@@ -1,4 +1,4 @@
-"""``hotline bench inbox``: a page of 50 from a city with 100,000 cases, on SQLite and PostgreSQL (issue 4).
+"""``hotline bench inbox``: a page of 50 from a city with 100,000 cases, on SQLite and PostgreSQL.
 
 The city gets ``--cases`` cases spread over five years (statuses, categories, channels, assignees and
 deadlines mixed as in a busy city), a second city gets a few hundred, and the reviewer is excluded from some

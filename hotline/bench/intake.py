@@ -1,7 +1,7 @@
 """``hotline bench intake``: how many web reports a server takes per second, against what the CPU allows.
 
 Every report costs one Argon2id derivation at the production report-key cost (the reporter's key pair is wrapped
-under it, DESIGN.md section 4), so the ceiling of intake is how many of those derivations all cores can do per
+under it, docs/design.md#report-keys), so the ceiling of intake is how many of those derivations all cores can do per
 second. This measures that ceiling, then starts a real server (``hotline serve``, production settings, a fresh
 database: a new SQLite file, or a new schema in the PostgreSQL database given) and drives it with concurrent
 clients posting a 2 KB report through the web form, in the same run:

@@ -1,4 +1,4 @@
-"""``hotline bench rotation``: rotate a city key over many cases, beside the floor of re-sealing alone (issue 7).
+"""``hotline bench rotation``: rotate a city key over many cases, beside the floor of re-sealing alone.
 
 The floor is the same HPKE work (open each data key with the old city key, seal it to the new one) in a loop
 with no database. The rotation figure adds reading items, storing the resealed keys in batches, the switch

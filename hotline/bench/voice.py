@@ -1,5 +1,5 @@
 """``hotline bench voice``: latency of each TwiML webhook under concurrent calls, and the recording pipeline's
-throughput (issue 5; target: p99 under 20 ms per webhook with 20 calls at once).
+throughput (target: p99 under 20 ms per webhook with 20 calls at once).
 
 The app runs as ``hotline serve`` in its own process on 127.0.0.1, with production KDF costs, on a fresh SQLite
 file (or the database given), with a local stand-in for Twilio's REST API (hotline.bench.fake_twilio). Each of
@@ -304,7 +304,7 @@ def _section(args: argparse.Namespace, timings: dict[str, list[float]], in_app: 
         *rows,
         "",
         "\"recorded\" opens the case and \"follow-up\" checks a key: each derives Argon2id (m=19 MiB, t=2) by "
-        "design (DESIGN.md section 4), which sets their latency.",
+        "design (docs/design.md#report-keys), which sets their latency.",
         "",
         f"Recording pipeline, {args.workers} worker(s): {recordings} recordings of {args.seconds:g} s fetched, "
         f"voice-disguised, sealed, committed and deleted at Twilio in {elapsed:.1f} s: "

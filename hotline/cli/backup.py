@@ -1,4 +1,4 @@
-"""``hotline backup`` and ``hotline restore`` (issue 7)."""
+"""``hotline backup`` and ``hotline restore`` (docs/design.md#operations-and-scale-out)."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
 def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
     """Five cities, each with an ethics officer (reviewer); Raytown also has an HR officer (the city's hr group,
     which reads exit interviews), an admin and an auditor, and MARC a regional coordinator, so every role can be
-    tried. Each gets a TOTP secret at once (issue 4)."""
+    tried. Each gets a TOTP secret at once."""
     upgrade(database)
     config = settings.intake_config()
     logins = []

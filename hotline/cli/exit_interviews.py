@@ -1,4 +1,5 @@
-"""``hotline exit questionnaire load|show``: a city's exit questionnaire, as a JSON file (issue 6)."""
+"""``hotline exit questionnaire load|show``: a city's exit questionnaire, as a JSON file
+(docs/design.md#exit-interviews)."""
 
 from __future__ import annotations
 

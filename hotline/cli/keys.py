@@ -1,4 +1,4 @@
-"""``hotline key rotate`` and ``hotline key recover`` (issue 7): a city's key pair, replaced or recovered."""
+"""``hotline key rotate`` and ``hotline key recover``: a city's key pair, replaced or recovered."""
 
 from __future__ import annotations
 

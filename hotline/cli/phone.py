@@ -1,5 +1,5 @@
 """``hotline phone``: which city each phone number rings through to, and each city's voice-disguise choice
-(issue 5; docs/phone.md)."""
+(docs/phone.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``hotline questionnaire load FILE``: store a city's questionnaires (issue 3) from a JSON file."""
+"""``hotline questionnaire load FILE``: store a city's questionnaires from a JSON file."""
 
 from __future__ import annotations
 

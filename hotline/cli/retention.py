@@ -1,4 +1,4 @@
-"""``hotline retention``: each city's retention rules, and purging what they say is due (issue 7)."""
+"""``hotline retention``: each city's retention rules, and purging what they say is due."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``hotline worker``: run background jobs (issue 7) until stopped; any number may run against one database."""
+"""``hotline worker``: run background jobs until stopped; any number may run against one database."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Logging that cannot hold a client address (DESIGN.md section 3, rule 1).
+"""Logging that cannot hold a client address (docs/design.md#threat-model-and-anonymity-rules, rule 1).
 
 uvicorn's access log prints the client's address and port, so it is switched off and replaced by this
 middleware, which is never given the address: it logs method, route, status and duration only. Every log line
-is one JSON object (issue 7).
+is one JSON object.
 """
 
 from __future__ import annotations

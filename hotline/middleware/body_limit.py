@@ -14,7 +14,7 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
         # Posts with files (multipart/form-data) may carry attachments up to their own limits, which
-        # hotline.uploads enforces per file and per post as they stream (issue 3); this is the outer bound.
+        # hotline.uploads enforces per file and per post as they stream; this is the outer bound.
         self.max_upload_bytes = max(max_bytes, max_upload_bytes or 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

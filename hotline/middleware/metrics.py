@@ -1,4 +1,4 @@
-"""Prometheus metrics without surveillance (issue 7).
+"""Prometheus metrics without surveillance (docs/design.md#operations-and-scale-out).
 
 Each app has its own registry (no module-level state). What is exported: cases held by city and channel
 (received before today only, see intake.operations.telemetry), job queue depth by kind and state, unfinished key

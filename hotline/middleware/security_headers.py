@@ -1,4 +1,5 @@
-"""Security headers on every response (DESIGN.md section 3, rule 3), as a pure ASGI middleware.
+"""Security headers on every response (docs/design.md#threat-model-and-anonymity-rules, rule 3), as a pure ASGI
+middleware.
 
 The Content-Security-Policy is at least as strict as GlobaLeaks': nothing loads unless listed, and only from
 our own origin; no script at all, since every page works without JavaScript.

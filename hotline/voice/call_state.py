@@ -1,9 +1,9 @@
-"""What a call carries from one webhook to the next, sealed into the URLs we give Twilio (issue 5).
+"""What a call carries from one webhook to the next, sealed into the URLs we give Twilio.
 
-Any app instance may answer the next webhook of a call (DESIGN.md section 8), so the state rides in the action
-URLs. Twilio logs those URLs next to the caller's number, so anything that could tie a call to a case (a case id,
-a report key, the reporter's key) is sealed with AES-256-GCM under a key derived from the session key, bound to
-the call's SID and to a time limit. Twilio sees an opaque string; another call cannot reuse it.
+Any app instance may answer the next webhook of a call (docs/design.md#operations-and-scale-out), so the state rides
+in the action URLs. Twilio logs those URLs next to the caller's number, so anything that could tie a call to a case
+(a case id, a report key, the reporter's key) is sealed with AES-256-GCM under a key derived from the session key,
+bound to the call's SID and to a time limit. Twilio sees an opaque string; another call cannot reuse it.
 """
 
 from __future__ import annotations

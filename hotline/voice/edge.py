@@ -1,4 +1,4 @@
-"""The edge of the phone side: the only code that sees a Twilio request as Twilio sent it (issue 5).
+"""The edge of the phone side: the only code that sees a Twilio request as Twilio sent it.
 
 Every ``/voice/`` request passes through :func:`twilio_webhook`, which
 
@@ -8,8 +8,8 @@ Every ``/voice/`` request passes through :func:`twilio_webhook`, which
 2. keeps only the fields in :data:`KEPT_FIELDS`. ``From``, ``Caller``, ``FromCity``, ``FromState``, ``FromZip``,
    ``FromCountry``, ``CallerCity``, ``CallerState``, ``CallerZip``, ``CallerCountry``, ``CallerName``, and any
    field Twilio adds later, are dropped here (an allow-list), so no handler, log line, job or row can hold them
-   (DESIGN.md section 3, rule 1). The caller's number becomes, at once, the throttle's hourly keyed hash held
-   in memory, as a web client's address does in hotline.client_address;
+   (docs/design.md#threat-model-and-anonymity-rules, rule 1). The caller's number becomes, at once, the throttle's
+   hourly keyed hash held in memory, as a web client's address does in hotline.client_address;
 3. turns any failure of a handler into a spoken apology: Twilio reads "an application error has occurred" to a
    caller on a 500, and a caller reporting fraud should not hear that.
 """

@@ -1,4 +1,4 @@
-"""The durable recording pipeline (issue 5), as jobs in the database-backed queue (intake.operations.jobs).
+"""The durable recording pipeline (docs/design.md#phone), as jobs in the database-backed queue (intake.operations.jobs).
 
 1. The recording-status callback enqueues ``voice.store_recording`` (deduplicated by a keyed hash of the
    recording SID, so a replayed callback is a no-op).

@@ -1,4 +1,4 @@
-"""What the phone says, in English (en-US) and Spanish (es-MX) (issue 5).
+"""What the phone says, in English (en-US) and Spanish (es-MX).
 
 Kept short: a caller listens once and cannot scroll back. Digits are read one by one in groups of four, with a
 pause between groups, as they are shown on the web (crypto.report_keys.format_report_key).

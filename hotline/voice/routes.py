@@ -1,4 +1,4 @@
-"""The ``/voice/`` webhooks (issue 5): TwiML built with the twilio library, one short handler per step.
+"""The ``/voice/`` webhooks (docs/design.md#phone): TwiML built with the twilio library, one short handler per step.
 
 A call to a city's own number goes to that city; the shared number asks for the city. The language comes first
 (English or Spanish), so that every menu after it, the city menu included, is in the caller's language. Then:

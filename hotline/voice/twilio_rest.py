@@ -1,4 +1,4 @@
-"""Twilio's REST API, for the three things the recording pipeline does there (issue 5): fetch a recording's
+"""Twilio's REST API, for the three things the recording pipeline does there: fetch a recording's
 audio, delete the recording, delete the call record (which holds the caller's number).
 
 The official ``twilio`` client makes the deletions, pointed at ``HOTLINE_TWILIO_API_BASE_URL`` so the tests can

@@ -2,7 +2,7 @@
 the report key, follow-up.
 
 No page sets a cookie or needs JavaScript; forms carry their own tokens (hotline.form_tokens), and the language
-stays in the URL (hotline.i18n). Abuse resistance without tracking (issue 3): a honeypot field, per-client and
+stays in the URL (hotline.i18n). Abuse resistance without tracking: a honeypot field, per-client and
 per-city submission caps counted in memory, and the throttled report-key check; a reporter who hits a limit is
 told when to try again.
 """
@@ -42,7 +42,7 @@ from intake.reports.questionnaires import INPUT_PREFIX
 from intake.reports.submission import ReporterAccess
 
 # A field no person sees or fills (it is off-screen, hidden from assistive technology and out of the tab order);
-# a bot that fills every box gives itself away (issue 3).
+# a bot that fills every box gives itself away.
 HONEYPOT = "website"
 
 

@@ -52,7 +52,7 @@ def change_password(db: Database, config: IntakeConfig, context: ReviewerContext
         row.totp_wrapped_secret = totp.wrap_secret(secret, new_master, reviewer.id) if secret is not None else None
         row.totp_confirmed = row.totp_confirmed and secret is not None
         session.add(row)
-        # The personal key too, so city keys granted by a rotation still open after the change (issue 7).
+        # The personal key too, so city keys granted by a rotation still open after the change.
         rewrap_personal_key(session, reviewer.id, unlocked.master_key, new_master)
         for held in unlocked.signed_in.memberships:
             membership = session.exec(select(Membership).where(Membership.reviewer_id == reviewer.id,

@@ -1,9 +1,9 @@
-"""A city admin's work: the city's reviewers and their roles, reviewer groups and who is in them, and which
-group each category goes to (DESIGN.md section 5). Every change is audited in the city's chain.
+"""A city admin's work: the city's reviewers and their roles, reviewer groups and who is in them, and which group
+each category goes to (docs/design.md#routing-and-conflict-of-interest). Every change is audited in the city's
+chain.
 
-Hooks for later issues: the questionnaire editor (issue 3's questionnaires) and retention settings (the
-retention issue) belong on the same admin page; they add their own services and link from
-hotline/templates/reviewer/admin/index.html where the "hooks" comment is.
+Hooks for later work: a questionnaire editor and retention settings belong on the same admin page; they add their
+own services and link from hotline/templates/reviewer/admin/index.html where the "hooks" comment is.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Signing in to the console: password (Argon2id), then TOTP, with growing delays and a temporary lock.
 
-Every reviewer needs TOTP before any case is reachable (issue 4). A reviewer who has none yet gets a new
+Every reviewer needs TOTP before any case is reachable (docs/design.md#sessions). A reviewer who has none yet gets a new
 secret at a correct password, and a session that can only enrol it (intake.accounts.sessions). Failures count
 per account, whatever the client: from the third failure in a row each attempt must wait longer (1, 2, 4 ...
 seconds, at most a minute), and the tenth locks the account for ``lockout_minutes`` (NIST SP 800-63B section

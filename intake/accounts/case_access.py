@@ -1,4 +1,4 @@
-"""The one check before a reviewer touches a case's files, answers, identity or questions (issue 3).
+"""The one check before a reviewer touches a case's files, answers, identity or questions.
 
 The same rule as the console's case page (intake.routing.can_read): a reviewer who may not read the case, because
 it is another city's, routed to another group, or because they are excluded from it, gets NotFound, exactly as

@@ -28,7 +28,7 @@ ROLE_AUDITOR = "auditor"
 ROLES = (ROLE_REVIEWER, ROLE_ADMIN, ROLE_AUDITOR)
 # Roles that read case content, and so hold a wrapped copy of the city private key.
 CONTENT_ROLES = (ROLE_REVIEWER, ROLE_ADMIN)
-# Roles a session can have that are not a membership in a city (issue 4). A regional coordinator (MARC) sees
+# Roles a session can have that are not a membership in a city. A regional coordinator (MARC) sees
 # aggregate statistics across cities only; a session still enrolling TOTP reaches nothing but the enrolment page.
 ROLE_COORDINATOR = "coordinator"
 ROLE_TOTP_ENROLMENT = "totp-enrolment"
@@ -211,7 +211,7 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
     except WrongSecret:
         raise WrongCredentials("wrong email or password") from None
     assert reviewer.id is not None
-    if pick_up_city_keys(db, reviewer.id, master_key):  # a rotated city key was waiting (issue 7)
+    if pick_up_city_keys(db, reviewer.id, master_key):  # a rotated city key was waiting
         with db.read() as session:
             rows = session.exec(
                 select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]

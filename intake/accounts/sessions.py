@@ -1,4 +1,4 @@
-"""Reviewer sessions (DESIGN.md section 4, "Sessions").
+"""Reviewer sessions (docs/design.md#sessions).
 
 The cookie carries a session identifier and a 256-bit secret. The database keeps SHA-256 of the identifier and
 each unlocked city key wrapped under a key derived from the secret. Neither the database nor the cookie alone
@@ -92,7 +92,7 @@ def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None
                   pending_totp_secret: bytes | None = None) -> str:
     """Open a session working in ``city_id`` (None: a regional coordinator's) and return the cookie value.
 
-    With ``pending_totp_secret`` the session is only for enrolling TOTP (issue 4): it reaches the enrolment
+    With ``pending_totp_secret`` the session is only for enrolling TOTP: it reaches the enrolment
     page alone, and the city keys it holds stay closed until :func:`confirm_totp_stage` is called.
     """
     if city_id is None:

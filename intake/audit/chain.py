@@ -1,4 +1,4 @@
-"""Appending to and verifying each city's audit hash chain (DESIGN.md section 6).
+"""Appending to and verifying each city's audit hash chain (docs/design.md#audit-log).
 
 Every append happens inside the caller's write transaction, after the city row is locked
 (:func:`lock_city`), so a case and the entry that records it commit together or not at all, and two
@@ -38,7 +38,7 @@ def lock_city(session: Session, city_id: int) -> City:
 
 
 def _recorded_at(when: datetime, actor: str) -> str:
-    # Reporter and caller actions are kept to the day (DESIGN.md section 3, rule 6).
+    # Reporter and caller actions are kept to the day (docs/design.md#threat-model-and-anonymity-rules, rule 6).
     if actor in (REPORTER, PHONE_CALLER):
         return when.date().isoformat()
     return when.replace(microsecond=0).isoformat()
@@ -171,7 +171,7 @@ def verify_city(session: Session, city: City, batch_size: int = 5000) -> ChainVe
 
     def stream() -> Iterable[AuditEntry]:
         # Plain rows in keyset-paged batches, not ORM objects: the verifier only reads attributes, and building
-        # tens of thousands of mapped objects costs ten times the hashing (`hotline bench audit`, issue 8).
+        # tens of thousands of mapped objects costs ten times the hashing (`hotline bench audit`).
         last = 0
         while True:
             rows = connection.execute(

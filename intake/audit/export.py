@@ -1,4 +1,4 @@
-"""Exporting a city's audit chain with an Ed25519-signed head (DESIGN.md section 6), and checking an export.
+"""Exporting a city's audit chain with an Ed25519-signed head (docs/design.md#audit-log), and checking an export.
 
 The export is JSON: every entry's hashed fields and hashes, the head (city, sequence, hash), the signature
 of the head (crypto.audit_chain.sign_chain_head) and the public key. Anyone can check it with

@@ -1,5 +1,5 @@
 """Reading a city's audit log in the console (auditors and admins), newest first, a page at a time, with the
-chain verified so the page says whether the log is intact (DESIGN.md section 6). Entries hold no content."""
+chain verified so the page says whether the log is intact (docs/design.md#audit-log). Entries hold no content."""
 
 from __future__ import annotations
 

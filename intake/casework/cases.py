@@ -60,7 +60,7 @@ class CaseItemView:
     created_on: date
     visible_to_reporter: bool
     text: str
-    # Added by issue 4 (the console); new fields go at the end, with defaults.
+    # Added for the console; new fields go at the end, with defaults.
     item_id: str = ""
     position: int = 0
     # Files and recordings are streamed (crypto.streaming): their bytes are fetched by their own route.
@@ -73,7 +73,7 @@ class CaseItemView:
 class CaseView:
     summary: CaseSummary
     items: tuple[CaseItemView, ...]
-    # Answers, attachments and the identity mark (issue 3, intake.casework.files).
+    # Answers, attachments and the identity mark (intake.casework.files).
     files: case_files.CaseFiles = case_files.NO_FILES
 
 

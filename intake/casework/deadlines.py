@@ -1,4 +1,4 @@
-"""Deadlines (DESIGN.md section 7; EU Directive 2019/1937 article 9(1)(b) and (f), ISO 37002 8.3):
+"""Deadlines (docs/design.md#case-handling; EU Directive 2019/1937 article 9(1)(b) and (f), ISO 37002 8.3):
 acknowledge a report within 7 days of receipt and give the reporter feedback within 90 days.
 
 A case is acknowledged by the first reply or request for information sent to the reporter, and given feedback

@@ -1,6 +1,6 @@
 """Exporting a case: everything the reviewer may read, decrypted, for a PDF (hotline.exports.case_pdf), and
 its files (attachments, recordings) as a ZIP, streamed chunk by chunk. Every export and every file opened is
-audited. Redacted content is gone from the database, so it is gone from every export made after (issue 4)."""
+audited. Redacted content is gone from the database, so it is gone from every export made after."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reviewer inbox at scale (issue 4): filters, two sort orders, pages of 50, and counts.
+"""The reviewer inbox at scale (docs/design.md#case-handling): filters, two sort orders, pages of 50, and counts.
 
 Content-free: nothing is decrypted, so a page costs two indexed queries whatever the city's size. Which cases
 a reviewer sees is intake.routing's rule (readable_condition, equivalent to readable_by). Counts come from one

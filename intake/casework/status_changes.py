@@ -3,7 +3,7 @@
 Concluding needs an outcome (substantiated, unsubstantiated, referred, not actionable); reopening a concluded
 case needs a reason, kept as an internal note sealed to the city. A case may step back between the open
 stages (an investigation can return to assessment) without a reason. Every change is audited; an invalid one
-changes nothing and says why (issue 4, "Bad input").
+changes nothing and says why.
 """
 
 from __future__ import annotations

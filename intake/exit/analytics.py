@@ -1,4 +1,5 @@
-"""Exit-interview statistics for a city's HR, suppressed so that no figure points to a person (issue 6).
+"""Exit-interview statistics for a city's HR, suppressed so that no figure points to a person
+(docs/design.md#exit-interviews).
 
 The unit of release is a closed calendar quarter. A quarter's responses never change once it has ended (a
 response is filed under the month it was sent), so its figures are computed the same way every time they are
@@ -37,7 +38,7 @@ from intake.exit.suppression import Shown, Table, Vector, suppress_distributions
 from intake.exit.survey import open_sealed_answers
 from intake.models import ExitPublication, ExitQuestionnaire, ExitResponse
 
-COMMENTS_MINIMUM = 10  # issue 6: comments only for groups of 10 or more
+COMMENTS_MINIMUM = 10  # comments only for groups of 10 or more
 SKIPPED = "_skipped"
 MENTIONED, NOT_MENTIONED = "mentioned", "not_mentioned"
 RECOMMEND_CATEGORIES = (("detractor", "0 to 6"), ("passive", "7 or 8"), ("promoter", "9 or 10"))

@@ -1,6 +1,6 @@
 """The HR side of exit interviews: who may act for a city, the city's settings, and invitations.
 
-Only a reviewer in the city's "hr" group (DESIGN.md section 5: exit interviews go to the city's HR group), signed
+Only a reviewer in the city's "hr" group (docs/design.md#exit-interviews), signed
 in to that city with its key unlocked, gets past :func:`hr_access`. Everyone else gets :class:`NotFound`, and
 the attempt is written to the audit chain of the city they tried, as case access is (intake.casework.cases).
 """
@@ -226,7 +226,7 @@ class InvitationList:
 
 
 def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> InvitationList:
-    """Every invitation of the city with its status only: invited, started or completed (issue 6)."""
+    """Every invitation of the city with its status only: invited, started or completed."""
     today = clock().date()
     with db.write() as session:
         questionnaire = from_row(current_row(session, hr.city_id, today))

@@ -1,5 +1,6 @@
-"""The partnership's view: a city publishes a closed quarter's suppressed figures; MARC's regional coordinator
-sees each city beside the regional figures, for published quarters only, and never a response (issue 6).
+"""The partnership's view: a city publishes a closed quarter's suppressed figures; MARC's regional coordinator sees
+each city beside the regional figures, for published quarters only, and never a response
+(docs/design.md#exit-interviews).
 
 A publication holds only what the city's own analytics show for that quarter (intake.analytics.figures_of):
 hidden figures are stored as no number at all. The regional figure of a category is the sum of the cities'
@@ -31,7 +32,7 @@ NOT_REGIONAL = ("department",)  # each city has its own departments: shown per c
 def require_regional_coordinator(db: Database, reviewer_id: int) -> None:
     """:class:`NotFound` unless the reviewer is MARC's regional coordinator (Reviewer.regional_coordinator).
 
-    The one check the regional pages go through, so the console's coordinator sessions (issue 4) can rewire it.
+    The one check the regional pages go through, so the console's coordinator sessions can rewire it.
     """
     with db.read() as session:
         reviewer = session.get(Reviewer, reviewer_id)

@@ -1,4 +1,4 @@
-"""Reading single responses: only confidential ones, only by the city's HR (issue 6).
+"""Reading single responses: only confidential ones, only by the city's HR.
 
 An anonymous response is never shown on its own, to anyone: one response beside its department and tenure is
 often one person. Anonymous answers reach HR only through the suppressed statistics (intake.exit.analytics).

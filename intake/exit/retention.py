@@ -1,4 +1,4 @@
-"""Retention of exit-interview data (issue 6), as purgers for intake.operations.retention (issue 7).
+"""Retention of exit-interview data, as purgers for intake.operations.retention.
 
 A city sets how long to keep each with ``hotline retention set --purger exit-responses --years N`` (and
 ``--purger exit-invitations --days N``); the daily retention job then deletes what is due, one audited

@@ -1,4 +1,4 @@
-"""Cell suppression for exit-interview statistics: primary and complementary (issue 6).
+"""Cell suppression for exit-interview statistics: primary and complementary (docs/design.md#exit-interviews).
 
 A count below the city's threshold (default 5, never below 3) is a *small* cell and is shown only as "fewer
 than 5". Hiding small cells is not enough: a published total minus the visible cells of its row would give a
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 DEFAULT_THRESHOLD = 5
-MINIMUM_THRESHOLD = 3  # issue 6: a city may raise the threshold, never lower it below 3
+MINIMUM_THRESHOLD = 3  # a city may raise the threshold, never lower it below 3
 
 
 class Shown(StrEnum):

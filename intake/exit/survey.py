@@ -1,10 +1,10 @@
 """The departing employee's side: opening an invitation (link or code), or the city's uninvited link, and
 sending the answers, sealed to the city key.
 
-Anonymous mode (issue 6): the response row holds no invitation, and its time is the month only. The invitation
-keeps no date of use. No audit entry names either. And in the same statement that marks the invitation
-completed, every invitation of the city is rewritten, so on PostgreSQL all of them carry the transaction id that
-wrote the response (``xmin``): the row versions do not single out the one that was used.
+Anonymous mode (docs/design.md#exit-interviews): the response row holds no invitation, and its time is the month
+only. The invitation keeps no date of use. No audit entry names either. And in the same statement that marks the
+invitation completed, every invitation of the city is rewritten, so on PostgreSQL all of them carry the transaction
+id that wrote the response (``xmin``): the row versions do not single out the one that was used.
 """
 
 from __future__ import annotations
@@ -38,13 +38,23 @@ RESPONDENT = "exit respondent"  # the audit actor in confidential mode; never an
 class InvitationUnknown(NotFound):
     """No invitation has that link or code (or the city's uninvited link is not open)."""
 
+    notice = "unknown"
+
 
 class InvitationExpired(IntakeError):
     """The invitation's last day plus the city's allowance has passed."""
 
+    notice = "expired"
+
 
 class InvitationUsed(IntakeError):
     """The invitation was already used to answer. Says nothing about who used it."""
+
+    notice = "used"
+
+
+# Every way an invitation cannot be answered; each names the notice the employee is shown.
+UNAVAILABLE = (InvitationUnknown, InvitationExpired, InvitationUsed)
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,8 @@ def submit_survey(
         if invitation is not None and mode == MODE_CONFIDENTIAL:
             invitation.status = COMPLETED
             session.add(invitation)
-            # Confidential: the link is the point. The day only, like every employee action (DESIGN.md 3, rule 6).
+            # Confidential: the link is the point. The day only, like every employee action
+            # (docs/design.md#threat-model-and-anonymity-rules, rule 6).
             audit.append(session, locked, actor=RESPONDENT,
                          action=AuditAction.EXIT_SURVEY_COMPLETED, subject=invitation.id,
                          when=now.replace(hour=0, minute=0, second=0, microsecond=0))

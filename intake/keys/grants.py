@@ -1,4 +1,4 @@
-"""Reviewers' personal key pairs, and picking up a rotated city key at sign-in (issue 7).
+"""Reviewers' personal key pairs, and picking up a rotated city key at sign-in (docs/design.md#key-rotation).
 
 Rotation (intake.keys.rotation) cannot re-wrap a reviewer's copy of the new city key under their password, which
 the server never holds. It seals the key to the reviewer's personal public key instead (a ``CityKeyGrant``).
@@ -61,7 +61,7 @@ def replace_personal_key(session: Session, reviewer_id: int, master_key: bytes, 
 
 
 def rewrap_personal_key(session: Session, reviewer_id: int, old_master_key: bytes, new_master_key: bytes) -> None:
-    """A password change (issue 4) re-wraps the personal private key under the new master key, as it re-wraps
+    """A password change re-wraps the personal private key under the new master key, as it re-wraps
     the city keys, so grants sealed to the reviewer still open after it."""
     personal = session.get(ReviewerKey, reviewer_id)
     if personal is None:

@@ -1,4 +1,4 @@
-"""Rotating a city's key pair (DESIGN.md section 4, "Rotation"; issue 7).
+"""Rotating a city's key pair (docs/design.md#key-rotation).
 
 A new key pair is made; every item's data key is opened with the old city key and sealed to the new one
 (crypto.sealing.reseal_for_new_city_key); the content itself is not re-encrypted. The rotation is durable and
@@ -245,7 +245,7 @@ def _switch(
 
 def _reseal_exit_responses(session: Session, city_id: int, old_private: hpke_keys.PrivateKey,
                             new_public: hpke_keys.PublicKey) -> int:
-    """Exit-survey answers are sealed to the city key too (issue 6): their data keys move to the new key in the
+    """Exit-survey answers are sealed to the city key too: their data keys move to the new key in the
     switch itself, under the city lock that a new response also takes (intake.exit.survey), so none is left
     sealed to a key that no longer exists. A city gets a few hundred a year, so this needs no staging."""
     rows = session.execute(

@@ -14,7 +14,7 @@ with engine.connect() as connection:
     if driver is not None:
         # Batch migrations rebuild a SQLite table (create, copy, DROP, rename). With foreign keys on, that DROP
         # deletes through ON DELETE CASCADE children or fails (sqlite.org/lang_altertable.html, section 7): they
-        # are off while migrating (the pragma only takes effect outside a transaction), then checked (issue 7).
+        # are off while migrating (the pragma only takes effect outside a transaction), then checked.
         driver.execute("PRAGMA foreign_keys=OFF")
     try:
         context.configure(

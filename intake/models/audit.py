@@ -1,4 +1,4 @@
-"""The per-city, append-only audit hash chain (DESIGN.md section 6)."""
+"""The per-city, append-only audit hash chain (docs/design.md#audit-log)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     city_id: int = Field(foreign_key="city.id", index=True)
     sequence: int
-    # ISO 8601 UTC. Reporter actions are recorded to the day only (DESIGN.md section 3, rule 6).
+    # ISO 8601 UTC. Reporter actions are recorded to the day only
+    # (docs/design.md#threat-model-and-anonymity-rules, rule 6).
     recorded_at: str = Field(max_length=32)
     # "reporter", "phone caller", "reviewer:<id>" or "system": never an address or a number.
     actor: str = Field(max_length=64)

@@ -1,5 +1,5 @@
-"""Cases and their sealed items. Only what DESIGN.md section 3 lets a dump reveal is in clear here:
-city, category, channel, status, outcome and dates (to the day)."""
+"""Cases and their sealed items. Only what docs/design.md#what-each-adversary-learns lets a dump reveal is in clear
+here: city, category, channel, status, outcome and dates (to the day)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ class Case(SQLModel, table=True):
     channel: str = Field(max_length=16)
     status: str = Field(max_length=16, default="received")
     outcome: str | None = Field(default=None, max_length=32)
-    # The day only (DESIGN.md section 3, rule 6): exact times can be matched against badge or login records.
+    # The day only (docs/design.md#threat-model-and-anonymity-rules, rule 6): exact times can be matched against
+    # badge or login records.
     received_on: date
     acknowledge_due_on: date
     feedback_due_on: date
@@ -43,7 +44,7 @@ class Case(SQLModel, table=True):
     group_id: int | None = Field(default=None, foreign_key="reviewer_group.id")
     # HMAC-SHA256 of the report key under the server pepper (crypto.report_keys.report_key_lookup).
     # Deadlines (intake.casework.deadlines, EU Directive 2019/1937 art. 9): when the reporter was first answered, when
-    # they were given feedback, when the case was concluded (retention counts from it, issue 7), and the earliest
+    # they were given feedback, when the case was concluded (retention counts from it), and the earliest
     # date still due (None: nothing).
     acknowledged_on: date | None = None
     feedback_given_on: date | None = None
@@ -56,7 +57,7 @@ class Case(SQLModel, table=True):
     reporter_public_key: bytes
     # The reporter's private key wrapped under Argon2id of the report key.
     reporter_wrapped_private_key: bytes
-    # The reporter chose to give a name and contact (issue 3). The identity itself is a sealed case item that a
+    # The reporter chose to give a name and contact. The identity itself is a sealed case item that a
     # reviewer opens only by giving a reason (intake.reports.identity); this flag says only that there is one.
     identity_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 

@@ -1,9 +1,9 @@
-"""Exit interviews (issue 6): per-city settings, versioned questionnaires, invitations, sealed responses and the
-quarterly figures a city publishes to the partnership.
+"""Exit interviews (docs/design.md#exit-interviews): per-city settings, versioned questionnaires, invitations,
+sealed responses and the quarterly figures a city publishes to the partnership.
 
-What is in clear is only what a database dump may reveal (DESIGN.md section 3): that a response exists, its city,
-its questionnaire version and its month. Every answer is sealed to the city key. In anonymous mode no column of
-a response names or dates its invitation, and an invitation keeps no date of use.
+What is in clear is only what a database dump may reveal (docs/design.md#what-each-adversary-learns): that a
+response exists, its city, its questionnaire version and its month. Every answer is sealed to the city key. In
+anonymous mode no column of a response names or dates its invitation, and an invitation keeps no date of use.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class ExitInvitation(SQLModel, table=True):
     separation_type: str = Field(max_length=64)
     last_day: date
     expires_on: date
-    # invited -> started (the link was opened) -> completed. No date of use is kept (issue 6).
+    # invited -> started (the link was opened) -> completed. No date of use is kept.
     status: str = Field(max_length=16, default=INVITED)
     created_on: date
     created_by: int | None = Field(default=None, foreign_key="reviewer.id")
@@ -84,7 +84,7 @@ class ExitResponse(SQLModel, table=True):
     city_id: int = Field(foreign_key="city.id")
     questionnaire_id: int = Field(foreign_key="exit_questionnaire.id", index=True)
     mode: str = Field(max_length=16)
-    # The month only ("2026-03"): a day could be matched against last days (issue 6, as LimeSurvey does).
+    # The month only ("2026-03"): a day could be matched against last days (as LimeSurvey does).
     period: str = Field(max_length=7)
     # Confidential mode only; always None in anonymous mode.
     invitation_id: str | None = Field(default=None, foreign_key="exit_invitation.id", max_length=32,

@@ -1,7 +1,8 @@
-"""The database-backed job table (DESIGN.md section 8): recording fetches, reminders, retention, rotation.
+"""The database-backed job table (docs/design.md#operations-and-scale-out): recording fetches, reminders, retention,
+rotation.
 
 A payload holds identifiers only (a recording SID, a city id), never content and never anything about a
-caller; it is emptied when the job is done, so a call SID lives only until its job is finished (issue 5).
+caller; it is emptied when the job is done, so a call SID lives only until its job is finished.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Key rotation and the keys that let rotation reach reviewers (DESIGN.md section 4, "Rotation"; issue 7).
+"""Key rotation and the keys that let rotation reach reviewers (docs/design.md#key-rotation).
 
 - ``ReviewerKey``: a reviewer's personal HPKE key pair (crypto.personal_keys), private half wrapped under their
   password-derived master key.

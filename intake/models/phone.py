@@ -1,4 +1,4 @@
-"""The phone side of a city (issue 5): the numbers that ring through to it, and whether its callers' voices are
+"""The phone side of a city: the numbers that ring through to it, and whether its callers' voices are
 disguised. Nothing here is about a caller."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ class PhoneNumber(SQLModel, table=True):
 
 
 class CityVoiceSettings(SQLModel, table=True):
-    """Per-city phone choices. A city without a row has the defaults (voice disguise on, DESIGN.md section 3
-    rule 5)."""
+    """Per-city phone choices. A city without a row has the defaults (voice disguise on,
+    docs/design.md#threat-model-and-anonymity-rules, rule 5)."""
 
     __tablename__ = "city_voice_settings"
 

@@ -1,4 +1,4 @@
-"""Questionnaires per city and category, stored as data (issue 3): a city admin edits them without a release."""
+"""Questionnaires per city and category, stored as data: a city admin edits them without a release."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Per-city retention rules (issue 7): how many days after its starting date a kind of record is purged.
+"""Per-city retention rules (docs/design.md#operations-and-scale-out): how many days after its starting date a kind
+of record is purged.
 
 One row per (city, purger); a purger is a named rule in intake.operations.retention (``concluded-cases``, and later
-exit responses and invitations from issue 6). No row means the city keeps that kind of record.
+exit responses and invitations from intake.exit.retention). No row means the city keeps that kind of record.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ class Reviewer(SQLModel, table=True):
     # crypto.passwords.PasswordRecord: salt, Argon2id cost and verifier. Never the password.
     password_record: bytes
     active: bool = Field(default=True)
-    # MARC's regional coordinator: aggregate statistics across cities, never case content (issue 4).
+    # MARC's regional coordinator: aggregate statistics across cities, never case content.
     regional_coordinator: bool = Field(default=False)
     created_at: datetime
     # TOTP (RFC 6238) secret wrapped under a key derived from the password's master key (intake.accounts.totp), so
@@ -57,7 +57,7 @@ class ReviewerSession(SQLModel, table=True):
     # SHA-256 of the session identifier in the cookie, so a database dump cannot replay a session.
     id: str = Field(primary_key=True, max_length=64)
     reviewer_id: int = Field(foreign_key="reviewer.id", index=True)
-    # None for a regional coordinator's session, which works across cities and opens no case (issue 4).
+    # None for a regional coordinator's session, which works across cities and opens no case.
     city_id: int | None = Field(default=None, foreign_key="city.id")
     created_at: datetime
     last_seen_at: datetime
@@ -69,7 +69,8 @@ class ReviewerSession(SQLModel, table=True):
 
 
 class SessionCityKey(SQLModel, table=True):
-    """One unlocked city key of a session, wrapped under a key only the session cookie carries (DESIGN 4)."""
+    """One unlocked city key of a session, wrapped under a key only the session cookie carries
+    (docs/design.md#sessions)."""
 
     __tablename__ = "session_city_key"
 

@@ -1,4 +1,5 @@
-"""Reviewer groups, category routing and conflict-of-interest exclusions (DESIGN.md section 5)."""
+"""Reviewer groups, category routing and conflict-of-interest exclusions
+(docs/design.md#routing-and-conflict-of-interest)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlmodel import Field, SQLModel
 # What a group is for. Every city gets one of each when it is created (intake.routing.DEFAULT_GROUPS).
 PURPOSE_CASES = "cases"  # receives cases by category
 PURPOSE_ALTERNATE = "alternate"  # receives a case when every other reviewer is excluded (e.g. city attorney)
-PURPOSE_HR = "hr"  # reads the city's exit interviews (issue 6)
+PURPOSE_HR = "hr"  # reads the city's exit interviews
 GROUP_PURPOSES = (PURPOSE_CASES, PURPOSE_ALTERNATE, PURPOSE_HR)
 
 
@@ -41,7 +42,7 @@ class CategoryRoute(SQLModel, table=True):
 
 
 class CaseExclusion(SQLModel, table=True):
-    """A reviewer who must not see a case: named in it, or excluded by the reporter (issue 3)."""
+    """A reviewer who must not see a case: named in it, or excluded by the reporter."""
 
     __tablename__ = "case_exclusion"
 

@@ -1,4 +1,4 @@
-"""Backups and restores of the whole database (issue 7).
+"""Backups and restores of the whole database (docs/design.md#operations-and-scale-out).
 
 SQLite uses its online backup API (a consistent copy while the service keeps running); PostgreSQL uses
 ``pg_dump --format=custom`` and ``pg_restore``. A backup holds exactly what the database holds, so it is as

@@ -1,5 +1,5 @@
 """A job queue in the database that any number of workers on any number of instances can share
-(DESIGN.md section 8; issue 7).
+(docs/design.md#operations-and-scale-out).
 
 - ``enqueue`` adds a job inside the caller's transaction, so a job exists exactly when the change that needs
   it commits. A ``dedupe_key`` makes enqueueing idempotent.
@@ -194,7 +194,7 @@ def queue_depth(database: Database) -> dict[tuple[str, str], int]:
 
 def run_sooner(session: Session, dedupe_key: str, when: datetime) -> None:
     """Bring a queued job forward to ``when`` (if it was due later), in the caller's transaction: a job that
-    waits for others can be woken by the last of them instead of polling (issue 5: a call record is deleted
+    waits for others can be woken by the last of them instead of polling (as a call record is deleted
     once its recordings are)."""
     session.execute(update(Job).where(col(Job.dedupe_key) == dedupe_key, col(Job.state) == QUEUED,
                                       col(Job.run_after) > when).values(run_after=when))

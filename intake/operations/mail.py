@@ -1,5 +1,6 @@
 """Sending email through the deployment's SMTP server (smtplib). Notifications carry no content
-(DESIGN.md section 3, rule 7), so nothing here is sealed; the server is the city's own relay."""
+(docs/design.md#threat-model-and-anonymity-rules, rule 7), so nothing here is sealed; the server is the city's own
+relay."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The daily reminder: each reviewer is emailed, at most once a day, how many cases wait for them and how many
-are overdue (intake.casework.deadlines says what is due). Counts only, never a case (DESIGN.md section 3, rule 7)."""
+"""The daily reminder: each reviewer is emailed, at most once a day, how many cases wait for them and how many are
+overdue (intake.casework.deadlines says what is due). Counts only, never a case
+(docs/design.md#threat-model-and-anonymity-rules, rule 7)."""
 
 from __future__ import annotations
 
@@ -65,8 +66,9 @@ def reminder_body(loads: list[Workload], console_url: str) -> str:
 
 
 def send_reminders(db: Database, smtp: SmtpConfig, console_url: str, *, clock: Clock = utc_now) -> int:
-    """Email every reviewer with open work, at most once a day, with counts only (DESIGN.md section 3,
-    rule 7). Returns how many were sent. Audited in each city the reviewer's counts came from."""
+    """Email every reviewer with open work, at most once a day, with counts only
+    (docs/design.md#threat-model-and-anonymity-rules, rule 7). Returns how many were sent. Audited in each city the
+    reviewer's counts came from."""
     today = clock().date()
     by_reviewer: dict[int, list[Workload]] = {}
     for load in workloads(db, today):

@@ -1,8 +1,9 @@
-"""Retention: each city's rules for how long records are kept, and purging them for good (issue 7).
+"""Retention: each city's rules for how long records are kept, and purging them for good
+(docs/design.md#operations-and-scale-out).
 
 A *purger* is a named kind of record with a starting date (a concluded case counts from the day it was
 concluded). A city's ``RetentionRule`` says how many days after that date the record goes. Purgers are
-pluggable: a feature with records of its own (exit responses, unused invitations: issue 6) adds a
+pluggable: a feature with records of its own (exit responses, unused invitations: intake.exit.retention) adds a
 :class:`Purger` to :data:`PURGERS`.
 
 Purging deletes rows outright: content, sealed keys, chunks, exclusions. SQLite runs with

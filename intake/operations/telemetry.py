@@ -1,7 +1,8 @@
-"""Counts for operational metrics (issue 7), chosen so that none says anything about a reporter.
+"""Counts for operational metrics, chosen so that none says anything about a reporter.
 
-Cases are counted by city and channel only, and only those received before today: a counter that moved at
-14:03 would time a report to the minute, which DESIGN.md section 3 rule 6 keeps even from reviewers.
+Cases are counted by city and channel only, and only those received before today: a counter that moved at 14:03
+would time a report to the minute, which rule 6 of docs/design.md#threat-model-and-anonymity-rules keeps even from
+reviewers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""WAV in and out, for phone recordings (issue 5). Telephone audio is small (8 kHz, 16-bit mono: about
+"""WAV in and out, for phone recordings. Telephone audio is small (8 kHz, 16-bit mono: about
 1 MB a minute), so a recording is decoded whole; it never touches disk in clear."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which city a phone number belongs to, and each city's voice-disguise choice (issue 5).
+"""Which city a phone number belongs to, and each city's voice-disguise choice.
 
 A call to a city's own number goes to that city; the shared number (a setting, not a row) asks for the city.
 Changes are written to the city's audit log: turning voice disguise off is a decision someone must own.

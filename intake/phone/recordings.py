@@ -1,4 +1,4 @@
-"""Phone recordings as sealed case items (issue 5; DESIGN.md sections 3 and 4).
+"""Phone recordings as sealed case items (docs/design.md#phone, docs/design.md#streaming).
 
 A recording is voice-disguised (intake.phone.voice_disguise) unless its city turned that off, then encrypted in
 chunks (crypto.streaming) under a fresh data key sealed to the city. The original audio is never stored.

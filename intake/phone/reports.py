@@ -1,5 +1,5 @@
-"""Reports made by phone (issue 5). Free of Twilio: the delivery layer hands in a city, a category and the id
-of the case the caller's recording will fill; the recording itself arrives later (intake.phone.recordings).
+"""Reports made by phone (docs/design.md#phone). Free of Twilio: the delivery layer hands in a city, a category and
+the id of the case the caller's recording will fill; the recording itself arrives later (intake.phone.recordings).
 
 The case id is chosen before the caller records, so the webhook that ends the recording and the worker that
 stores it agree on the case without the database ever holding a call or recording identifier.
@@ -71,7 +71,8 @@ def open_phone_report(
             return None
         locked.last_case_number += 1
         case.number = locked.last_case_number
-        # Nothing to scan for reviewers' names: the report is a recording (DESIGN.md section 5).
+        # Nothing to scan for reviewers' names: the report is a recording
+        # (docs/design.md#routing-and-conflict-of-interest).
         decision = decide_route(session, city.id, category, [], ())
         case.group_id = decision.group_id
         session.add(case)

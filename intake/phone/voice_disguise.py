@@ -1,4 +1,5 @@
-"""Voice disguise for phone recordings (DESIGN.md section 3, rule 5; issue 5). Pure numerics, numpy and scipy.
+"""Voice disguise for phone recordings (docs/design.md#threat-model-and-anonymity-rules, rule 5). Pure numerics,
+numpy and scipy.
 
 A voice is recognised by its pitch and by its timbre, which is mostly the spectral envelope (the formants set by
 the speaker's vocal tract). Shifting only the pitch leaves the timbre, and shifting both by the same factor

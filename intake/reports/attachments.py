@@ -1,4 +1,5 @@
-"""Attachments: metadata stripped, then sealed in chunks (DESIGN.md section 3 rule 4, section 4; issue 3).
+"""Attachments: metadata stripped, then sealed in chunks (docs/design.md#threat-model-and-anonymity-rules, rule 4;
+docs/design.md#streaming).
 
 An upload arrives in a :class:`crypto.scratch.ScratchFile` (never in clear on disk). Before it is sealed:
 
@@ -223,7 +224,7 @@ class AttachmentInfo:
 
 
 def is_file(row: CaseItem) -> bool:
-    """An attachment that still holds its file. A redacted one (issue 4) holds only the word "[redacted]" and is
+    """An attachment that still holds its file. A redacted one holds only the word "[redacted]" and is
     read like any text item."""
     return row.kind == KIND_ATTACHMENT and row.stream_header is not None
 
@@ -263,7 +264,7 @@ def download_for_reviewer(
     db: Database, context: ReviewerContext, case_id: str, item_id: str, *, clock: Clock = utc_now
 ) -> tuple[AttachmentInfo, Iterator[bytes]]:
     """An attachment's description and its plaintext, chunk by chunk, for a reviewer who may read the case.
-    The download is audited (DESIGN.md section 6: "which attachment")."""
+    The download is audited (docs/design.md#audit-log)."""
     case = readable_case(db, context, case_id, clock=clock)
     assert context.city_private_key is not None
     with db.write() as session:

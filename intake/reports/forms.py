@@ -1,5 +1,5 @@
-"""What the report form shows for a city and category (issue 3): the questionnaire to ask, and the city's
-reviewers (name and role) so the reporter can exclude any of them (DESIGN.md section 5)."""
+"""What the report form shows for a city and category: the questionnaire to ask, and the city's
+reviewers (name and role) so the reporter can exclude any of them (docs/design.md#routing-and-conflict-of-interest)."""
 
 from __future__ import annotations
 

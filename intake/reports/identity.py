@@ -1,4 +1,5 @@
-"""A reporter's optional identity (issue 3): sealed as its own item, marked on the case, opened only with a reason.
+"""A reporter's optional identity (docs/design.md#case-handling): sealed as its own item, marked on the case, opened
+only with a reason.
 
 A reporter may stay anonymous (the default) or give a name and a way to be contacted. What they give is sealed to
 the city alone, as a separate item that the case page does not open: the case only shows that an identity was

@@ -1,4 +1,4 @@
-"""Questionnaires per city and category, as data (issue 3), and the server-side check of every answer.
+"""Questionnaires per city and category, as data, and the server-side check of every answer.
 
 A questionnaire is a list of fields. Each has an ``id``, a ``type`` (text, long_text, single_choice,
 multiple_choice, date, yes_no), a ``label`` and optional ``hint`` in each language (``en`` required), ``required``,
@@ -421,5 +421,6 @@ def read_answers(sealed_json: str, language: str = "en") -> tuple[ReadAnswer, ..
 
 
 def answer_texts(answers: Sequence[Answer]) -> list[str]:
-    """Free text the reporter typed in answers (checked for reviewers' names, DESIGN.md section 5)."""
+    """Free text the reporter typed in answers (checked for reviewers' names,
+    docs/design.md#routing-and-conflict-of-interest)."""
     return [str(a.value) for a in answers if a.type in (TEXT, LONG_TEXT)]

@@ -1,7 +1,7 @@
-"""Whether a reviewer's request for information is waiting for the reporter (issue 3).
+"""Whether a reviewer's request for information is waiting for the reporter.
 
 A request is an item of kind KIND_INFORMATION_REQUEST, sealed to the city and to the reporter like a reply
-(intake.casework.cases.reply_to_reporter with that kind, issue 4). The reporter's follow-up page says "the reviewer
+(intake.casework.cases.reply_to_reporter with that kind). The reporter's follow-up page says "the reviewer
 needs more information" while the latest request has no answer: no message from the reporter has come after it.
 """
 

@@ -67,7 +67,7 @@ from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
 CHANNEL_PHONE = "phone"
-# Reports staff write down for someone (intake.reports.staff_intake, issue 4): by letter, in person, or a call to HR.
+# Reports staff write down for someone (intake.reports.staff_intake): by letter, in person, or a call to HR.
 CHANNEL_LETTER = "letter"
 CHANNEL_WALK_IN = "walk-in"
 CHANNEL_HR_CALL = "hr-call"
@@ -345,7 +345,7 @@ def add_reporter_message(
     db: Database, config: IntakeConfig, access: ReporterAccess, text: str, *, channel: str = CHANNEL_WEB,
     attachments: Sequence[Upload] = (), clock: Clock = utc_now,
 ) -> tuple[AttachmentNote, ...]:
-    """An addition from the reporter, with any files; the original report is never editable (issue 3)."""
+    """An addition from the reporter, with any files; the original report is never editable."""
     text = clean_text(text)
     if (problem := text_problem(text, max_chars=config.max_message_chars)) is not None:
         raise InvalidInput({"message": problem})

@@ -36,7 +36,9 @@ def test_nothing_in_clear_on_disk_and_tampering_is_detected():
     on_disk = raw.read()
     assert b"Marker plaintext" not in on_disk and len(on_disk) > len(marker)
     raw.seek(5)
-    raw.write(b"\x00")
+    flipped = bytes([raw.read(1)[0] ^ 0xFF])  # a real change whatever the byte was (writing 0 missed 1 in 256)
+    raw.seek(5)
+    raw.write(flipped)
     with pytest.raises(DecryptionFailed):
         scratch.reader().read(10)
     scratch.close()

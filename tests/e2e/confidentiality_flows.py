@@ -1,4 +1,4 @@
-"""Every flow of the service, walked against the real served process for the confidentiality scan (issue 8):
+"""Every flow of the service, walked against the real served process for the confidentiality scan:
 each with its own marker, a fake client address and user agent on every request, and a fake caller number and
 caller fields on every phone webhook. Each flow checks that its markers reached the people meant to read them, so
 a flow that silently stored nothing cannot pass the scan by accident."""

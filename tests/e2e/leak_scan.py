@@ -1,4 +1,4 @@
-"""The confidentiality scan's search (issue 8): named secrets looked for in named places, in every form a careless
+"""The confidentiality scan's search: named secrets looked for in named places, in every form a careless
 copy could take.
 
 A secret can reach storage other than as its text: pg_dump's plain output shows a ``bytea`` column as hex, a

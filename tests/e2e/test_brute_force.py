@@ -1,4 +1,4 @@
-"""Issue 8, item 5: brute force against the real server (``hotline serve`` as a subprocess), on SQLite and
+"""Brute force against the real server (``hotline serve`` as a subprocess), on SQLite and
 PostgreSQL. Attackers hammer at full speed, from several threads at once, for a few seconds:
 
 - report-key guessing on the web follow-up page, from one address (four threads), from two more addresses, and

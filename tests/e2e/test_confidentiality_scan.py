@@ -1,9 +1,10 @@
-"""Issue 8, the confidentiality scan: every flow of the service runs against the real server (``hotline serve
+"""The confidentiality scan: every flow of the service runs against the real server (``hotline serve
 --with-worker``, logging at debug) with unique markers in everything a reporter, caller, employee or reviewer
 gives, a fake client address and user agent on every request, and a fake caller number and caller fields on every
 phone webhook. Then the database (its files byte for byte, write-ahead log included, or pg_dump), the job table,
 every log line, the backup and the scratch directory are searched for all of them, as text, hex and base64: none
-may be found, since everything given is sealed before it is stored (DESIGN.md section 3)."""
+may be found, since everything given is sealed before it is stored
+(docs/design.md#threat-model-and-anonymity-rules, rule 2)."""
 
 from __future__ import annotations
 

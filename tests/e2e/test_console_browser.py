@@ -1,4 +1,4 @@
-"""The reviewer console walked in Debian's Chromium by Playwright, against the real server (issue 4): TOTP
+"""The reviewer console walked in Debian's Chromium by Playwright, against the real server: TOTP
 enrolment, sign-in with a code, triage in the inbox, reply, conclude, export; the admin's and auditor's pages.
 axe-core checks every page for WCAG 2.2 A and AA and must find nothing. Under CI=true a missing Chromium fails.
 """

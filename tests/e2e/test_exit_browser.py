@@ -1,4 +1,4 @@
-"""Issue 6 in a real browser: Debian's Chromium driven by Playwright.
+"""Exit interviews in a real browser: Debian's Chromium driven by Playwright.
 
 An invited employee completes the survey with JavaScript off, in Spanish, by keyboard only; and axe-core finds no
 WCAG 2.2 A or AA violation on any survey, HR or regional page. The app runs in a real uvicorn server on a free

@@ -1,6 +1,6 @@
-"""Issue 5 against the real server: ``hotline serve`` behind a (simulated) TLS proxy takes a whole call signed for
-its public URL, the worker stores the recording, and neither the database files nor the server's log (at debug
-level) hold anything of the caller or the call."""
+"""The phone line against the real server: ``hotline serve`` behind a (simulated) TLS proxy takes a whole call
+signed for its public URL, the worker stores the recording, and neither the database files nor the server's log (at
+debug level) hold anything of the caller or the call."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3 in a real browser: Debian's Chromium driven by Playwright against a real server.
+"""The reporter's pages in a real browser: Debian's Chromium driven by Playwright against a real server.
 
 The whole reporter flow (report with questionnaire, files, an exclusion; receipt; follow-up after a reviewer's
 question; an answer with a file) is walked in English with JavaScript on, in Spanish with JavaScript off, and in

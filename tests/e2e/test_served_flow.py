@@ -1,4 +1,4 @@
-"""Issue 2's acceptance flow against the real server, as a new user would run it.
+"""The basic acceptance flow (report, key, follow-up, reply) against the real server, as a new user would run it.
 
 SQLite: ``hotline demo`` exactly as the README says. PostgreSQL: ``hotline db upgrade``, ``city add``,
 ``reviewer add`` and ``serve``. Then: a Raytown report goes in through the form, its key opens the follow-up

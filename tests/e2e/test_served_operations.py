@@ -1,4 +1,4 @@
-"""``hotline serve --with-worker`` as a small site runs it (issue 7): one process serves /healthz, /readyz and
+"""``hotline serve --with-worker`` as a small site runs it: one process serves /healthz, /readyz and
 /metrics and runs due jobs; here the retention job purges a case whose time is up, with the audit chain intact."""
 
 from __future__ import annotations

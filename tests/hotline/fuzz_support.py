@@ -1,4 +1,4 @@
-"""What the fuzz tests share (issue 8, item 2): hostile values, request bodies built byte by byte (so they can
+"""What the fuzz tests share: hostile values, request bodies built byte by byte (so they can
 carry invalid UTF-8, NUL bytes and lone surrogates), the row count of every table, and the checks every answer
 must pass: never a 500, never a hostile fragment rendered unescaped, nothing stored when the input is refused.
 
@@ -322,7 +322,7 @@ def new_audit_actions(database: Database, after_id: int) -> list[str]:
 
 
 # Audit entries a refused request may still add: they record that someone looked or was turned away, and hold
-# nothing the request carried (the service audits reads and refusals by design, issue 4).
+# nothing the request carried (the service audits reads and refusals by design, docs/design.md#audit-log).
 OBSERVATIONS = frozenset({"case.read", "case.access_denied", "case.item_opened", "case.opened_by_reporter",
                           "audit.viewed", "exit.access_denied", "exit.analytics_read", "exit.response_read",
                           "reviewer.sign_in_failed", "reviewer.locked"})

@@ -1,4 +1,4 @@
-"""Who may use each route (issue 4), built from the route table itself: a route without a rule fails, and every
+"""Who may use each route, built from the route table itself: a route without a rule fails, and every
 console route is requested as every role - anonymous, a reviewer of city A, a reviewer of city B, city A's
 admin and auditor, the regional coordinator, and a reviewer of A excluded from the case - and each answer must
 match the route's rule. Nothing of city A reaches anyone of city B, nor anyone the rule keeps out."""
@@ -125,7 +125,7 @@ def test_the_access_matrix_holds(matrix):
             status, body = response.status_code, response.text
             about_the_case = "{case_id}" not in path and case_id in path
             kept_from_the_case = about_the_case and persona.name in ("reviewer B", "excluded A", "HR A")
-            # Exit interviews (issue 6): only the city's hr group, and no response has the all-zero id.
+            # Exit interviews: only the city's hr group, and no response has the all-zero id.
             kept_from_exit = path.startswith("/review/exit/raytown") and (persona.name != "HR A"
                                                                           or path.endswith("0" * 32))
             if persona.role is None:

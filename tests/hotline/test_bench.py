@@ -1,4 +1,4 @@
-"""``hotline bench all`` writes the benchmark report, and the report in the repository is the command's own (issue 8).
+"""``hotline bench all`` writes the benchmark report, and the report in the repository is the command's own.
 
 The figures are never asserted here (speed is measured by benchmarks, not tests): these tests check that the
 command runs every part on both databases and records each, and that docs/BENCHMARKS.md holds a section written

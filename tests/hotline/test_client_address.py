@@ -1,4 +1,4 @@
-"""A client is counted by its IPv4 address or its IPv6 /64 (issue 8): a host that may use any address of its /64
+"""A client is counted by its IPv4 address or its IPv6 /64: a host that may use any address of its /64
 gets one allowance, not one per address."""
 
 from __future__ import annotations

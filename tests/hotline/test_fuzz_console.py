@@ -1,4 +1,4 @@
-"""Fuzzing the reviewer console (issue 8, item 2): every route under /review/ - sign-in, TOTP enrolment, the
+"""Fuzzing the reviewer console: every route under /review/ - sign-in, TOTP enrolment, the
 inbox's filters, sort and paging, every case action, the identity and file routes, the admin, audit, statistics
 and regional pages, and HR's exit-interview pages - each requested as a signed-in person its rule admits, with a
 valid CSRF token three times in four. The routes come from the route table; each example sends one hostile

@@ -1,4 +1,4 @@
-"""Fuzzing the exit survey's public pages (issue 8, item 2): the code form, the invitation link, the city's
+"""Fuzzing the exit survey's public pages: the code form, the invitation link, the city's
 uninvited link and the answers, with hostile codes, tokens, credentials, questionnaire ids and answers. Each
 example sends one request to every /exit route (from the route table) and checks: no 500, nothing unescaped,
 nothing stored when refused. HR's side of exit interviews is under /review/ and fuzzed with the console."""

@@ -1,4 +1,4 @@
-"""Fuzzing the reporter's side (issue 8, item 2): every public page and form that is not the phone line or the
+"""Fuzzing the reporter's side: every public page and form that is not the phone line or the
 exit survey - the city list, both steps of the report form with its questions, files, exclusions and identity,
 the receipt, the follow-up with a report key and its messages with files - and the health, metrics and static
 routes. Each example sends one hostile request to every one of these routes (the GET routes come from the

@@ -1,4 +1,4 @@
-"""The fuzz tests cover the whole app (issue 8, item 2), and stay covering it: every route of the route table
+"""The fuzz tests cover the whole app, and stay covering it: every route of the route table
 belongs to a family whose fuzz test requests it, every POST route has its fields listed, and every form field
 and query parameter the code reads is one the fuzz tests send. A new route, field or parameter without fuzzing
 fails here."""

@@ -1,4 +1,4 @@
-"""Fuzzing the phone line's webhooks (issue 8, item 2): every route under /voice/, signed as Twilio signs them
+"""Fuzzing the phone line's webhooks: every route under /voice/, signed as Twilio signs them
 (the twilio library's RequestValidator over the public URL and the form as the app will read it), with hostile
 digits, call and recording identifiers, recording URLs, caller fields, query parameters and sealed call states
 carrying hostile values. Each example sends one request to every webhook (the routes come from the table), and

@@ -1,4 +1,4 @@
-"""Every message of the project has a Spanish translation with the same placeholders (issue 3), compiled from the
+"""Every message of the project has a Spanish translation with the same placeholders, compiled from the
 committed .po at start-up (no .mo is committed)."""
 
 import re

@@ -1,4 +1,4 @@
-"""Settings added by issue 7: the metrics token is a secret (environment or file, at least 32 characters) and the
+"""Operations settings: the metrics token is a secret (environment or file, at least 32 characters) and the
 worker's poll interval is a number of seconds."""
 
 import pytest

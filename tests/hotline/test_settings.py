@@ -29,8 +29,9 @@ def test_secrets_come_from_the_environment_or_files(tmp_path):
     {"HOTLINE_PEPPER": "short", "HOTLINE_SESSION_KEY": "s" * 40},
     {"HOTLINE_PEPPER": "s" * 40, "HOTLINE_SESSION_KEY": "s" * 40},
     {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_PUBLIC_URL": "ftp://x"},
-    # Below DEBUG, uvicorn logs each connection's client address and the request headers (found by issue 8's
-    # confidentiality scan run with HOTLINE_LOG_LEVEL=notset); "trace" crashed at start-up with a traceback.
+    # Below DEBUG, uvicorn logs each connection's client address and the request headers (found by the
+    # confidentiality scan, tests/e2e/test_confidentiality_scan.py, run with HOTLINE_LOG_LEVEL=notset); "trace"
+    # crashed at start-up with a traceback.
     {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_LOG_LEVEL": "notset"},
     {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_LOG_LEVEL": "trace"},
 ])

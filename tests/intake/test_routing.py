@@ -1,4 +1,5 @@
-"""Routing and conflict of interest (DESIGN.md section 5): excluded reviewers never see the case, anywhere."""
+"""Routing and conflict of interest (docs/design.md#routing-and-conflict-of-interest): excluded reviewers never see
+the case, anywhere."""
 
 import pytest
 from sqlmodel import select

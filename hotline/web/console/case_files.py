@@ -1,6 +1,5 @@
-"""The reviewer's side of issue 3: downloading an attachment (audited, metadata already stripped), opening a
-reporter's identity with a reason (audited). Kept apart from the console
-(hotline.web.reviewer) so the two can grow separately; each handler calls one intake service."""
+"""The reviewer's side of attachments and identities: downloading an attachment (audited, metadata already
+stripped), opening a reporter's identity with a reason (audited). Each handler calls one intake service."""
 
 from __future__ import annotations
 

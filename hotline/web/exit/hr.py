@@ -3,7 +3,7 @@ quarter, and confidential responses.
 
 Every route is a reviewer_route for the content roles, and every handler first asks intake.exit.hr.hr_access
 whether this reviewer is in the city's HR group: anyone else gets the same not-found page a missing page gets,
-and the attempt is audited (issue 6).
+and the attempt is audited.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""MARC's regional view of published exit-interview figures (issue 6). Figures only, never a response.
+"""MARC's regional view of published exit-interview figures (docs/design.md#exit-interviews). Figures only, never a
+response.
 
-Only the regional coordinator's city-less session (issue 4, role "coordinator") reaches it; the intake service
+Only the regional coordinator's city-less session (role "coordinator") reaches it; the intake service
 checks Reviewer.regional_coordinator again (intake.exit.regional.require_regional_coordinator).
 """
 

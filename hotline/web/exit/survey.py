@@ -1,7 +1,8 @@
 """The departing employee's pages: enter a code, open a link, answer, done. English or Spanish (``?lang=es``).
 
 No page sets a cookie or needs JavaScript; the form carries its own token (hotline.form_tokens) and the
-invitation it answers. Nothing here logs or stores the link, the code or the address (DESIGN.md section 3).
+invitation it answers. Nothing here logs or stores the link, the code or the address
+(docs/design.md#threat-model-and-anonymity-rules).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from hotline.web.errors import forbidden_page, too_many_page
 from hotline.web.exit.i18n import language_of, render_exit
 from intake.errors import InvalidInput
 from intake.exit import survey as exit_survey
-from intake.exit.survey import Credential, InvitationExpired, InvitationUnknown, InvitationUsed, Survey
+from intake.exit.survey import UNAVAILABLE, Credential, InvitationUnknown, Survey
 
-# Issue 6: the uninvited link is rate limited; so is guessing short codes.
+# The uninvited link is rate limited (docs/design.md#exit-interviews); so is guessing short codes.
 OPEN_LINK_PER_HOUR = 5
 CODE_ATTEMPTS_PER_10_MINUTES = 10
 
@@ -73,12 +74,8 @@ async def _open(request: Request, credential: Credential, language: str) -> Resp
     state = app_state(request)
     try:
         survey = await run_in_threadpool(exit_survey.open_survey, state.database, state.config, credential)
-    except InvitationUnknown:
-        return _notice(request, language, "unknown")
-    except InvitationExpired:
-        return _notice(request, language, "expired")
-    except InvitationUsed:
-        return _notice(request, language, "used")
+    except UNAVAILABLE as refused:
+        return _notice(request, language, refused.notice)
     return _survey_page(request, survey, language)
 
 
@@ -136,16 +133,12 @@ async def answer(request: Request) -> Response:
                                         "and send them again."})
         submitted = await run_in_threadpool(exit_survey.submit_survey, state.database, state.config, credential,
                                             text_field(form, "questionnaire"), values)
-    except InvitationUnknown:
-        return _notice(request, language, "unknown")
-    except InvitationExpired:
-        return _notice(request, language, "expired")
-    except InvitationUsed:
-        return _notice(request, language, "used")
+    except UNAVAILABLE as refused:
+        return _notice(request, language, refused.notice)
     except InvalidInput as invalid:
         try:
             survey = await run_in_threadpool(exit_survey.open_survey, state.database, state.config, credential)
-        except (InvitationUnknown, InvitationExpired, InvitationUsed):
+        except UNAVAILABLE:
             return _notice(request, language, "unknown")
         return _survey_page(request, survey, language, values=values, problems=invalid.problems, status_code=400)
     return render_exit(request, "exit/done.html", language, {"submitted": submitted})

@@ -1,4 +1,4 @@
-"""``hotline exit questionnaire show|load`` (issue 6)."""
+"""``hotline exit questionnaire show|load``."""
 
 from __future__ import annotations
 

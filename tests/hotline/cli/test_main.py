@@ -24,7 +24,7 @@ def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ())
 COMMANDS = command_paths(build_parser())
 
 
-def test_the_commands_of_issue_2_exist():
+def test_the_core_commands_exist():
     for command in [("demo",), ("serve",), ("db", "upgrade"), ("city", "add"), ("reviewer", "add"),
                     ("audit", "verify")]:
         assert command in COMMANDS

@@ -1,4 +1,4 @@
-"""The operator's commands of issue 7, run as the operator runs them: key rotation killed half-way and resumed,
+"""The operator's commands, run as the operator runs them: key rotation killed half-way and resumed,
 recovery, retention, backup and restore, and start-up refusing bad input in one sentence."""
 
 import json
@@ -112,7 +112,7 @@ def test_retention_and_backup_commands(monkeypatch, capsys, tmp_path):
 
 @pytest.mark.parametrize("command", [["serve"], ["worker", "--until-idle"]])
 def test_start_up_refuses_bad_input_in_one_sentence(command, monkeypatch, capsys, tmp_path):
-    """Issue 7, bad input: missing or short pepper, unreachable database, unknown migration."""
+    """Bad input: missing or short pepper, unreachable database, unknown migration."""
     url = f"sqlite:///{tmp_path / 'hotline.sqlite3'}"
     for name, value in hotline_env(url).items():
         monkeypatch.setenv(name, value)

@@ -1,4 +1,4 @@
-"""``hotline worker`` (issue 7): two worker processes started as the command, against one PostgreSQL database,
+"""``hotline worker``: two worker processes started as the command, against one PostgreSQL database,
 run 1,000 jobs whose handlers crash a fifth of the time, and each job's effect commits exactly once. On SQLite
 (one writer at a time, each commit synced to disk) the same runs with 200 jobs to keep the suite quick."""
 

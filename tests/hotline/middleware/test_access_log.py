@@ -1,4 +1,4 @@
-"""Observability without surveillance (issue 7): every flow runs (reporter, follow-up, reviewer, metrics and
+"""Observability without surveillance: every flow runs (reporter, follow-up, reviewer, metrics and
 health, worker jobs, retention, key rotation, recovery, backup) with the structured JSON logs captured at DEBUG,
 and no line holds the client address, the user agent, a phone number, the report key or any content."""
 
@@ -56,7 +56,7 @@ def test_no_address_number_or_content_in_any_log_line(tmp_path, monkeypatch, cap
         key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
         add_reviewer(database, settings.intake_config(), city_slug="raytown", email="ethics@raytown.example",
                      display_name="Pat Example", password=PASSWORD, role="reviewer", city_private_key=key)
-        enrol(database, settings, "ethics@raytown.example")  # TOTP (issue 4)
+        enrol(database, settings, "ethics@raytown.example")  # TOTP
         headers = {"x-forwarded-for": ADDRESS, "x-real-ip": ADDRESS, "forwarded": f"for={ADDRESS}",
                    "user-agent": AGENT}
         with TestClient(create_app(settings, database), base_url="https://testserver", headers=headers,

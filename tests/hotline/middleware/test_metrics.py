@@ -1,4 +1,4 @@
-"""/healthz, /readyz and /metrics (issue 7): metrics only with the token, counts only, nothing about a reporter
+"""/healthz, /readyz and /metrics: metrics only with the token, counts only, nothing about a reporter
 and nothing that times a report (cases received today are not counted yet)."""
 
 import dataclasses

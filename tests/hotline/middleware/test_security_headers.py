@@ -1,5 +1,5 @@
-"""DESIGN.md section 3 as tests: headers on every response, no cookie for reporters, reviewer CSRF, session
-cookie attributes, and no client address in any log line."""
+"""docs/design.md#threat-model-and-anonymity-rules as tests: headers on every response, no cookie for reporters,
+reviewer CSRF, session cookie attributes, and no client address in any log line."""
 
 import logging
 import re

@@ -1,4 +1,4 @@
-"""The menus (issue 5): a city's own number, the shared number's city menu, English and Spanish, categories, the
+"""The menus: a city's own number, the shared number's city menu, English and Spanish, categories, the
 recording prompt; and bad input (unexpected digits, silence, missing parameters, unknown numbers, failures)
 answered with a spoken message, never a 500."""
 

@@ -1,4 +1,4 @@
-"""Follow-up by phone (issue 5): the report key on the keypad, the status and the reviewers' replies read
+"""Follow-up by phone: the report key on the keypad, the status and the reviewers' replies read
 aloud, another recording added; wrong keys throttled as on the web, by a keyed hash of the caller's number."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Setting the phone side up (issue 5): numbers per city and voice disguise from the command line, audited; the
+"""Setting the phone side up: numbers per city and voice disguise from the command line, audited; the
 Twilio settings refuse half or malformed configurations in one sentence."""
 
 from __future__ import annotations

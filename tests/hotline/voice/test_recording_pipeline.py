@@ -1,4 +1,4 @@
-"""The recording pipeline is durable (issue 5): with Twilio failing half the time every recording arrives
+"""The recording pipeline is durable: with Twilio failing half the time every recording arrives
 exactly once and is deleted there only after its sealed copy committed; replays, absent recordings, foreign URLs
 and hang-ups are handled without losing or duplicating anything."""
 

@@ -1,4 +1,4 @@
-"""Every /voice/ request is checked with twilio's RequestValidator against the public URL (issue 5): unsigned,
+"""Every /voice/ request is checked with twilio's RequestValidator against the public URL: unsigned,
 wrongly signed, signed for another URL, another account's token, or phone intake not configured: 403, and no
 row of any table changes."""
 

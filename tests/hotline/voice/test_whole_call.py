@@ -1,5 +1,5 @@
-"""Issue 5's first promise: a whole call, replayed as Twilio sends it (signed, every caller field filled), ends as
-an encrypted case in the right city whose disguised recording the city's reviewer can play, and afterwards
+"""The phone line's first promise: a whole call, replayed as Twilio sends it (signed, every caller field filled),
+ends as an encrypted case in the right city whose disguised recording the city's reviewer can play, and afterwards
 neither the database, the logs nor the job table holds anything of the caller, nor the call's SID."""
 
 from __future__ import annotations

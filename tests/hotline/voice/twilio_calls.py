@@ -1,5 +1,5 @@
 """Replaying calls as Twilio makes them: every webhook signed with the account's auth token, every caller field
-filled with real-looking values (issue 5), and the TwiML answers parsed to find where Twilio would go next."""
+filled with real-looking values, and the TwiML answers parsed to find where Twilio would go next."""
 
 from __future__ import annotations
 

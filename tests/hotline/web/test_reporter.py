@@ -1,4 +1,4 @@
-"""The web flow of issue 2, through the real app: report, key, follow-up, reviewer reading and replying."""
+"""The basic web flow, through the real app: report, key, follow-up, reviewer reading and replying."""
 
 import re
 

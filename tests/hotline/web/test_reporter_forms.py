@@ -1,4 +1,4 @@
-"""Issue 3 through the real app: questionnaires, files, exclusions, identity, questions, receipt, limits, Spanish."""
+"""Reporting through the real app: questionnaires, files, exclusions, identity, questions, receipt, limits, Spanish."""
 
 import io
 import re
@@ -124,7 +124,7 @@ def two_reviewers(seeded):
     added = add_reviewer(seeded.database, seeded.settings.intake_config(), city_slug="raytown",
                          email="ana@raytown.example", display_name="Ana Pérez", password=PASSWORD, role="reviewer",
                          city_private_key=key)
-    enrol(seeded.database, seeded.settings, "ana@raytown.example")  # TOTP, so she can sign in (issue 4)
+    enrol(seeded.database, seeded.settings, "ana@raytown.example")  # TOTP, so she can sign in
     with seeded.database.read() as session:
         from intake.models import Reviewer
         officer = session.exec(select(Reviewer).where(Reviewer.email == seeded.logins["raytown"])).one()

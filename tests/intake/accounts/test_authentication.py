@@ -1,4 +1,4 @@
-"""Login that resists attack (issue 4): TOTP before any case, no replayed code, growing delays and a lock after
+"""Login that resists attack: TOTP before any case, no replayed code, growing delays and a lock after
 10 failures (audited), password change and restore with the recovery key re-wrapping the city key."""
 
 import threading
@@ -108,7 +108,7 @@ def test_ten_wrong_passwords_lock_the_account_with_growing_delays_and_audit(data
 
 
 def test_concurrent_guesses_cannot_all_pass_the_check_made_before_the_slow_password_check(database, config):
-    """Issue 8: eight wrong passwords at the same moment, one failure short of the lock. Each attempt is counted
+    """Eight wrong passwords at the same moment, one failure short of the lock. Each attempt is counted
     before its password is checked, so one is evaluated (and locks) and seven are refused, instead of all eight
     passing a check that saw the same count while their passwords were still being hashed."""
     slow = replace(config, reviewer_kdf=Argon2Cost(memory_kib=8192, iterations=3, lanes=1), lockout_after_failures=3)

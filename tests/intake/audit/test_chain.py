@@ -1,4 +1,4 @@
-"""The audit chain finds any edited, removed or swapped entry and names the first bad one (issue 2)."""
+"""The audit chain finds any edited, removed or swapped entry and names the first bad one."""
 
 import pytest
 from sqlalchemy import text

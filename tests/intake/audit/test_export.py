@@ -1,4 +1,4 @@
-"""The audit chain exported with an Ed25519-signed head, checked by anyone (DESIGN.md section 6, issue 4)."""
+"""The audit chain exported with an Ed25519-signed head, checked by anyone (docs/design.md#audit-log)."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Building a city with reviewers of every role for the console's tests (issue 4)."""
+"""Building a city with reviewers of every role for the console's tests."""
 
 from __future__ import annotations
 

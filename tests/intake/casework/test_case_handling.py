@@ -1,4 +1,4 @@
-"""The case page's services (issue 4): status changes with their rules, notes the reporter never reads,
+"""The case page's services: status changes with their rules, notes the reporter never reads,
 assignment, closed records, staff-entered reports, timeline, exports, and permanent redaction."""
 
 import io
@@ -160,7 +160,7 @@ def test_staff_entered_report_notes_its_channel_and_gives_a_key(database, config
 
 
 def add_attachment(database, case_id: str, content: bytes, kind: str = "attachment") -> str:
-    """A streamed item as the reporter's side (issue 3, intake.reports.attachments) or the phone line stores one."""
+    """A streamed item as the reporter's side (intake.reports.attachments) or the phone line stores one."""
     with database.write() as session:
         case = session.get(Case, case_id)
         city = session.get(City, case.city_id)

@@ -1,4 +1,4 @@
-"""Deadlines and the daily reminder (issue 4): overdue cases, and a content-free email to each reviewer with
+"""Deadlines and the daily reminder: overdue cases, and a content-free email to each reviewer with
 waiting work, sent through SMTP to a real local aiosmtpd server, at most once a day."""
 
 from datetime import timedelta

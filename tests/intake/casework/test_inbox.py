@@ -1,4 +1,4 @@
-"""The inbox at scale (issue 4): every filter, both orders, pages and counts agree with a plain count over the
+"""The inbox at scale: every filter, both orders, pages and counts agree with a plain count over the
 cases, on both databases; tallies stay right through every kind of change; visibility_for is readable_by."""
 
 import random

@@ -1,4 +1,4 @@
-"""Statistics and the council report's figures (issue 4): counts by category, channel, month and outcome,
+"""Statistics and the council report's figures: counts by category, channel, month and outcome,
 medians, overdue; any group under 5 is "fewer than 5"; the region only for the regional coordinator."""
 
 from datetime import timedelta

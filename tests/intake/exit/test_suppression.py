@@ -1,4 +1,4 @@
-"""Primary and complementary suppression (issue 6), checked against an independent brute-force attacker."""
+"""Primary and complementary suppression, checked against an independent brute-force attacker."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def table_grid(table) -> tuple[list[list[int | None]], set[tuple[int, int]]]:
     return grid, small
 
 
-def test_the_issue_example_a_department_of_four_cannot_be_recovered():
+def test_a_department_of_four_cannot_be_recovered_from_the_total():
     departments = suppress_vector([4, 12, 9, 20], 5)
     assert departments.shown[0] is Shown.SMALL
     assert departments.total_shown is Shown.VISIBLE

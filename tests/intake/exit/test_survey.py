@@ -1,4 +1,4 @@
-"""Invitations, the survey, sealed answers, modes, HR access and versioned questionnaires (issue 6)."""
+"""Invitations, the survey, sealed answers, modes, HR access and versioned questionnaires."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def read_everything(database) -> dict[str, list[dict]]:
 
 
 def test_anonymous_mode_leaves_nothing_linking_a_response_to_its_invitation(database, config, raytown):
-    """Issue 6: read every table after a survey; no row, column or timestamp ties the response to its invitation."""
+    """Read every table after a survey; no row, column or timestamp ties the response to its invitation."""
     _city, hr = raytown
     invitations = [invite(database, config, hr, last_day=f"2026-03-{day:02d}") for day in (3, 10, 17)]
     used = invitations[1]
@@ -294,7 +294,7 @@ def test_retention_purges_old_responses_and_expired_unused_invitations(database,
 
 
 def test_key_rotation_moves_exit_answers_to_the_new_key(database, config, raytown):
-    """Issue 7 re-sealed case items only; answers sealed to the old key would have been lost with it (issue 8)."""
+    """Rotation used to re-seal case items only; answers sealed to the old key would have been lost with it."""
     from crypto.errors import DecryptionFailed
     from intake.cities import find_city, open_city_key_with_recovery_key
     from intake.exit.survey import open_answers

@@ -1,4 +1,4 @@
-"""Key rotation (issue 7): every data key re-sealed to a new city key, resumable, and reviewers keep access
+"""Key rotation: every data key re-sealed to a new city key, resumable, and reviewers keep access
 through their personal keys; the old key opens nothing afterwards."""
 
 import pytest

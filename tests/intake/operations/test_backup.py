@@ -1,4 +1,4 @@
-"""Backups (issue 7): a backup restored into an empty database gives back every case, readable by its
+"""Backups: a backup restored into an empty database gives back every case, readable by its
 reviewers, with the audit chain intact; restores refuse a database that is not empty."""
 
 import uuid

@@ -106,7 +106,7 @@ def test_backoff_grows_and_is_capped():
 
 
 def test_two_worker_processes_run_a_thousand_jobs_each_exactly_once(probe):
-    """Issue 7: two workers in two processes against one database, each job's effect exactly once, with
+    """Two workers in two processes against one database, each job's effect exactly once, with
     handlers failing before and inside their transaction a fifth of the time."""
     enqueue_many(probe, 1000)
     # The workers live until the jobs are done (they are stopped below); on a loaded machine that takes a while.

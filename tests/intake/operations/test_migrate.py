@@ -27,7 +27,7 @@ def test_one_head_only():
 
 
 def test_the_console_migration_keeps_existing_cases_reviewers_and_sessions(database_url):
-    """0200 (issue 4): open cases get their next deadline and their tallies, reviewers keep their accounts (and
+    """0200 (the console): open cases get their next deadline and their tallies, reviewers keep their accounts (and
     set up TOTP at their next sign-in), sessions stay full sessions."""
     from datetime import date, datetime
 

@@ -1,4 +1,4 @@
-"""Issue 7: an upgrade from the first revision to the newest, with data in every table, loses nothing.
+"""An upgrade from the first revision to the newest, with data in every table, loses nothing.
 
 The database is taken one revision at a time from the first to the newest. At each step every table that is
 still empty gets a row (foreign keys pointing at rows made earlier); after the last step every row made at any

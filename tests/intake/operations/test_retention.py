@@ -1,4 +1,4 @@
-"""Retention (issue 7): due records are purged for good (gone from the SQLite file after VACUUM and from
+"""Retention: due records are purged for good (gone from the SQLite file after VACUUM and from
 pg_dump), each purge leaves an audit entry without content, and the audit chain still verifies."""
 
 import subprocess

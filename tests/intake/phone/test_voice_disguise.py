@@ -1,6 +1,6 @@
-"""Voice disguise (issue 5; DESIGN.md section 3, rule 5): the pitch moves at least 3 semitones, the formants move
-by their own ratio (not the pitch's), and the duration stays the same, measured with estimators written here,
-independently of the module's own."""
+"""Voice disguise (docs/design.md#threat-model-and-anonymity-rules, rule 5): the pitch moves at least 3 semitones,
+the formants move by their own ratio (not the pitch's), and the duration stays the same, measured with estimators
+written here, independently of the module's own."""
 
 from __future__ import annotations
 

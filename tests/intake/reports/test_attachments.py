@@ -1,4 +1,4 @@
-"""Metadata stripping (DESIGN.md section 3 rule 4) on the files themselves, before any sealing."""
+"""Metadata stripping (docs/design.md#threat-model-and-anonymity-rules, rule 4) on the files, before any sealing."""
 
 import io
 

@@ -1,4 +1,4 @@
-"""The console through the real app (issue 4): TOTP enrolment and replay at sign-in, the lock message, the
+"""The console through the real app: TOTP enrolment and replay at sign-in, the lock message, the
 case page's actions and their bad input, exports, staff intake, administration, statistics and reports."""
 
 import io
@@ -161,7 +161,7 @@ def test_the_regional_coordinator_sees_the_region_only(client, seeded):
 
 
 def test_a_large_zip_export_never_reaches_the_disk_in_clear(tmp_path, monkeypatch):
-    """Issue 8: the files of a case, exported as a ZIP too large to build in memory, go to disk only sealed.
+    """The files of a case, exported as a ZIP too large to build in memory, go to disk only sealed.
     Every temporary file the app makes is kept here (instead of unlinked at once) so what was written is read.
     SQLite only: this is about the web handler's scratch space, whatever the database."""
     import os

@@ -35,7 +35,7 @@ def make_exit_world(database: Database, config: IntakeConfig, slugs=("raytown", 
                      display_name=f"{slug} ethics", password=PASSWORD, role="reviewer", city_private_key=key)
     add_regional_coordinator(database, config, email="coordinator@marc.example", display_name="MARC",
                              password=PASSWORD)
-    # Every reviewer signs in with a TOTP code (issue 4): set each one up and remember its secret for sign_in.
+    # Every reviewer signs in with a TOTP code: set each one up and remember its secret for sign_in.
     for email in [*(f"{role}@{slug}.example" for slug in slugs for role in ("hr", "ethics")),
                   "coordinator@marc.example"]:
         TOTP_SECRETS[email] = set_up_totp(database, config, email, PASSWORD)

@@ -1,4 +1,4 @@
-"""Issue 6 through the web: the survey by link and code, in both modes and languages, bad input, HR access,
+"""Exit interviews through the web: the survey by link and code, in both modes and languages, bad input, HR access,
 suppressed analytics in tables, charts and CSV, publication and the regional view."""
 
 from __future__ import annotations
