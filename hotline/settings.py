@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
 from intake.config import IntakeConfig
@@ -81,6 +82,11 @@ class Settings:
     twilio_api_timeout_ms: int = 30_000
     phone_shared_number: str = ""
     phone_max_recording_seconds: int = 600
+    # Where exact times are shown (console, exports): the IANA zone of every city, unless a city is named in
+    # city_time_zones ("slug=Zone,slug=Zone"). The five founding cities are all America/Chicago. Day-only values
+    # (what a reporter did) are dates and are never converted (docs/design.md#threat-model-and-anonymity-rules).
+    time_zone: str = "America/Chicago"
+    city_time_zones: str = ""
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -100,6 +106,16 @@ class Settings:
     @property
     def phone_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def time_zone_of(self, city_slug: str | None) -> ZoneInfo:
+        """The zone a city's exact times are shown in (the deployment's zone for a city not named)."""
+        zones = self._city_time_zones()
+        return ZoneInfo(zones.get(city_slug or "", self.time_zone))
+
+    def _city_time_zones(self) -> dict[str, str]:
+        pairs = [item.split("=", 1) for item in self.city_time_zones.split(",") if item.strip()]
+        return {slug.strip(): zone.strip() for slug, zone in (pair if len(pair) == 2 else (pair[0], "")
+                                                              for pair in pairs)}
 
     def intake_config(self) -> IntakeConfig:
         return IntakeConfig(
@@ -161,7 +177,17 @@ class Settings:
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError("HOTLINE_LOG_LEVEL must be debug, info, warning or error: a lower level would log "
                                 "client addresses.")
+        self._check_time_zones()
         self._check_phone()
+
+    def _check_time_zones(self) -> None:
+        for slug, zone in {"": self.time_zone, **self._city_time_zones()}.items():
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                where = "HOTLINE_TIME_ZONE" if not slug else f"HOTLINE_CITY_TIME_ZONES for {slug}"
+                raise SettingsError(f"{where} is not a time zone: give an IANA name such as America/Chicago.") \
+                    from None
 
     def _check_phone(self) -> None:
         if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):

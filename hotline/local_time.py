@@ -1,0 +1,29 @@
+"""Times and dates as people read them: exact times in the city's own zone (HOTLINE_TIME_ZONE,
+HOTLINE_CITY_TIME_ZONES) in words, without an offset; day-only values (what a reporter did,
+docs/design.md#threat-model-and-anonymity-rules) as dates, never converted to a zone. Babel's CLDR formats, in
+English or Spanish."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+def exact_time_text(when: datetime, zone: ZoneInfo, language: str = "en") -> str:
+    """"Dec 6, 2026, 10:25 AM" / "6 dic 2026, 10:25 a. m.": an exact time in the city's zone."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # stored times are UTC
+    return format_datetime(when.astimezone(zone), format="medium", locale=LOCALES.get(language, "en_US"))
+
+
+def day_text(day: date | datetime | str, language: str = "en") -> str:
+    """"Dec 6, 2026": a date as it is stored, with no zone applied (a datetime contributes its date only)."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day[:10])
+    if isinstance(day, datetime):
+        day = day.date()
+    return format_date(day, format="medium", locale=LOCALES.get(language, "en_US"))
