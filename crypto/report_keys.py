@@ -15,7 +15,7 @@ import secrets
 
 from crypto import hpke_keys
 from crypto.params import REPORT_KEY_DIGITS, REPORT_KEY_GROUP, Argon2Cost
-from crypto.wrapping import unwrap_with_passphrase, wrap_under_passphrase
+from crypto.wrapping import passphrase_blob_cost, unwrap_with_passphrase, wrap_under_passphrase
 
 _LOOKUP_DOMAIN = b"hotline/v1/report-key-lookup|"
 
@@ -51,8 +51,17 @@ def _binding(case_id: str) -> bytes:
 def new_reporter_key_pair(report_key: str, case_id: str, cost: Argon2Cost) -> tuple[bytes, bytes]:
     """A fresh reporter key pair: (public key, private key wrapped under Argon2id of the report key)."""
     pair = hpke_keys.generate_key_pair()
-    wrapped = wrap_under_passphrase(pair.private_bytes, report_key.encode("ascii"), cost, _binding(case_id))
-    return pair.public_bytes, wrapped
+    return pair.public_bytes, wrap_reporter_private_key(pair.private_bytes, report_key, case_id, cost)
+
+
+def wrap_reporter_private_key(private_key: bytes, report_key: str, case_id: str, cost: Argon2Cost) -> bytes:
+    """The reporter's private key wrapped under Argon2id of the report key at ``cost`` (a fresh salt each time)."""
+    return wrap_under_passphrase(private_key, report_key.encode("ascii"), cost, _binding(case_id))
+
+
+def reporter_key_cost(wrapped: bytes) -> Argon2Cost:
+    """The Argon2id cost a wrapped reporter key was made with (it is in the blob's header)."""
+    return passphrase_blob_cost(wrapped)
 
 
 def unwrap_reporter_private_key(wrapped: bytes, report_key: str, case_id: str) -> bytes:

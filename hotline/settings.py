@@ -19,6 +19,8 @@ from intake.config import IntakeConfig
 from intake.operations.mail import SmtpConfig
 
 MIN_SECRET_CHARS = 32
+# Where the test suite serves from; the only public addresses the test KDF is accepted with.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The levels docs/settings.md offers. Anything below DEBUG (NOTSET, or uvicorn's TRACE) turns on uvicorn's own
 # connection and ASGI message logs, which print each client's address and request headers (found by
 # tests/e2e/test_confidentiality_scan.py).
@@ -50,6 +52,8 @@ class Settings:
     max_message_chars: int = 20_000
     max_form_bytes: int = 2 * 1024 * 1024
     session_idle_minutes: int = 30
+    # A reviewer session also ends this long after sign-in, however busy (docs/design.md#sessions).
+    session_max_hours: int = 12
     report_key_attempts_per_10_minutes: int = 10
     # Attachments: per file, per report or message, and how many files at once.
     max_attachment_bytes: int = 25 * 1024 * 1024
@@ -101,7 +105,7 @@ class Settings:
         """Cookies are ``Secure`` and ``__Host-`` prefixed unless the public URL is plain HTTP on another
         host than this machine (browsers treat http://127.0.0.1 and http://localhost as secure contexts)."""
         parts = urlsplit(self.public_url)
-        return parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1")
+        return parts.scheme == "https" or parts.hostname in LOOPBACK_HOSTS
 
     @property
     def phone_enabled(self) -> bool:
@@ -118,6 +122,8 @@ class Settings:
                                                               for pair in pairs)}
 
     def intake_config(self) -> IntakeConfig:
+        # Every command that derives or wraps anything builds this: none may do it at the test cost in production.
+        self._check_test_kdf()
         return IntakeConfig(
             pepper=self.pepper,
             reviewer_kdf=self.reviewer_kdf,
@@ -125,6 +131,7 @@ class Settings:
             max_narrative_chars=self.max_narrative_chars,
             max_message_chars=self.max_message_chars,
             session_idle_seconds=self.session_idle_minutes * 60,
+            session_max_seconds=self.session_max_hours * 3600,
             kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
             lockout_after_failures=max(1, self.sign_in_lockout_failures),
             lockout_minutes=self.sign_in_lockout_minutes,
@@ -168,17 +175,32 @@ class Settings:
                                 "/metrics off.")
         if self.pepper == self.session_key:
             raise SettingsError("HOTLINE_PEPPER and HOTLINE_SESSION_KEY must be different secrets.")
+        if urlsplit(self.public_url).scheme not in ("http", "https"):
+            raise SettingsError("HOTLINE_PUBLIC_URL must start with https:// (or http:// for local use).")
+        self._check_test_kdf()
         try:
             check_parameters(self.reviewer_kdf, self.report_key_kdf, allow_weak_kdf=self.insecure_test_kdf)
         except Exception as error:
             raise SettingsError(f"Cryptographic parameters refused: {error}.") from None
-        if urlsplit(self.public_url).scheme not in ("http", "https"):
-            raise SettingsError("HOTLINE_PUBLIC_URL must start with https:// (or http:// for local use).")
+        if not 1 <= self.session_max_hours <= 168:
+            raise SettingsError("HOTLINE_SESSION_MAX_HOURS must be between 1 and 168 (a week).")
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError("HOTLINE_LOG_LEVEL must be debug, info, warning or error: a lower level would log "
                                 "client addresses.")
         self._check_time_zones()
         self._check_phone()
+
+    def _check_test_kdf(self) -> None:
+        """The test suite's cheap Argon2id cost is accepted only where the test suite runs: a plain-HTTP public
+        address on this machine. Anywhere else (an https address, a real host) it would leave passwords and report
+        keys cheap to guess from a stolen database, so start-up stops (docs/design.md#cryptography)."""
+        if not self.insecure_test_kdf:
+            return
+        parts = urlsplit(self.public_url)
+        if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+            raise SettingsError("HOTLINE_INSECURE_TEST_KDF is for the test suite only and is refused with the public "
+                                f"address {self.public_url}: remove it (passwords and report keys made with it "
+                                "are strengthened at their next use).")
 
     def _check_time_zones(self) -> None:
         for slug, zone in {"": self.time_zone, **self._city_time_zones()}.items():

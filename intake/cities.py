@@ -9,14 +9,15 @@ from sqlmodel import Session, col, select
 
 from crypto import hpke_keys
 from crypto.audit_chain import genesis_hash
-from crypto.recovery import generate_recovery_key, recovery_wrapping_key
+from crypto.errors import WrongSecret
+from crypto.recovery import generate_recovery_key, recovery_key_check, recovery_wrapping_key
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
-from intake.models import City
+from intake.models import City, CityKeyRotation
 from intake.routing import create_default_groups
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -87,3 +88,22 @@ def open_city_key_with_recovery_key(city: City, recovery_key: str) -> bytes:
     return unwrap_with_key(
         city.recovery_wrapped_private_key, recovery_wrapping_key(recovery_key), recovery_binding(city.slug)
     )
+
+
+def recovery_key_refusal(db: Database, city: City, recovery_key: str, *, city_label: str | None = None) -> str:
+    """One sentence for a recovery key that does not open the city's key. A recovery key that a key rotation
+    replaced (docs/design.md#key-rotation) is named as such, with the day, so whoever holds it knows to look for
+    the newer one rather than doubt what they typed."""
+    label = city_label or city.name
+    try:
+        check = recovery_key_check(recovery_key)
+    except WrongSecret:
+        return f"That is not the recovery key of {label}."
+    with db.read() as session:
+        replaced = session.exec(select(CityKeyRotation).where(
+            CityKeyRotation.city_id == city.id, CityKeyRotation.retired_recovery_check == check)).first()
+    if replaced is None or replaced.finished_at is None:
+        return f"That is not the recovery key of {label}."
+    return (f"That recovery key of {label} was replaced when the city key was rotated on "
+            f"{replaced.finished_at.date().isoformat()} (key version {replaced.to_version}): use the recovery key "
+            "that rotation printed.")

@@ -19,6 +19,8 @@ class IntakeConfig:
     max_message_chars: int = 20_000
     # A reviewer session ends after this many idle seconds (30 minutes, docs/design.md#sessions).
     session_idle_seconds: int = 30 * 60
+    # And this many seconds after it began, however busy (12 hours).
+    session_max_seconds: int = 12 * 3600
     # At most this many report-key derivations at once (one per core): twenty requests sharing two cores would
     # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed.
     kdf_slots: threading.BoundedSemaphore | None = field(default=None, compare=False, repr=False)

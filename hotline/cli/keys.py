@@ -17,7 +17,7 @@ from hotline.cli.common import (
 )
 from hotline.cli.serve import check_schema
 from intake.accounts.restore import recover_city_admin
-from intake.cities import find_city
+from intake.cities import find_city, recovery_key_refusal
 from intake.keys.rotation import DEFAULT_BATCH, rotate_city_key, rotation_status
 
 
@@ -30,9 +30,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Make a new key pair for the city and re-seal every item's data key to it; content is not "
                     "re-encrypted. Interrupted, run it again to carry on where it stopped. Reviewers keep access: "
                     "each takes the new key at their next sign-in. Needs the city's recovery key (from "
-                    "--recovery-key-file, HOTLINE_RECOVERY_KEY or a prompt), which also guards the new key.")
+                    "--recovery-key-file, HOTLINE_RECOVERY_KEY or a prompt). A new recovery key guards the new key "
+                    "and is printed once when the rotation finishes; the old one then opens nothing.")
     rotate.add_argument("--city", required=True, help="The city's slug.")
     rotate.add_argument("--recovery-key-file", help="A file holding the city's recovery key.")
+    rotate.add_argument("--keep-recovery-key", action="store_true",
+                        help="Keep the current recovery key instead of making a new one (only if it did not leak).")
     rotate.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
                         help=f"Items re-sealed per transaction (default {DEFAULT_BATCH}).")
     rotate.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
@@ -71,18 +74,24 @@ def run_rotate(args: argparse.Namespace) -> int:
             bar.update(task, completed=done, total=total)
 
         try:
-            result = rotate_city_key(database, city.slug, recovery_key, batch_size=args.batch_size,
-                                     progress=progress)
+            result = rotate_city_key(database, city.slug, recovery_key, keep_recovery_key=args.keep_recovery_key,
+                                     batch_size=args.batch_size, progress=progress)
         except WrongSecret:
-            raise CommandError(f"That is not the recovery key of {city.slug}.") from None
+            raise CommandError(recovery_key_refusal(database, city, recovery_key, city_label=city.slug)) from None
     if args.json:
         print_json({"city": result.city_slug, "from_version": result.from_version, "to_version": result.to_version,
                     "items": result.items, "resumed": result.resumed, "reviewers_granted": result.reviewers_granted,
-                    "reviewers_unreachable": list(result.reviewers_unreachable)})
+                    "reviewers_unreachable": list(result.reviewers_unreachable),
+                    "changed_meanwhile": result.changed_meanwhile, "recovery_key": result.recovery_key})
         return 0
     print(f"{result.city_slug}: key version {result.from_version} -> {result.to_version}, {result.items} items "
           f"re-sealed{' (resumed)' if result.resumed else ''}. {result.reviewers_granted} reviewers take the new key "
           "at their next sign-in.")
+    if result.recovery_key is not None:
+        print(f"New recovery key (shown once; print it and keep it offline): {result.recovery_key}")
+        print("The old recovery key opens nothing any more: destroy every copy of it.")
+    else:
+        print("The recovery key was kept: the one you used still guards the new key.")
     if result.reviewers_unreachable:
         print(f"{len(result.reviewers_unreachable)} reviewers (ids {', '.join(map(str, result.reviewers_unreachable))})"
               " had not signed in since personal keys were introduced and no longer hold the key: add them again "

@@ -15,7 +15,7 @@ from hotline.cli.common import (
 )
 from intake.accounts.account import add_regional_coordinator, set_up_totp
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
-from intake.cities import find_city, open_city_key_with_recovery_key
+from intake.cities import find_city, open_city_key_with_recovery_key, recovery_key_refusal
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -79,10 +79,11 @@ def run_add(args: argparse.Namespace) -> int:
     city = find_city(database, args.city)
     private = None
     if args.role in CONTENT_ROLES:
+        recovery_key = recovery_key_from(args)
         try:
-            private = open_city_key_with_recovery_key(city, recovery_key_from(args))
+            private = open_city_key_with_recovery_key(city, recovery_key)
         except WrongSecret:
-            raise CommandError(f"That is not the recovery key of {city.slug}.") from None
+            raise CommandError(recovery_key_refusal(database, city, recovery_key, city_label=city.slug)) from None
     password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
     added = add_reviewer(database, settings.intake_config(), city_slug=city.slug, email=args.email,
                          display_name=args.name, password=password, role=args.role, city_private_key=private,

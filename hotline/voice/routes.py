@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -391,7 +392,8 @@ async def follow_up(call: VoiceCall) -> Response:
     if call.state.report_key_throttle.attempt(call.caller_tag) is not None:
         return twiml(_goodbye(lang, "too_many"))
     try:
-        access = await run_in_threadpool(reports.open_report, call.database, call.config, digits)
+        access = await run_in_threadpool(partial(reports.open_report, call.database, call.config, digits,
+                                                 channel=reports.CHANNEL_PHONE))
     except WrongCredentials:
         if tries + 1 >= MAX_TRIES:
             return twiml(_goodbye(lang, "too_many"))

@@ -30,7 +30,7 @@ from intake.accounts.reviewers import (
 )
 from intake.accounts.sessions import ReviewerContext, end_sessions_of
 from intake.audit.actions import AuditAction
-from intake.cities import city_by_slug, open_city_key_with_recovery_key
+from intake.cities import city_by_slug, open_city_key_with_recovery_key, recovery_key_refusal
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
@@ -105,7 +105,7 @@ def _restore(db: Database, config: IntakeConfig, city: City, *, recovery_key: st
         problems["new_password"] = problem
     private = _current_city_key(city, recovery_key)
     if private is None:
-        problems["recovery_key"] = f"That is not the recovery key of {city.name}."
+        problems["recovery_key"] = recovery_key_refusal(db, city, recovery_key)
     if problems:
         raise InvalidInput(problems)
     assert private is not None and city.id is not None

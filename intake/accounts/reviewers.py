@@ -12,6 +12,7 @@ from crypto.errors import WrongSecret
 from crypto.passwords import PasswordRecord, city_key_wrapping_key, enroll_password, unlock_with_password
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
+from intake.accounts.strengthening import below_configured_cost, strengthen_password
 from intake.audit.actions import AuditAction
 from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
@@ -206,16 +207,23 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
         with contextlib.suppress(WrongSecret):
             unlock_with_password(password, _dummy_record(config))
         raise WrongCredentials("wrong email or password")
+    record = PasswordRecord.decode(reviewer.password_record)
     try:
-        master_key = unlock_with_password(password, PasswordRecord.decode(reviewer.password_record))
+        master_key = unlock_with_password(password, record)
     except WrongSecret:
         raise WrongCredentials("wrong email or password") from None
-    assert reviewer.id is not None
-    if pick_up_city_keys(db, reviewer.id, master_key):  # a rotated city key was waiting
+    reviewer_id = reviewer.id
+    assert reviewer_id is not None
+    strengthened = below_configured_cost(record, config)
+    if strengthened:  # made at a cheaper cost: at full cost from now on, while the password is here
+        master_key = strengthen_password(db, config, reviewer_id, password, record, master_key)
+    if pick_up_city_keys(db, reviewer_id, master_key) or strengthened:  # a rotated city key was waiting
         with db.read() as session:
+            reviewer = session.get(Reviewer, reviewer_id)
+            assert reviewer is not None
             rows = session.exec(
                 select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
-                .where(Membership.reviewer_id == reviewer.id)
+                .where(Membership.reviewer_id == reviewer_id)
             ).all()
     memberships = []
     for membership, city in rows:
@@ -226,8 +234,8 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
             # reviewer keeps the role but reads nothing there until that city restores it too.
             with contextlib.suppress(WrongSecret):
                 private = unwrap_with_key(membership.wrapped_city_key, city_key_wrapping_key(master_key, city.id),
-                                          city_key_binding(city.id, reviewer.id))
+                                          city_key_binding(city.id, reviewer_id))
         memberships.append(UnlockedMembership(city.id, city.slug, city.name, membership.role, private))
-    signed_in = SignedInReviewer(reviewer.id, reviewer.email, reviewer.display_name, tuple(memberships),
+    signed_in = SignedInReviewer(reviewer_id, reviewer.email, reviewer.display_name, tuple(memberships),
                                  reviewer.regional_coordinator)
     return UnlockedReviewer(reviewer, master_key, signed_in)

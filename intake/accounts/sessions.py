@@ -165,6 +165,11 @@ def resume_session(db: Database, config: IntakeConfig, cookie: str, *, clock: Cl
     if now - row.last_seen_at > timedelta(seconds=config.session_idle_seconds):
         end_session(db, cookie)
         raise NotFound("the session ended after being idle")
+    if now - row.created_at > timedelta(seconds=config.session_max_seconds):
+        # However busy: a stolen cookie, or a console left signed in on a shared screen, stops working within the
+        # maximum lifetime (docs/design.md#sessions).
+        end_session(db, cookie)
+        raise NotFound("the session reached its maximum lifetime")
     with db.write() as session:
         row = session.get(ReviewerSession, row_id)
         if row is None:

@@ -19,6 +19,7 @@ class AuditAction(StrEnum):
     CASE_ENTERED_BY_STAFF = "case.entered_by_staff"
     CASE_RECORDING_ADDED = "case.recording_added"
     CASE_OPENED_BY_REPORTER = "case.opened_by_reporter"
+    CASE_REPORT_KEY_REWRAPPED = "case.report_key_rewrapped"
     CASE_REPORTER_MESSAGE = "case.reporter_message"
     CASE_READ = "case.read"
     CASE_ACCESS_DENIED = "case.access_denied"
@@ -44,6 +45,7 @@ class AuditAction(StrEnum):
     REVIEWER_LOCKED = "reviewer.locked"
     REVIEWER_SWITCHED_CITY = "reviewer.switched_city"
     REVIEWER_PASSWORD_CHANGED = "reviewer.password_changed"  # noqa: S105 (an action, not a password)
+    REVIEWER_PASSWORD_REWRAPPED = "reviewer.password_rewrapped"  # noqa: S105 (an action, not a password)
     REVIEWER_ACCESS_RESTORED = "reviewer.access_restored"
     REVIEWER_CITY_KEY_CLOSED = "reviewer.city_key_closed"
     # Groups and routing
@@ -57,6 +59,7 @@ class AuditAction(StrEnum):
     KEY_ROTATION_STARTED = "key.rotation_started"
     KEY_ROTATED = "key.rotated"
     KEY_GRANT_TAKEN = "key.grant_taken"
+    KEY_RECOVERY_KEY_REPLACED = "key.recovery_key_replaced"
     KEY_RECOVERED = "key.recovered"
     KEY_CLEARED_BY_RECOVERY = "key.cleared_by_recovery"
     # Phone
@@ -111,6 +114,12 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "The reporter opened the case with the report key.",
         "subject: the case.",
         "Reporter read the case", "La persona denunciante consultó el caso"),
+    A.CASE_REPORT_KEY_REWRAPPED: ActionInfo(
+        "The reporter's key, found wrapped under less than the production Argon2id cost when the reporter came "
+        "back, was wrapped again at full cost.",
+        "subject: the case; detail: the Argon2id memory (KiB) and passes it had and has now. The time is the day "
+        "only.",
+        "Report key strengthened", "Clave de la denuncia reforzada"),
     A.CASE_REPORTER_MESSAGE: ActionInfo(
         "The reporter added a message (and perhaps files).",
         "subject: the case; detail: how many files were attached.",
@@ -208,6 +217,11 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "A reviewer changed their password.",
         "nothing beyond the actor.",
         "Password changed", "Contraseña cambiada"),
+    A.REVIEWER_PASSWORD_REWRAPPED: ActionInfo(
+        "A reviewer's password record, found below the production Argon2id cost at sign-in, was made again at full "
+        "cost, and every key under it wrapped again.",
+        "subject: the reviewer; detail: the Argon2id memory (KiB) and passes it had and has now.",
+        "Password protection strengthened", "Protección de la contraseña reforzada"),
     A.REVIEWER_ACCESS_RESTORED: ActionInfo(
         "A reviewer's lost password was replaced, with the city's recovery key.",
         "subject: the reviewer; detail: their role and whether the account was new. The actor is the admin, or "
@@ -244,17 +258,21 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "City created", "Ciudad creada"),
     A.KEY_ROTATION_STARTED: ActionInfo(
         "A rotation of the city key began.",
-        "detail: the old and new key versions.",
+        "detail: the old and new key versions, whether it makes a new recovery key.",
         "Key rotation started", "Rotación de clave iniciada"),
     A.KEY_ROTATED: ActionInfo(
         "A rotation of the city key finished.",
-        "detail: the new version, how many items and exit responses were re-sealed, how many reviewers were "
-        "granted the new key and how many could not be.",
+        "detail: the new version, how many items and exit responses were re-sealed, how many items changed while it "
+        "ran and were re-sealed again, how many reviewers were granted the new key and how many could not be.",
         "Key rotated", "Clave rotada"),
     A.KEY_GRANT_TAKEN: ActionInfo(
         "A reviewer took their copy of a rotated city key at sign-in.",
         "detail: the key version.",
         "New city key taken", "Nueva clave de la ciudad recibida"),
+    A.KEY_RECOVERY_KEY_REPLACED: ActionInfo(
+        "A key rotation gave the city a new recovery key; the old one opens nothing any more.",
+        "detail: the key version it guards. Never the key.",
+        "Recovery key replaced", "Clave de recuperación sustituida"),
     A.KEY_RECOVERED: ActionInfo(
         "An admin's access was restored from the command line (now reviewer.access_restored).",
         "subject: the reviewer; detail: the role, whether the account was new, how many other cities' keys were "

@@ -32,8 +32,10 @@ def reviewer_actor(reviewer_id: int) -> str:
 
 def lock_city(session: Session, city_id: int) -> City:
     """The city row, locked for the rest of the transaction (FOR UPDATE on PostgreSQL; SQLite's
-    BEGIN IMMEDIATE already holds the only write lock)."""
-    city = session.exec(select(City).where(City.id == city_id).with_for_update()).one()
+    BEGIN IMMEDIATE already holds the only write lock). Read afresh even if the session holds the row already, so
+    a key rotation that switched while the caller waited for the lock is seen (docs/design.md#key-rotation)."""
+    city = session.exec(select(City).where(City.id == city_id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
     return city
 
 

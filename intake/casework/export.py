@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
+from crypto.params import AES_GCM_TAG_BYTES
 from crypto.sealing import Recipient, open_data_key
 from crypto.streaming import open_chunks
 from intake import audit
@@ -25,6 +26,7 @@ from intake.items import item_context
 from intake.models import CaseItem, ItemChunk
 from intake.phone.audio import WAV_CONTENT_TYPE
 from intake.phone.recordings import KIND_RECORDING
+from intake.reports.attachments import KIND_ATTACHMENT, attachment_info
 
 # Media types a streamed item is served as, by kind; anything else downloads as bytes.
 MEDIA_TYPES = {KIND_RECORDING: WAV_CONTENT_TYPE}
@@ -58,6 +60,8 @@ class StreamedItem:
     position: int
     kind: str
     media_type: str
+    # The true plaintext length: what ``chunks`` must add up to (a download announces it as Content-Length).
+    size: int
     chunks: Iterator[bytes]
 
 
@@ -68,10 +72,26 @@ def _streamed_rows(db: Database, case_id: str) -> list[CaseItem]:
                                  .order_by(col(CaseItem.position))).all())
 
 
+def plain_size(db: Database, item: CaseItem, data_key: bytes) -> int:
+    """The true length of a streamed item's plaintext: an attachment's sealed description says it; for a
+    recording, each sealed chunk is its plaintext and a 16-byte tag."""
+    if item.kind == KIND_ATTACHMENT and item.ciphertext is not None:
+        return attachment_info(item, data_key).size
+    with db.read() as session:
+        chunks, sealed_bytes = session.exec(
+            select(func.count(), func.coalesce(func.sum(func.length(ItemChunk.ciphertext)), 0))
+            .where(ItemChunk.item_id == item.id)).one()
+    return int(sealed_bytes) - AES_GCM_TAG_BYTES * int(chunks)
+
+
 def _plain_chunks(db: Database, item: CaseItem, city_private_key: bytes) -> Iterator[bytes]:
     """The item's plaintext, one authenticated chunk at a time, reading a batch of chunks per query."""
-    assert item.stream_header is not None
     data_key = open_data_key(item.key_for_city, city_private_key, item_context(item), Recipient.CITY)
+    return _opened_chunks(db, item, data_key)
+
+
+def _opened_chunks(db: Database, item: CaseItem, data_key: bytes) -> Iterator[bytes]:
+    assert item.stream_header is not None
 
     def sealed() -> Iterator[bytes]:
         last = -1
@@ -102,8 +122,9 @@ def open_streamed_item(db: Database, context: ReviewerContext, case_id: str, ite
         audit.append(session, city, actor=context.actor,
                      action=AuditAction.CASE_ITEM_OPENED, when=clock(), subject=case.id,
                      detail={"item": item.position, "kind": item.kind})
+    data_key = open_data_key(item.key_for_city, context.city_private_key, item_context(item), Recipient.CITY)
     return StreamedItem(item.id, item.position, item.kind, MEDIA_TYPES.get(item.kind, "application/octet-stream"),
-                        _plain_chunks(db, item, context.city_private_key))
+                        plain_size(db, item, data_key), _opened_chunks(db, item, data_key))
 
 
 def write_files_zip(db: Database, context: ReviewerContext, case_id: str, out: IO[bytes], *,

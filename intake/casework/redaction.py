@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlmodel import col, delete, select
 
+from crypto.errors import CryptoError
 from crypto.sealing import ItemContext, seal_to_city
 from intake import audit
 from intake.accounts.sessions import ReviewerContext
@@ -47,7 +48,12 @@ def _item(db: Database, case_id: str, item_id: str) -> CaseItem:
 
 def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id: str, passage: str, *,
                    clock: Clock = utc_now) -> int:
-    """Replace every occurrence of ``passage`` in the item with "[redacted]"; returns how many there were."""
+    """Replace every occurrence of ``passage`` in the item with "[redacted]"; returns how many there were.
+
+    The item is read, changed and sealed again inside one transaction under the city lock, so two redactions of
+    the same item cannot undo each other, and a key rotation lands wholly before it (and re-seals what it
+    wrote) or wholly after it (and it seals to the new key): docs/design.md#key-rotation.
+    """
     case = case_for_reviewer(db, context, case_id, clock=clock)
     item = _item(db, case.id, item_id)
     assert context.city_private_key is not None
@@ -55,15 +61,19 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
         raise InvalidInput({"passage": "This item is a file: redact the whole item instead."})
     if not passage.strip():
         raise InvalidInput({"passage": "Copy the exact passage to remove from the text."})
-    text = text_for_city(item, context.city_private_key)
-    occurrences = text.count(passage)
-    if not occurrences:
-        raise InvalidInput({"passage": "That passage is not in this item: copy it exactly, with its spacing."})
-    redacted = text.replace(passage, REDACTED)
     item_context = ItemContext(city_id=item.city_id, case_id=item.case_id, item_id=item.id, kind=item.kind)
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(CaseItem).where(CaseItem.id == item.id).with_for_update()).one()
+        try:
+            text = text_for_city(row, context.city_private_key)
+        except CryptoError:
+            # The city key was rotated since this session opened it; the session has ended with it.
+            raise InvalidInput({"passage": "The city key was just replaced: sign in again, then redact."}) from None
+        occurrences = text.count(passage)
+        if not occurrences:
+            raise InvalidInput({"passage": "That passage is not in this item: copy it exactly, with its spacing."})
+        redacted = text.replace(passage, REDACTED)
         sealed = seal_to_city(redacted.encode("utf-8"), item_context, city.public_key,
                               case.reporter_public_key if row.key_for_reporter is not None else None)
         row.ciphertext, row.key_for_city, row.key_for_reporter = (sealed.ciphertext, sealed.key_for_city,

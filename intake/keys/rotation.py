@@ -5,19 +5,27 @@ A new key pair is made; every item's data key is opened with the old city key an
 resumable:
 
 1. ``start``: a ``CityKeyRotation`` row holds the new public key and the new private key wrapped under the
-   city's recovery key (never under the old city key: rotation must help when the old key has leaked).
+   city's recovery key (never under the old city key: rotation must help when the old key has leaked). Each run
+   (the first and any resumed one) also makes a new recovery key, unless told to keep the old one, and keeps the
+   new private key wrapped under it; the run that finishes returns it, to be printed once.
 2. ``reseal``: in batches, each item's data key sealed to the new key is stored aside in ``resealed_city_key``
-   and the progress counted, one transaction per batch. Killed at any point, the next run carries on from the
-   items that have no resealed key yet. Until the switch every reader keeps using the old key and old sealed
-   keys, so nobody loses access while a rotation runs.
-3. ``switch``: in one transaction under the city lock, items added meanwhile are resealed, every item takes its
-   new sealed key, the city takes the new key pair, the old key is retired from every reviewer (their password
-   copies and open sessions) and the new key is sealed to each reviewer's personal key (intake.keys.grants), to
-   be taken at their next sign-in.
+   with a digest of the sealed key it came from, one transaction per batch, under the city lock. Killed at any
+   point, the next run carries on from the items that have no resealed key yet. Until the switch every reader
+   keeps using the old key and old sealed keys, so nobody loses access while a rotation runs.
+3. ``switch``: in one transaction under the city lock, every item whose sealed key no longer matches the digest
+   it was re-sealed from (a redaction landed meanwhile) and every item added meanwhile is re-sealed from what it
+   holds now, every item takes its new sealed key, the city takes the new key pair (and the new recovery key),
+   the old key is retired from every reviewer (their password copies and open sessions) and the new key is
+   sealed to each reviewer's personal key (intake.keys.grants), to be taken at their next sign-in.
+
+Every other change to an item's sealed key or content (a redaction, a new message or recording, a retention
+purge) also takes the city lock, so it lands wholly before the switch, and is caught by the digest, or wholly
+after it, sealed to the new key (docs/design.md#key-rotation; tests/intake/keys/test_rotation_interleaving.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from crypto import hpke_keys
 from crypto.personal_keys import seal_city_key_to_reviewer
-from crypto.recovery import recovery_wrapping_key
+from crypto.recovery import generate_recovery_key, recovery_key_check, recovery_wrapping_key
 from crypto.sealing import ItemContext, reseal_for_new_city_key
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
@@ -69,6 +77,14 @@ class RotationResult:
     # Reviewers who held the old key but have no personal key pair (not signed in since the upgrade): they need
     # an admin to give them the key again (`hotline reviewer add`, or `hotline key recover` for an admin).
     reviewers_unreachable: tuple[int, ...]
+    # The city's new recovery key, to be shown once (None: the old one was kept). The old one opens nothing now.
+    recovery_key: str | None = None
+    # Items that changed while the rotation ran (a redaction) and were re-sealed again at the switch.
+    changed_meanwhile: int = 0
+
+
+def sealed_key_digest(key_for_city: bytes) -> bytes:
+    return hashlib.sha256(key_for_city).digest()
 
 
 def _items_left(session: Session, city_id: int, rotation_id: int) -> int:
@@ -104,32 +120,39 @@ def running_rotation(session: Session, city_id: int) -> CityKeyRotation | None:
                                                       CityKeyRotation.state == ROTATION_RUNNING)).first()
 
 
-def _start(db: Database, city: City, recovery_key: str, clock: Clock) -> tuple[CityKeyRotation, bytes, bool]:
-    """The running rotation of the city (resumed) or a new one, and its new private key."""
+def _start(db: Database, city: City, recovery_key: str, new_recovery_key: str | None,
+           clock: Clock) -> tuple[CityKeyRotation, bytes, bool]:
+    """The running rotation of the city (resumed) or a new one, and its new private key. With
+    ``new_recovery_key``, the new private key is also wrapped under it, replacing what an earlier run made."""
     wrapping_key = recovery_wrapping_key(recovery_key)
     with db.write() as session:
         assert city.id is not None
         locked = audit.lock_city(session, city.id)
         rotation = running_rotation(session, city.id)
+        resumed = rotation is not None
         if rotation is not None:
             # The recovery key opens the new private key too; WrongSecret here means another recovery key.
             private = unwrap_with_key(rotation.new_recovery_wrapped_private_key, wrapping_key,
                                       recovery_binding(locked.slug))
-            return rotation, private, True
-        pair = hpke_keys.generate_key_pair()
-        total = session.exec(select(func.count()).select_from(CaseItem).where(CaseItem.city_id == city.id)).one()
-        rotation = CityKeyRotation(
-            city_id=city.id, from_version=locked.key_version, to_version=locked.key_version + 1,
-            new_public_key=pair.public_bytes,
-            new_recovery_wrapped_private_key=wrap_under_key(pair.private_bytes, wrapping_key,
-                                                            recovery_binding(locked.slug)),
-            items_total=total, started_at=clock(),
-        )
+        else:
+            pair = hpke_keys.generate_key_pair()
+            private = pair.private_bytes
+            total = session.exec(select(func.count()).select_from(CaseItem).where(CaseItem.city_id == city.id)).one()
+            rotation = CityKeyRotation(
+                city_id=city.id, from_version=locked.key_version, to_version=locked.key_version + 1,
+                new_public_key=pair.public_bytes,
+                new_recovery_wrapped_private_key=wrap_under_key(private, wrapping_key, recovery_binding(locked.slug)),
+                items_total=total, started_at=clock(),
+            )
+            audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.KEY_ROTATION_STARTED, when=clock(),
+                         detail={"from_version": rotation.from_version, "to_version": rotation.to_version,
+                                 "new_recovery_key": int(new_recovery_key is not None)})
+        rotation.next_recovery_wrapped_private_key = (
+            None if new_recovery_key is None else
+            wrap_under_key(private, recovery_wrapping_key(new_recovery_key), recovery_binding(locked.slug)))
         session.add(rotation)
-        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.KEY_ROTATION_STARTED, when=clock(),
-                     detail={"from_version": rotation.from_version, "to_version": rotation.to_version})
         session.flush()
-        return rotation, pair.private_bytes, False
+        return rotation, private, resumed
 
 
 def rotate_city_key(
@@ -137,11 +160,14 @@ def rotate_city_key(
     city_slug: str,
     recovery_key: str,
     *,
+    keep_recovery_key: bool = False,
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     clock: Clock = utc_now,
 ) -> RotationResult:
-    """Rotate (or finish rotating) the city's key. The recovery key opens the old key and guards the new one.
+    """Rotate (or finish rotating) the city's key. The recovery key opens the old key. Unless
+    ``keep_recovery_key``, a new recovery key guards the new key from the switch on, and is returned (once) in the
+    result; the old recovery key then opens nothing. Kept, the old one guards the new key.
 
     Raises :class:`crypto.errors.WrongSecret` when ``recovery_key`` is not the city's.
     """
@@ -149,7 +175,8 @@ def rotate_city_key(
         city = city_by_slug(session, city_slug)
     assert city.id is not None
     old_private = hpke_keys.load_private_key(open_city_key_with_recovery_key(city, recovery_key))
-    rotation, new_private, resumed = _start(db, city, recovery_key, clock)
+    new_recovery_key = None if keep_recovery_key else generate_recovery_key()
+    rotation, new_private, resumed = _start(db, city, recovery_key, new_recovery_key, clock)
     assert rotation.id is not None
     new_public = hpke_keys.load_public_key(rotation.new_public_key)
     with db.read() as session:
@@ -169,52 +196,90 @@ def rotate_city_key(
                 break
             cursor = batch[-1].item_id
             # The HPKE work happens outside any transaction; the write only stores the results.
-            resealed = {item.item_id: reseal_for_new_city_key(item.key_for_city, item.context, old_private,
-                                                              new_public) for item in batch}
+            resealed = {item.item_id: (reseal_for_new_city_key(item.key_for_city, item.context, old_private,
+                                                               new_public), sealed_key_digest(item.key_for_city))
+                        for item in batch}
             if pending is not None:
                 done += pending.result()
                 total = max(total, done)
                 if progress:
                     progress(done, total)
-            pending = writer.submit(_store_batch, db, rotation.id, resealed)
+            pending = writer.submit(_store_batch, db, city.id, rotation.id, resealed)
         if pending is not None:
             done += pending.result()
             if progress:
                 progress(done, max(total, done))
-    result = _switch(db, city.id, rotation.id, old_private, new_private, new_public, clock)
+    switched = _switch(db, city.id, rotation.id, old_private, new_private, new_public, recovery_key, clock)
     if progress:
         progress(total, total)
     return RotationResult(city_slug=city.slug, from_version=rotation.from_version, to_version=rotation.to_version,
-                          items=result[0], resumed=resumed, reviewers_granted=result[1],
-                          reviewers_unreachable=result[2])
+                          items=switched.items, resumed=resumed, reviewers_granted=switched.granted,
+                          reviewers_unreachable=switched.unreachable,
+                          recovery_key=new_recovery_key if switched.recovery_key_replaced else None,
+                          changed_meanwhile=switched.changed_meanwhile)
 
 
-def _store_batch(db: Database, rotation_id: int, resealed: dict[str, bytes]) -> int:
+def _store_batch(db: Database, city_id: int, rotation_id: int, resealed: dict[str, tuple[bytes, bytes]]) -> int:
+    """Keep a batch of re-sealed keys aside. Under the city lock, which every change to an item takes, so an item
+    deleted meanwhile (retention) is seen gone and skipped: its resealed key would point nowhere."""
     with db.write() as session:
-        # An item deleted meanwhile (retention) is skipped; its resealed key would point nowhere.
+        audit.lock_city(session, city_id)
         still_there = set(session.exec(select(CaseItem.id).where(col(CaseItem.id).in_(list(resealed)))).all())
         if still_there:
             session.execute(insert(ResealedCityKey), [
-                {"item_id": item_id, "rotation_id": rotation_id, "key_for_city": key}
-                for item_id, key in resealed.items() if item_id in still_there])
+                {"item_id": item_id, "rotation_id": rotation_id, "key_for_city": key, "source_digest": digest}
+                for item_id, (key, digest) in resealed.items() if item_id in still_there])
         session.execute(update(CityKeyRotation).where(col(CityKeyRotation.id) == rotation_id)
                         .values(items_resealed=CityKeyRotation.items_resealed + len(still_there)))
     return len(resealed)
 
 
+def _drop_changed(session: Session, rotation_id: int, batch: int = 1000) -> int:
+    """Forget the resealed keys of items whose sealed key changed after they were re-sealed (a redaction seals the
+    remaining text under a fresh data key): theirs would open the content as it was, which is gone. They are then
+    re-sealed from what they hold now, with the items added meanwhile. Returns how many."""
+    changed: list[str] = []
+    after = ""
+    while True:
+        rows = session.execute(
+            sa_select(col(ResealedCityKey.item_id), col(ResealedCityKey.source_digest), col(CaseItem.key_for_city))
+            .join(CaseItem, col(CaseItem.id) == col(ResealedCityKey.item_id))
+            .where(col(ResealedCityKey.rotation_id) == rotation_id, col(ResealedCityKey.item_id) > after)
+            .order_by(col(ResealedCityKey.item_id)).limit(batch)).all()
+        if not rows:
+            break
+        after = rows[-1][0]
+        changed += [item_id for item_id, digest, current in rows if digest != sealed_key_digest(current)]
+    for start in range(0, len(changed), batch):
+        session.execute(delete(ResealedCityKey).where(col(ResealedCityKey.item_id).in_(changed[start:start + batch])))
+    return len(changed)
+
+
+@dataclass(frozen=True)
+class _Switched:
+    items: int
+    granted: int
+    unreachable: tuple[int, ...]
+    recovery_key_replaced: bool
+    changed_meanwhile: int
+
+
 def _switch(
     db: Database, city_id: int, rotation_id: int, old_private: hpke_keys.PrivateKey, new_private: bytes,
-    new_public: hpke_keys.PublicKey, clock: Clock,
-) -> tuple[int, int, tuple[int, ...]]:
+    new_public: hpke_keys.PublicKey, old_recovery_key: str, clock: Clock,
+) -> _Switched:
     with db.write() as session:
         city = audit.lock_city(session, city_id)
         rotation = session.get(CityKeyRotation, rotation_id)
         assert rotation is not None and rotation.state == ROTATION_RUNNING
-        # Items added since the last batch (a report that arrived meanwhile): the city lock keeps more out.
+        changed = _drop_changed(session, rotation_id)
+        # Items added since the last batch (a report that arrived meanwhile) and items that changed: the city
+        # lock keeps any further change out until this transaction commits.
         while late := _next_batch(session, city_id, rotation_id, DEFAULT_BATCH):
             session.execute(insert(ResealedCityKey), [
                 {"item_id": item.item_id, "rotation_id": rotation_id,
-                 "key_for_city": reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public)}
+                 "key_for_city": reseal_for_new_city_key(item.key_for_city, item.context, old_private, new_public),
+                 "source_digest": sealed_key_digest(item.key_for_city)}
                 for item in late])
         staged = select(ResealedCityKey.key_for_city).where(col(ResealedCityKey.item_id) == col(CaseItem.id),
                                                             col(ResealedCityKey.rotation_id) == rotation_id)
@@ -227,6 +292,12 @@ def _switch(
         session.execute(delete(ResealedCityKey).where(col(ResealedCityKey.rotation_id) == rotation_id))
         exit_responses = _reseal_exit_responses(session, city_id, old_private, new_public)
         unreachable = tuple(city_members_without_personal_key(session, city))
+        replaced = rotation.next_recovery_wrapped_private_key is not None
+        if rotation.next_recovery_wrapped_private_key is not None:
+            # From now on only the new recovery key opens the city key, here and in the rotation's own row.
+            rotation.new_recovery_wrapped_private_key = rotation.next_recovery_wrapped_private_key
+            rotation.next_recovery_wrapped_private_key = None
+            rotation.retired_recovery_check = recovery_key_check(old_recovery_key)
         city.public_key = rotation.new_public_key
         city.recovery_wrapped_private_key = rotation.new_recovery_wrapped_private_key
         city.key_version = rotation.to_version
@@ -238,9 +309,12 @@ def _switch(
         _retire_old_key(session, city_id)
         audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.KEY_ROTATED, when=clock(),
                      detail={"to_version": rotation.to_version, "items": moved, "exit_responses": exit_responses,
-                             "reviewers_granted": granted,
-                             "reviewers_unreachable": len(unreachable)})
-    return moved, granted, unreachable
+                             "reviewers_granted": granted, "reviewers_unreachable": len(unreachable),
+                             "changed_meanwhile": changed})
+        if replaced:
+            audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.KEY_RECOVERY_KEY_REPLACED,
+                         when=clock(), detail={"key_version": rotation.to_version})
+    return _Switched(moved, granted, unreachable, replaced, changed)
 
 
 def _reseal_exit_responses(session: Session, city_id: int, old_private: hpke_keys.PrivateKey,

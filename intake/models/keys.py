@@ -5,9 +5,12 @@
 - ``CityKeyGrant``: a rotated city private key sealed to one reviewer's personal key, waiting for their next
   sign-in to be re-wrapped under their password.
 - ``CityKeyRotation``: one rotation of one city's key, durable so an interrupted rotation resumes: the new public
-  key, and the new private key wrapped under the city's recovery key (never under the old city key).
+  key, the new private key wrapped under the city's recovery key (never under the old city key), and under the
+  new recovery key that replaces it at the switch.
 - ``ResealedCityKey``: an item's data key already sealed to the new city key, kept aside until the rotation
-  finishes, so reviewers keep reading with the old key until the moment every item has moved.
+  finishes, so reviewers keep reading with the old key until the moment every item has moved. It remembers a
+  digest of the sealed key it was made from: an item whose key changed meanwhile (a redaction) is re-sealed again
+  at the switch instead of being given a key to content that no longer exists.
 """
 
 from __future__ import annotations
@@ -50,8 +53,16 @@ class CityKeyRotation(SQLModel, table=True):
     to_version: int
     state: str = Field(max_length=16, default=ROTATION_RUNNING)
     new_public_key: bytes
-    # The new city private key wrapped under the recovery key (the same binding as City.recovery_wrapped_...).
+    # The new city private key wrapped under a recovery key (the same binding as City.recovery_wrapped_...): while
+    # running, the recovery key the city had when the rotation started (a resumed run opens it with that); once
+    # done, the city's recovery key from then on, so a replaced recovery key opens nothing here either.
     new_recovery_wrapped_private_key: bytes
+    # The new city private key wrapped under a new recovery key made by the latest run (None: the city keeps its
+    # recovery key). The switch makes it the city's; the new recovery key is printed once by the run that finishes.
+    next_recovery_wrapped_private_key: bytes | None = None
+    # crypto.recovery.recovery_key_check of the recovery key this rotation replaced, so that key is refused
+    # later with a sentence that says when it was replaced, not only that it is wrong.
+    retired_recovery_check: bytes | None = None
     items_total: int = Field(default=0)
     items_resealed: int = Field(default=0)
     started_at: datetime
@@ -64,3 +75,6 @@ class ResealedCityKey(SQLModel, table=True):
     item_id: str = Field(foreign_key="case_item.id", primary_key=True, max_length=32, ondelete="CASCADE")
     rotation_id: int = Field(foreign_key="city_key_rotation.id", index=True)
     key_for_city: bytes
+    # SHA-256 of the item's key_for_city this was re-sealed from. At the switch, an item whose key no longer has
+    # this digest changed meanwhile and is re-sealed again from what it holds now (None: unknown, re-sealed).
+    source_digest: bytes | None = None

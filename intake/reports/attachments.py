@@ -229,6 +229,11 @@ def is_file(row: CaseItem) -> bool:
     return row.kind == KIND_ATTACHMENT and row.stream_header is not None
 
 
+def attachment_info(row: CaseItem, data_key: bytes) -> AttachmentInfo:
+    """An attachment's sealed description, opened with its data key."""
+    return _info(row, data_key)
+
+
 def _info(row: CaseItem, data_key: bytes) -> AttachmentInfo:
     assert row.ciphertext is not None
     meta = json.loads(decrypt_with_data_key(data_key, row.ciphertext, item_context(row)))

@@ -51,3 +51,37 @@ def test_the_documented_log_levels_are_accepted_in_any_case():
     for level in ("debug", "INFO", "Warning", "error"):
         Settings.from_env({"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40,
                            "HOTLINE_LOG_LEVEL": level}).check()
+
+
+SECRETS = {"HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40}
+
+
+@pytest.mark.parametrize("public_url", ["https://hotline.example.org", "http://hotline.example.org",
+                                        "https://127.0.0.1:8443", "http://10.0.0.5:8000"])
+def test_the_test_kdf_is_refused_outside_the_test_suites_address(public_url):
+    """Only a plain-HTTP address on this machine (how the suite serves) accepts the cheap test KDF; anywhere else
+    start-up and every command that derives a key stop with one sentence (docs/design.md#cryptography)."""
+    settings = Settings.from_env({**SECRETS, "HOTLINE_PUBLIC_URL": public_url, "HOTLINE_INSECURE_TEST_KDF": "1"})
+    for check in (settings.check, settings.intake_config):
+        with pytest.raises(SettingsError) as refused:
+            check()
+        message = str(refused.value)
+        assert message.startswith("HOTLINE_INSECURE_TEST_KDF is for the test suite only") and message.count(". ") == 0
+    # Without the flag the same address is fine, and production costs are used.
+    production = Settings.from_env({**SECRETS, "HOTLINE_PUBLIC_URL": public_url})
+    production.check()
+    assert production.intake_config().reviewer_kdf.memory_kib == 64 * 1024
+
+
+@pytest.mark.parametrize("public_url", ["http://127.0.0.1:8000", "http://localhost:8443", "http://[::1]:9000"])
+def test_the_test_kdf_is_accepted_where_the_suite_serves(public_url):
+    settings = Settings.from_env({**SECRETS, "HOTLINE_PUBLIC_URL": public_url, "HOTLINE_INSECURE_TEST_KDF": "1"})
+    settings.check()
+    assert settings.intake_config().reviewer_kdf.memory_kib == 256
+
+
+def test_session_lifetime_is_checked():
+    assert Settings.from_env(SECRETS).intake_config().session_max_seconds == 12 * 3600
+    for hours in ("0", "169"):
+        with pytest.raises(SettingsError, match="HOTLINE_SESSION_MAX_HOURS"):
+            Settings.from_env({**SECRETS, "HOTLINE_SESSION_MAX_HOURS": hours}).check()

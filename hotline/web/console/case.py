@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from typing import IO, Any, cast
 
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 
 from crypto.scratch import ScratchFile
 from hotline.access import reviewer
@@ -18,6 +18,7 @@ from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
+from hotline.web.console.downloads import streamed_download
 from intake.case_status import OUTCOMES, STATUSES
 from intake.casework import assignment, closed_records, notes, redaction
 from intake.casework import status_changes as case_status_changes
@@ -169,7 +170,7 @@ async def export_zip(request: Request) -> Response:
         with scratch:
             yield from scratch.chunks()
 
-    return StreamingResponse(iterate_in_threadpool(chunks()), media_type="application/zip", headers={
+    return await streamed_download(chunks(), scratch.size, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="case-{_case_id(request)[:8]}-files.zip"'})
 
 
@@ -179,6 +180,6 @@ async def item_content(request: Request) -> Response:
     item = await run_in_threadpool(open_streamed_item, state.database, context, _case_id(request),
                                    str(request.path_params["item_id"]))
     disposition = "inline" if item.media_type.startswith("audio/") else "attachment"
-    return StreamingResponse(iterate_in_threadpool(item.chunks), media_type=item.media_type, headers={
+    return await streamed_download(item.chunks, item.size, media_type=item.media_type, headers={
         "Content-Disposition": f'{disposition}; filename="item-{item.position}-{item.kind}"'})
 

@@ -7,12 +7,13 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from hotline.access import reviewer
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
+from hotline.web.console.downloads import streamed_download
 from hotline.web.errors import not_found_page
 from intake.errors import InvalidInput
 from intake.reports.attachments import download_for_reviewer
@@ -30,8 +31,8 @@ async def download(request: Request) -> Response:
     info, chunks = await run_in_threadpool(download_for_reviewer, state.database, context,
                                            request.path_params["case_id"], request.path_params["item_id"])
     # Served as opaque bytes: the browser saves it and never renders it in the console's origin.
-    return StreamingResponse(chunks, media_type="application/octet-stream", headers={
-        "Content-Disposition": content_disposition(info.filename), "Content-Length": str(info.size)})
+    return await streamed_download(chunks, info.size, media_type="application/octet-stream",
+                                   headers={"Content-Disposition": content_disposition(info.filename)})
 
 
 async def identity_form(request: Request) -> Response:

@@ -2,6 +2,9 @@
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,16 @@ def test_questionnaire_load_names_every_problem_or_stores_a_new_version(database
                                                                   "fields": 1}]
     assert main(["questionnaire", "load", str(tmp_path / "missing.json"), "--city", "raytown"]) == 1
     assert "Cannot read" in capsys.readouterr().err
+
+
+def test_serve_with_the_test_kdf_and_an_https_address_exits_with_one_sentence(tmp_path):
+    """The command as an operator would mistype it: it stops before opening anything."""
+    env = {**os.environ, "HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "HOTLINE_PEPPER": "p" * 40,
+           "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_PUBLIC_URL": "https://hotline.raytown.example",
+           "HOTLINE_INSECURE_TEST_KDF": "1"}
+    served = subprocess.run([sys.executable, "-m", "hotline", "serve"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert served.returncode != 0
+    assert served.stderr.startswith("hotline: HOTLINE_INSECURE_TEST_KDF is for the test suite only")
+    assert served.stderr.count("\n") == 1 and "Traceback" not in served.stderr
+    assert not (tmp_path / "x.sqlite3").exists()

@@ -90,9 +90,9 @@ def test_no_address_number_or_content_in_any_log_line(tmp_path, monkeypatch, cap
         assert main(["retention", "set", "--city", "raytown", "--purger", "concluded-cases", "--days", "1"]) == 0
         while jobs.run_one(database, handlers):
             pass
-        rotate_city_key(database, "raytown", created.recovery_key)
+        rotated = rotate_city_key(database, "raytown", created.recovery_key)
         key_file = tmp_path / "key"
-        key_file.write_text(created.recovery_key)
+        key_file.write_text(rotated.recovery_key)
         monkeypatch.setattr("sys.stdin", io.StringIO("a new admin password\n"))
         assert main(["key", "recover", "--city", "raytown", "--email", "admin@raytown.example",
                      "--recovery-key-file", str(key_file), "--password-stdin"]) == 0
@@ -107,6 +107,7 @@ def test_no_address_number_or_content_in_any_log_line(tmp_path, monkeypatch, cap
     assert len(lines) > 20 and all(json.loads(line) for line in lines)  # every line is one JSON object
     assert '"route": "open_follow_up"' in logged and '"error": "ValueError"' in logged  # the flows were logged
     printed = capsys.readouterr()
-    for marker in (ADDRESS, AGENT, PHONE, "8165550199", "Marker", report_key, created.recovery_key, "a" * 40):
+    for marker in (ADDRESS, AGENT, PHONE, "8165550199", "Marker", report_key, created.recovery_key,
+                   rotated.recovery_key, "a" * 40):
         assert marker not in logged, marker
         assert marker not in printed.err, marker

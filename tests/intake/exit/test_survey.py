@@ -308,7 +308,7 @@ def test_key_rotation_moves_exit_answers_to_the_new_key(database, config, raytow
 
     result = rotate_city_key(database, "raytown", city.recovery_key)
 
-    new_key = open_city_key_with_recovery_key(find_city(database, "raytown"), city.recovery_key)
+    new_key = open_city_key_with_recovery_key(find_city(database, "raytown"), result.recovery_key)
     with database.read() as session:
         response = session.exec(select(ExitResponse)).one()
         rotated = session.exec(select(AuditEntry).where(AuditEntry.action == "key.rotated")).one()
