@@ -38,7 +38,6 @@ class CityMember:
     role: str
     groups: tuple[str, ...]
     totp_set_up: bool
-    locked: bool
     has_city_key: bool
 
 
@@ -63,9 +62,8 @@ def _require_admin(context: ReviewerContext) -> None:
         raise NotFound("only a city admin can do this")
 
 
-def city_administration(db: Database, context: ReviewerContext, *, clock: Clock = utc_now) -> CityAdministration:
+def city_administration(db: Database, context: ReviewerContext) -> CityAdministration:
     _require_admin(context)
-    now = clock()
     with db.read() as session:
         groups = session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == context.city_id)
                               .order_by(col(ReviewerGroup.name))).all()
@@ -84,11 +82,8 @@ def city_administration(db: Database, context: ReviewerContext, *, clock: Clock 
     members = []
     for reviewer, membership in people:
         assert reviewer.id is not None
-        locked_until = reviewer.locked_until
-        locked = locked_until is not None and (locked_until if locked_until.tzinfo else
-                                               locked_until.replace(tzinfo=now.tzinfo)) > now
         members.append(CityMember(reviewer.id, reviewer.email, reviewer.display_name, membership.role,
-                                  tuple(sorted(groups_of.get(reviewer.id, []))), reviewer.totp_confirmed, locked,
+                                  tuple(sorted(groups_of.get(reviewer.id, []))), reviewer.totp_confirmed,
                                   membership.wrapped_city_key is not None))
     return CityAdministration(
         tuple(members),
