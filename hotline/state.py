@@ -23,9 +23,12 @@ class AppState:
     sign_in_throttle: Throttle
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
-    # Abuse resistance without tracking: in-memory counts only.
-    submission_throttle: Throttle | None = None
-    city_submission_throttle: Throttle | None = None
+    # Abuse resistance without tracking: per-client counts in memory only (docs/design.md#limits-an-attacker-
+    # cannot-turn-against-users); the counts per account and per city are in the database (intake.limits).
+    submission_throttle: Throttle = field(default_factory=lambda: Throttle(10, 3600))
+    refused_post_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
+    withheld_caller_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
+    invitation_code_throttle: Throttle = field(default_factory=lambda: Throttle(10, 600))
 
     @property
     def session_cookie(self) -> str:

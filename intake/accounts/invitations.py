@@ -316,5 +316,8 @@ def join_with_code(db: Database, config: IntakeConfig, *, code: str, password: s
 def purge_expired_invitations(db: Database, *, clock: Clock = utc_now) -> int:
     """Delete invitations that expired (the audit log keeps that they were made)."""
     with db.write() as session:
-        result = session.execute(delete(ReviewerInvitation).where(col(ReviewerInvitation.expires_at) <= clock()))
-    return int(result.rowcount or 0)
+        expired = list(session.exec(select(ReviewerInvitation.id).where(
+            col(ReviewerInvitation.expires_at) <= clock())))
+        if expired:
+            session.execute(delete(ReviewerInvitation).where(col(ReviewerInvitation.id).in_(expired)))
+    return len(expired)

@@ -120,7 +120,7 @@ def purge_expired(db: Database, *, now: datetime) -> int:
     total = 0
     while True:
         with db.write() as session:
-            chosen = select(AttemptCounter.key).where(col(AttemptCounter.expires_at) <= now).limit(PURGE_BATCH)
+            chosen = select(col(AttemptCounter.key)).where(col(AttemptCounter.expires_at) <= now).limit(PURGE_BATCH)
             if not db.is_sqlite:
                 chosen = chosen.with_for_update(skip_locked=True)
             keys = list(session.execute(chosen).scalars())
