@@ -23,8 +23,8 @@ class AppState:
     sign_in_throttle: Throttle
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
-    # Abuse resistance without tracking: per-client counts in memory only (docs/design.md#limits-an-attacker-
-    # cannot-turn-against-users); the counts per account and per city are in the database (intake.limits).
+    # Abuse resistance without tracking: per-client counts in memory only; the counts per account and per city
+    # are in the database, intake.limits (docs/design.md#limits-an-attacker-cannot-turn-against-users).
     submission_throttle: Throttle = field(default_factory=lambda: Throttle(10, 3600))
     refused_post_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
     withheld_caller_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
