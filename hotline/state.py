@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from hotline.settings import Settings
 from hotline.throttle import Throttle
+from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 
@@ -21,6 +22,8 @@ class AppState:
     templates: Environment
     report_key_throttle: Throttle
     sign_in_throttle: Throttle
+    # The time the sign-in limits count by (tests move it; intake.clock).
+    clock: Clock = utc_now
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
     # Abuse resistance without tracking: per-client counts in memory only; the counts per account and per city

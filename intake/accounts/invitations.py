@@ -173,7 +173,7 @@ def withdraw(db: Database, context: ReviewerContext, invitation_id: str, *, cloc
     with db.write() as session:
         row = session.get(ReviewerInvitation, invitation_id[:32])
         if row is None or row.city_id != context.city_id:
-            raise NotFound("no such invitation in this city")
+            raise InvalidInput({"invitation": "That invitation is no longer open."})
         session.delete(row)
         city = audit.lock_city(session, context.city_id)
         audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_INVITATION_WITHDRAWN,
@@ -195,7 +195,7 @@ def _mine(session: Session, context: ReviewerContext, invitation_id: str, now: d
     row = session.exec(select(ReviewerInvitation).where(col(ReviewerInvitation.id) == invitation_id[:32])
                        .with_for_update()).first()
     if row is None or row.email != normalize_email(context.email) or _as_utc(row.expires_at, now) <= now:
-        raise NotFound("no such invitation")
+        raise InvalidInput({"invitation": "That invitation is no longer open."})
     return row
 
 

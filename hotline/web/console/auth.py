@@ -78,8 +78,9 @@ async def sign_in_submit(request: Request) -> Response:
         return too_many_page(request, wait)
     email = text_field(form, "email")
     try:
-        result = await run_in_threadpool(authenticate, state.database, state.config, email,
-                                         text_field(form, "password"), text_field(form, "code"))
+        result = await run_in_threadpool(lambda: authenticate(state.database, state.config, email,
+                                                              text_field(form, "password"), text_field(form, "code"),
+                                                              clock=state.clock))
     except SignInFailed as failed:
         # The audit entries of a known account are written after the answer is sent, so an unknown email is
         # answered in the same time (docs/design.md#limits-an-attacker-cannot-turn-against-users).

@@ -36,7 +36,10 @@ async def accept(request: Request) -> Response:
 async def decline(request: Request) -> Response:
     state, context = app_state(request), reviewer(request)
     form = await request.form()
-    await run_in_threadpool(invitations.decline, state.database, context, text_field(form, "invitation"))
+    try:
+        await run_in_threadpool(invitations.decline, state.database, context, text_field(form, "invitation"))
+    except InvalidInput as invalid:
+        return await account_page(request, problems=invalid.problems, status_code=400)
     return RedirectResponse("/review/account?done=declined", status_code=303)
 
 
