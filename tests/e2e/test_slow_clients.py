@@ -1,8 +1,8 @@
-"""Slow clients are cut off at the limit while others are served (docs/design.md#limits-an-attacker-cannot-turn-
-against-users): 500 connections to the real server each send a request one byte a second; every one is closed
-once HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS has passed, while honest requests are answered at once throughout. A
-few more send their headers at once and then the body a byte a second, and are closed at
-HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS."""
+"""Slow clients are cut off at the limit while others are served
+(docs/design.md#limits-an-attacker-cannot-turn-against-users): 500 connections to the real server each send a
+request one byte a second; every one is closed once HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS has passed, while honest
+requests are answered at once throughout. A few more send their headers at once and then the body a byte a second,
+and are closed at HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Sign-in limits an attacker cannot turn against the account's owner (docs/design.md#limits-an-attacker-cannot-turn-
-against-users): thirty wrong passwords for a known email and for an unknown one are answered alike (status, body,
-headers), and afterwards the owner signs in from another client with the right password and code after waiting
-at most what the last answer stated: with a clock the test moves, and once in real time with the default
-settings. The delays are in the city's audit log."""
+"""Sign-in limits an attacker cannot turn against the account's owner
+(docs/design.md#limits-an-attacker-cannot-turn-against-users): thirty wrong passwords for a known email and for an
+unknown one are answered alike (status, body, headers), and afterwards the owner signs in from another client with
+the right password and code after waiting at most what the last answer stated: with a clock the test moves, and once
+in real time with the default settings. The delays are in the city's audit log."""
 
 from __future__ import annotations
 
