@@ -29,6 +29,8 @@ from intake.db import Database
 from intake.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
+SIGN_IN_ATTEMPTS_PER_CLIENT_PER_10_MINUTES = 20
+INVITATION_CODE_ATTEMPTS_PER_10_MINUTES = 10
 
 
 def routes() -> list[BaseRoute]:
@@ -74,9 +76,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         config=settings.intake_config(),
         templates=environments["en"],
         report_key_throttle=Throttle(settings.report_key_attempts_per_10_minutes, 600),
-        sign_in_throttle=Throttle(20, 600),
+        sign_in_throttle=Throttle(SIGN_IN_ATTEMPTS_PER_CLIENT_PER_10_MINUTES, 600),
         environments=environments,
         submission_throttle=Throttle(settings.reports_per_client_per_hour, 3600),
-        city_submission_throttle=Throttle(settings.reports_per_city_per_hour, 3600),
+        refused_post_throttle=Throttle(settings.refused_posts_per_client_per_10_minutes, 600),
+        withheld_caller_throttle=Throttle(settings.withheld_caller_key_attempts_per_10_minutes, 600),
+        invitation_code_throttle=Throttle(INVITATION_CODE_ATTEMPTS_PER_10_MINUTES, 600),
     )
     return app

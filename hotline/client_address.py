@@ -30,7 +30,16 @@ def client_of(address: str | None) -> str | None:
     return str(parsed)
 
 
+def client_tag(request: Request, throttle: Throttle) -> bytes:
+    """This client's keyed hash under ``throttle``'s hourly key."""
+    return throttle.tag(client_of(request.client.host if request.client else None))
+
+
 def count_attempt(request: Request, throttle: Throttle) -> float | None:
     """Count one attempt by this client; ``None`` if allowed, else seconds to wait."""
-    address = request.client.host if request.client else None
-    return throttle.attempt(throttle.tag(client_of(address)))
+    return throttle.attempt(client_tag(request, throttle))
+
+
+def waiting(request: Request, throttle: Throttle) -> float | None:
+    """Seconds this client must wait before ``throttle`` allows it again, without counting; ``None``: none."""
+    return throttle.waiting(client_tag(request, throttle))

@@ -6,6 +6,7 @@ or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never f
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import threading
@@ -44,8 +45,13 @@ class Settings:
     port: int = 8000
     # The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the client: the
     # per-client rate limits need to tell clients apart, and behind a proxy every request comes from the proxy.
+    # None by default: a client could otherwise name itself anyone, and get a fresh allowance for every guess.
     # The address is turned into an hourly keyed hash at once and never kept (hotline/client_address.py).
-    trusted_proxies: str = "127.0.0.1"
+    trusted_proxies: str = ""
+    # A request's headers, and then its body, must arrive within these many seconds, or the connection is closed
+    # (hotline/slow_clients.py): clients sending a byte at a time cannot hold the server's connections.
+    request_header_timeout_seconds: int = 10
+    request_body_timeout_seconds: int = 120
     demo: bool = False
     insecure_test_kdf: bool = False
     max_narrative_chars: int = 50_000
@@ -59,17 +65,25 @@ class Settings:
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_attachments_bytes: int = 100 * 1024 * 1024
     max_attachments: int = 20
-    # Submission caps: reports per client address (keyed hash, in memory) and per city, per hour.
+    # Submission caps: reports per client address (keyed hash, in memory) and per city, per hour. The city's cap
+    # counts only reports that pass validation, in the database across instances; posts that fail validation are
+    # limited per client (in memory), so junk from many addresses cannot close a city's form.
     reports_per_client_per_hour: int = 10
     reports_per_city_per_hour: int = 500
+    refused_posts_per_client_per_10_minutes: int = 30
+    # Report keys entered by callers whose number is withheld: each call has its three tries, and all such calls
+    # to one of our numbers share this many per 10 minutes (they cannot be told apart).
+    withheld_caller_key_attempts_per_10_minutes: int = 30
     log_level: str = "info"
     # Operations: the bearer token Prometheus sends to /metrics (no token: no /metrics), and how
     # long an idle worker waits before looking for due jobs again.
     metrics_token: bytes = field(default=b"", repr=False)
     worker_poll_seconds: float = 2.0
     # The reviewer console.
-    sign_in_lockout_failures: int = 10
-    sign_in_lockout_minutes: int = 15
+    # Sign-in is slowed, never locked: from this many failures in a row on one email, each failure makes the next
+    # attempt wait 1, 2, 4 ... seconds, at most sign_in_max_delay_seconds (docs/design.md#sessions).
+    sign_in_free_failures: int = 3
+    sign_in_max_delay_seconds: int = 30
     pdf_font_path: str = ""
     smtp_host: str = ""
     smtp_port: int = 587
@@ -133,8 +147,9 @@ class Settings:
             session_idle_seconds=self.session_idle_minutes * 60,
             session_max_seconds=self.session_max_hours * 3600,
             kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
-            lockout_after_failures=max(1, self.sign_in_lockout_failures),
-            lockout_minutes=self.sign_in_lockout_minutes,
+            sign_in_free_failures=max(1, self.sign_in_free_failures),
+            sign_in_max_delay_seconds=max(1, self.sign_in_max_delay_seconds),
+            reports_per_city_per_hour=self.reports_per_city_per_hour,
         )
 
     def smtp_config(self) -> SmtpConfig:
@@ -187,6 +202,13 @@ class Settings:
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError("HOTLINE_LOG_LEVEL must be debug, info, warning or error: a lower level would log "
                                 "client addresses.")
+        if not 1 <= self.sign_in_max_delay_seconds <= 600:
+            raise SettingsError("HOTLINE_SIGN_IN_MAX_DELAY_SECONDS must be between 1 and 600: a longer wait would "
+                                "let anyone who knows an email keep its owner out.")
+        if not 1 <= self.request_header_timeout_seconds <= 300 or not 1 <= self.request_body_timeout_seconds <= 3600:
+            raise SettingsError("HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS must be between 1 and 300 and "
+                                "HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS between 1 and 3600.")
+        self._check_trusted_proxies()
         self._check_time_zones()
         self._check_phone()
 
@@ -201,6 +223,17 @@ class Settings:
             raise SettingsError("HOTLINE_INSECURE_TEST_KDF is for the test suite only and is refused with the public "
                                 f"address {self.public_url}: remove it (passwords and report keys made with it "
                                 "are strengthened at their next use).")
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    def _check_trusted_proxies(self) -> None:
+        for item in self.trusted_proxy_list():
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise SettingsError(f"HOTLINE_TRUSTED_PROXIES names {item!r}, which is not an address or network: "
+                                    "give the proxy's addresses, such as 10.0.0.5 or 172.18.0.0/16.") from None
 
     def _check_time_zones(self) -> None:
         for slug, zone in {"": self.time_zone, **self._city_time_zones()}.items():

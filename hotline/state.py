@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from hotline.settings import Settings
 from hotline.throttle import Throttle
+from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 
@@ -21,11 +22,16 @@ class AppState:
     templates: Environment
     report_key_throttle: Throttle
     sign_in_throttle: Throttle
+    # The time the sign-in limits count by (tests move it; intake.clock).
+    clock: Clock = utc_now
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
-    # Abuse resistance without tracking: in-memory counts only.
-    submission_throttle: Throttle | None = None
-    city_submission_throttle: Throttle | None = None
+    # Abuse resistance without tracking: per-client counts in memory only; the counts per account and per city
+    # are in the database, intake.limits (docs/design.md#limits-an-attacker-cannot-turn-against-users).
+    submission_throttle: Throttle = field(default_factory=lambda: Throttle(10, 3600))
+    refused_post_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
+    withheld_caller_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
+    invitation_code_throttle: Throttle = field(default_factory=lambda: Throttle(10, 600))
 
     @property
     def session_cookie(self) -> str:

@@ -38,6 +38,17 @@ class Throttle:
                 self._rotate(self._clock())
             return hmac.new(self._key, (address or "-").encode(), hashlib.sha256).digest()[:16]
 
+    def waiting(self, tag: bytes) -> float | None:
+        """Like :meth:`attempt`, without counting: ``None`` if an attempt would be allowed now."""
+        now = self._clock()
+        with self._lock:
+            times = self._attempts.get(tag)
+            while times and now - times[0] > self.window:
+                times.popleft()
+            if times is not None and len(times) >= self.limit:
+                return max(1.0, self.window - (now - times[0]))
+            return None
+
     def attempt(self, tag: bytes) -> float | None:
         """Count one attempt. ``None`` if allowed; otherwise the seconds until the next one is."""
         now = self._clock()

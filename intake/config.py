@@ -27,7 +27,9 @@ class IntakeConfig:
 
     def kdf_slot(self) -> AbstractContextManager[object]:
         return self.kdf_slots if self.kdf_slots is not None else nullcontext()
-    # Sign-in attempts (intake.accounts.authentication): this many failures in a row lock the account for
-    # lockout_minutes; from the third on, each failure makes the next attempt wait longer.
-    lockout_after_failures: int = 10
-    lockout_minutes: int = 15
+    # Sign-in attempts (intake.accounts.authentication): from this many failures in a row on, each failure makes
+    # the next attempt wait longer (1, 2, 4 ... seconds), never more than sign_in_max_delay_seconds. No lock.
+    sign_in_free_failures: int = 3
+    sign_in_max_delay_seconds: int = 30
+    # Reports a city accepts an hour, counted in the database across instances (intake.reports.submission).
+    reports_per_city_per_hour: int = 500

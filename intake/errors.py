@@ -25,3 +25,11 @@ class WrongCredentials(IntakeError):
 
 class AlreadyExists(IntakeError):
     """A city slug or reviewer email is taken."""
+
+
+class TooManyAttempts(IntakeError):
+    """A limit was reached: the same request may be tried again after ``retry_after_seconds`` (at least 1)."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"try again in {retry_after_seconds} seconds")
+        self.retry_after_seconds = max(1, retry_after_seconds)

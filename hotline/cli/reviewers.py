@@ -14,7 +14,7 @@ from hotline.cli.common import (
     settings_from_env,
 )
 from intake.accounts.account import add_regional_coordinator, set_up_totp
-from intake.accounts.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, add_reviewer
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_REVIEWER, ROLES, account_exists, add_reviewer
 from intake.cities import find_city, open_city_key_with_recovery_key, recovery_key_refusal
 
 
@@ -84,7 +84,9 @@ def run_add(args: argparse.Namespace) -> int:
             private = open_city_key_with_recovery_key(city, recovery_key)
         except WrongSecret:
             raise CommandError(recovery_key_refusal(database, city, recovery_key, city_label=city.slug)) from None
-    password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
+    password = None
+    if not account_exists(database, args.email):  # an existing account keeps its password and is never asked it
+        password = read_secret("Password for the reviewer: ", from_stdin=args.password_stdin, confirm=True)
     added = add_reviewer(database, settings.intake_config(), city_slug=city.slug, email=args.email,
                          display_name=args.name, password=password, role=args.role, city_private_key=private,
                          groups=args.group)

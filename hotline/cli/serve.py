@@ -11,6 +11,7 @@ from hotline.app import create_app
 from hotline.cli.common import CommandError, open_database, settings_from_env
 from hotline.middleware.access_log import configure_logging
 from hotline.settings import Settings
+from hotline.slow_clients import deadline_protocol
 from intake.db import Database
 from intake.operations.migrate import current_revisions, head_revisions, known_revisions
 
@@ -41,10 +42,13 @@ def serve(settings: Settings, database: Database, host: str, port: int) -> None:
     configure_logging(settings.log_level)
     app = create_app(settings, database)
     # access_log=False: uvicorn's access log prints client addresses; hotline.middleware.access_log replaces it.
-    # forwarded_allow_ips: only the configured proxy may say who the client is (the client cannot); without it,
-    # every client behind the proxy would share one rate-limit count and one attacker could lock everyone out.
+    # forwarded_allow_ips: only a configured proxy may say who the client is (the client cannot), and none is
+    # trusted unless named. http: deadlines for a request's headers and body (hotline.slow_clients).
+    proxies = settings.trusted_proxy_list()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False,
-                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies,
+                http=deadline_protocol(settings.request_header_timeout_seconds,
+                                       settings.request_body_timeout_seconds))
 
 
 def run(args: argparse.Namespace) -> int:

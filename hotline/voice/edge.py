@@ -56,6 +56,8 @@ class VoiceCall:
     # The throttle's keyed hash of the caller's number (or of the call, when the number was withheld).
     caller_tag: bytes
     state: AppState
+    # When the number was withheld: the keyed hash of the number called, which every such call to it shares.
+    withheld_tag: bytes | None = None
 
     def field(self, name: str) -> str:
         return self.fields.get(name, "")
@@ -88,13 +90,24 @@ def requested_url(public_url: str, request: Request) -> str:
     return public_url.rstrip("/") + path + ("?" + query if query else "")
 
 
+def _withheld(form: FormData) -> bool:
+    number = form.get("From") or form.get("Caller") or ""
+    return not (isinstance(number, str) and E164.match(number) and number not in WITHHELD_NUMBERS)
+
+
 def _caller_tag(throttle: Throttle, form: FormData) -> bytes:
     number = form.get("From") or form.get("Caller") or ""
-    if isinstance(number, str) and E164.match(number) and number not in WITHHELD_NUMBERS:
+    if not _withheld(form) and isinstance(number, str):
         return throttle.tag("tel:" + number)
-    # A withheld number cannot be told apart from other withheld numbers: count the call alone.
+    # A withheld number cannot be told apart from other withheld numbers: count the call alone, and (below) all
+    # withheld calls to the number called together.
     call = form.get("CallSid") or ""
     return throttle.tag("call:" + (call if isinstance(call, str) else ""))
+
+
+def _withheld_tag(throttle: Throttle, form: FormData) -> bytes | None:
+    called = form.get("To") or ""
+    return throttle.tag("to:" + (called if isinstance(called, str) else "")) if _withheld(form) else None
 
 
 async def verified_call(request: Request) -> VoiceCall | None:
@@ -116,7 +129,8 @@ async def verified_call(request: Request) -> VoiceCall | None:
     fields = {name: value[:MAX_FIELD_CHARS] for name, value in form.items()
               if name in KEPT_FIELDS and isinstance(value, str)}
     return VoiceCall(fields=fields, query=dict(request.query_params), caller_tag=_caller_tag(
-        state.report_key_throttle, form), state=state)
+        state.report_key_throttle, form), state=state, withheld_tag=_withheld_tag(state.withheld_caller_throttle,
+                                                                                     form))
 
 
 def twiml(response: VoiceResponse) -> Response:

@@ -388,8 +388,11 @@ async def follow_up(call: VoiceCall) -> Response:
         response = VoiceResponse()
         _say(response, lang, text(lang, "no_choice"))
         return twiml(_key_prompt(call, lang, tries + 1, response))
-    # Throttled as on the web: by the hourly keyed hash of the caller's number, made and kept at the edge.
-    if call.state.report_key_throttle.attempt(call.caller_tag) is not None:
+    # Throttled as on the web: by the hourly keyed hash of the caller's number, made and kept at the edge; a
+    # withheld number by the call, and by the number called, shared by every withheld call to it.
+    if call.state.report_key_throttle.attempt(call.caller_tag) is not None or (
+            call.withheld_tag is not None and call.state.withheld_caller_throttle.attempt(call.withheld_tag)
+            is not None):
         return twiml(_goodbye(lang, "too_many"))
     try:
         access = await run_in_threadpool(partial(reports.open_report, call.database, call.config, digits,

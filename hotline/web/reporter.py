@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hotline.client_address import count_attempt
+from hotline.client_address import count_attempt, waiting
 from hotline.form_tokens import (
     TokenCheck,
     check_public_form_token,
@@ -32,7 +32,7 @@ from hotline.uploads import PostedForm, UploadLimits, read_form
 from hotline.web.errors import bad_request_page, forbidden_page, too_many_page
 from intake.categories import DEFAULT_CATEGORIES
 from intake.cities import list_cities
-from intake.errors import InvalidInput, WrongCredentials
+from intake.errors import InvalidInput, TooManyAttempts, WrongCredentials
 from intake.messages import N_
 from intake.reports import submission as reports
 from intake.reports.attachments import CLEANABLE_TYPES
@@ -94,14 +94,6 @@ def _honeypot_page(request: Request) -> Response:
                       "stored. If you are a person, go back and send the form again.")}, status_code=400)
 
 
-def _wait(request: Request, state: AppState, city_slug: str | None) -> float | None:
-    assert state.submission_throttle is not None and state.city_submission_throttle is not None
-    wait = count_attempt(request, state.submission_throttle)
-    if wait is None and city_slug is not None:
-        wait = state.city_submission_throttle.attempt(b"city:" + city_slug.encode())
-    return wait
-
-
 async def submit_report(request: Request) -> Response:
     state = app_state(request)
     form = await read_form(request, _limits(state))
@@ -118,22 +110,39 @@ def _excluded_ids(form: PostedForm) -> list[int] | None:
     return [int(value) for value in values]
 
 
+def _refused(request: Request, state: AppState, response: Response) -> Response:
+    """A post refused before anything was stored: counted against this client only, never against the city
+    (docs/design.md#limits-an-attacker-cannot-turn-against-users)."""
+    count_attempt(request, state.refused_post_throttle)
+    return response
+
+
 async def _submit_report(request: Request, state: AppState, form: PostedForm) -> Response:
     city_slug = request.path_params["city"]
+    wait = waiting(request, state.refused_post_throttle)
+    if wait is not None:
+        return too_many_page(request, wait)
 
     async def form_again(problems: dict[str, str], status_code: int) -> Response:
         # The form's facts are looked up only when it has to be shown again: a good report costs no extra query.
         facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
         values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
-        return _report_form(request, facts, values=values, problems=problems, status_code=status_code)
+        return _refused(request, state, _report_form(request, facts, values=values, problems=problems,
+                                                     status_code=status_code))
+
+    def admit() -> None:
+        # Called by intake once the report passed validation, before the city's cap and before anything is stored.
+        client_wait = count_attempt(request, state.submission_throttle)
+        if client_wait is not None:
+            raise TooManyAttempts(int(client_wait))
 
     if form.unreadable:
-        return bad_request_page(request)
+        return _refused(request, state, bad_request_page(request))
     check = check_public_form_token(state.settings.session_key, form.get("form_token"), time.time())
     if check is TokenCheck.INVALID:
-        return forbidden_page(request)
+        return _refused(request, state, forbidden_page(request))
     if form.get(HONEYPOT):
-        return _honeypot_page(request)
+        return _refused(request, state, _honeypot_page(request))
     if check is TokenCheck.EXPIRED:
         return await form_again({"form": N_("This form was open a long time. Nothing was sent yet: check your "
                                             "report and send it again.")}, 400)
@@ -142,9 +151,6 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
     excluded = _excluded_ids(form)
     if excluded is None:
         return await form_again({"exclude": N_("Choose reviewers from the list.")}, 400)
-    wait = _wait(request, state, city_slug[:64])
-    if wait is not None:
-        return too_many_page(request, wait)
     answers = {name: form.getlist(name) for name in form.fields if name.startswith(INPUT_PREFIX)}
     identity = IdentityChoice(form.get("identity") == "give", form.get("identity_name"),
                               form.get("identity_contact"))
@@ -153,9 +159,11 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
             lambda: reports.submit_report(
                 state.database, state.config, city_slug=city_slug, category=form.get("category"),
                 narrative=form.get("narrative"), excluded_reviewer_ids=excluded, answers=answers, identity=identity,
-                attachments=form.files))
+                attachments=form.files, admit=admit))
     except InvalidInput as invalid:
         return await form_again(invalid.problems, 400)
+    except TooManyAttempts as limited:
+        return too_many_page(request, limited.retry_after_seconds)
     receipt = Receipt(submitted.report_key, submitted.city_name,
                       tuple((note.filename, note.cleaned) for note in submitted.attachments))
     return _confirmation(request, state, receipt)
@@ -253,7 +261,7 @@ async def add_message(request: Request) -> Response:
         if form.problem is not None:
             return await _case_page(request, state, access, problem=form.problem, status_code=413,
                                     message=form.get("message"))
-        wait = _wait(request, state, None)
+        wait = count_attempt(request, state.submission_throttle)
         if wait is not None:
             return too_many_page(request, wait)
         try:

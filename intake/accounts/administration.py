@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from sqlmodel import col, delete, select
 
 from intake import audit
-from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLES, AddedReviewer, add_reviewer
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN
 from intake.accounts.sessions import ReviewerContext, end_sessions_of
 from intake.audit.actions import AuditAction
 from intake.categories import DEFAULT_CATEGORIES
 from intake.clock import Clock, utc_now
-from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
-from intake.models import CategoryRoute, GroupMember, Membership, Reviewer, ReviewerGroup
+from intake.models import CategoryRoute, CityKeyGrant, GroupMember, Membership, Reviewer, ReviewerGroup
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 from intake.routing import ALTERNATE_GROUP, DEFAULT_CASE_GROUP, HR_GROUP
 
@@ -38,8 +37,9 @@ class CityMember:
     role: str
     groups: tuple[str, ...]
     totp_set_up: bool
-    locked: bool
     has_city_key: bool
+    # A copy of the city key sealed to them, taken at their next sign-in (an accepted invitation, a rotation).
+    key_waiting: bool
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,8 @@ def _require_admin(context: ReviewerContext) -> None:
         raise NotFound("only a city admin can do this")
 
 
-def city_administration(db: Database, context: ReviewerContext, *, clock: Clock = utc_now) -> CityAdministration:
+def city_administration(db: Database, context: ReviewerContext) -> CityAdministration:
     _require_admin(context)
-    now = clock()
     with db.read() as session:
         groups = session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == context.city_id)
                               .order_by(col(ReviewerGroup.name))).all()
@@ -75,6 +74,7 @@ def city_administration(db: Database, context: ReviewerContext, *, clock: Clock 
             select(Reviewer, Membership).join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
             .where(Membership.city_id == context.city_id).order_by(col(Reviewer.display_name))).all()
         routes = session.exec(select(CategoryRoute).where(CategoryRoute.city_id == context.city_id)).all()
+        waiting = set(session.exec(select(CityKeyGrant.reviewer_id).where(CityKeyGrant.city_id == context.city_id)))
     slug_of = {g.id: g.slug for g in groups}
     members_of: dict[int, list[int]] = {}
     groups_of: dict[int, list[str]] = {}
@@ -84,30 +84,14 @@ def city_administration(db: Database, context: ReviewerContext, *, clock: Clock 
     members = []
     for reviewer, membership in people:
         assert reviewer.id is not None
-        locked_until = reviewer.locked_until
-        locked = locked_until is not None and (locked_until if locked_until.tzinfo else
-                                               locked_until.replace(tzinfo=now.tzinfo)) > now
         members.append(CityMember(reviewer.id, reviewer.email, reviewer.display_name, membership.role,
-                                  tuple(sorted(groups_of.get(reviewer.id, []))), reviewer.totp_confirmed, locked,
-                                  membership.wrapped_city_key is not None))
+                                  tuple(sorted(groups_of.get(reviewer.id, []))), reviewer.totp_confirmed,
+                                  membership.wrapped_city_key is not None, reviewer.id in waiting))
     return CityAdministration(
         tuple(members),
         tuple(GroupInfo(g.id, g.slug, g.name, g.purpose, tuple(sorted(members_of.get(g.id, []))))
               for g in groups if g.id is not None),
         tuple(sorted((r.category, r.group_id) for r in routes)))
-
-
-def add_city_reviewer(db: Database, config: IntakeConfig, context: ReviewerContext, *, email: str,
-                      display_name: str, password: str, role: str, clock: Clock = utc_now) -> AddedReviewer:
-    """Add a reviewer with a first password the admin hands over; they set up TOTP at their first sign-in.
-    A content role gets a copy of the city key from the admin's own unlocked one."""
-    _require_admin(context)
-    if role not in ROLES:
-        raise InvalidInput({"role": "Choose one of the roles listed."})
-    return add_reviewer(db, config, city_slug=context.city_slug, email=email, display_name=display_name,
-                        password=password, role=role,
-                        city_private_key=context.city_private_key if role in CONTENT_ROLES else None,
-                        added_by=context.actor, clock=clock)
 
 
 def remove_from_city(db: Database, context: ReviewerContext, reviewer_id: int, *, clock: Clock = utc_now) -> None:

@@ -1,11 +1,17 @@
-"""Signing in to the console: password (Argon2id), then TOTP, with growing delays and a temporary lock.
+"""Signing in to the console: password (Argon2id), then TOTP, slowed by growing delays but never locked
+(docs/design.md#limits-an-attacker-cannot-turn-against-users).
 
-Every reviewer needs TOTP before any case is reachable (docs/design.md#sessions). A reviewer who has none yet gets a new
-secret at a correct password, and a session that can only enrol it (intake.accounts.sessions). Failures count
-per account, whatever the client: from the third failure in a row each attempt must wait longer (1, 2, 4 ...
-seconds, at most a minute), and the tenth locks the account for ``lockout_minutes`` (NIST SP 800-63B section
-5.2.2 allows at most 100 consecutive failures; we are stricter because a reviewer's password opens every report
-of a city). Each failure and each lock is written to the audit log of every city the reviewer belongs to.
+Every reviewer needs TOTP before any case is reachable (docs/design.md#sessions). A reviewer who has none yet gets
+a new secret at a correct password, and a session that can only enrol it (intake.accounts.sessions).
+
+Guesses are counted per email typed, known or not, in a counter every instance shares (intake.limits.counters),
+named by a keyed hash of the email. From the ``free_failures``-th failure in a row each attempt must wait
+longer (1, 2, 4 ... seconds, at most ``max_delay_seconds``); an attempt made during the wait is refused
+unchecked. There is no lock: the right password and code pass as soon as the wait is over (NIST SP 800-63B
+section 5.2.2, OWASP ASVS 4.0 V2.2.1). An unknown email is counted and delayed exactly like a known one and costs
+the same Argon2id derivation (against a dummy record), so neither answer, headers, delays nor timing tell which
+emails have accounts. Each failure and each delay on a known account is written to the audit log of every city
+the reviewer belongs to, by :func:`record_failure`, which the caller runs after answering.
 """
 
 from __future__ import annotations
@@ -24,20 +30,13 @@ from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.errors import IntakeError, WrongCredentials
+from intake.errors import WrongCredentials
+from intake.limits.counters import claim_attempt, clear, counter_key
 from intake.models import Membership, Reviewer
 
-DELAY_FROM_FAILURE = 3
-MAX_DELAY_SECONDS = 60
-
-
-class SignInRefused(IntakeError):
-    """Too many failures: wait ``retry_after_seconds`` (``locked`` says whether the account is locked)."""
-
-    def __init__(self, retry_after_seconds: int, *, locked: bool) -> None:
-        super().__init__("locked" if locked else "wait before trying again")
-        self.retry_after_seconds = retry_after_seconds
-        self.locked = locked
+# A count of failures is forgotten a day after the last one.
+FORGET_FAILURES_AFTER = timedelta(hours=24)
+COUNTER_PURPOSE = "sign-in"
 
 
 @dataclass(frozen=True)
@@ -47,84 +46,85 @@ class Authenticated:
     enrol_totp_secret: bytes | None = None
 
 
-def delay_after(failures: int) -> int:
-    """Seconds the next attempt must wait after ``failures`` failures in a row."""
-    if failures < DELAY_FROM_FAILURE:
+@dataclass(frozen=True)
+class SignInFailure:
+    """What a failed sign-in leaves for the audit log (nothing when the email has no account)."""
+
+    reviewer_id: int | None
+    reason: str  # "password" or "code"
+    failures: int
+    delay_seconds: int
+    when: datetime
+
+
+class SignInFailed(WrongCredentials):
+    """A wrong email, password or code (never saying which); ``retry_after_seconds`` is how long the next
+    attempt must wait (0: none)."""
+
+    def __init__(self, failure: SignInFailure) -> None:
+        super().__init__("wrong email, password or code")
+        self.failure = failure
+        self.retry_after_seconds = failure.delay_seconds
+
+
+def delay_after(failures: int, config: IntakeConfig) -> int:
+    """Seconds the next attempt must wait after ``failures`` failures in a row: none for the first
+    ``free_failures - 1``, then 1, 2, 4 ... up to ``max_delay_seconds``."""
+    if failures < config.sign_in_free_failures:
         return 0
-    return int(min(2 ** (failures - DELAY_FROM_FAILURE), MAX_DELAY_SECONDS))
+    return int(min(2 ** min(failures - config.sign_in_free_failures, 30), config.sign_in_max_delay_seconds))
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utc_now().tzinfo)
-
-
-def _check_not_refused(reviewer: Reviewer, now: datetime) -> None:
-    if reviewer.locked_until is not None and now < _as_utc(reviewer.locked_until):
-        raise SignInRefused(int((_as_utc(reviewer.locked_until) - now).total_seconds()) + 1, locked=True)
-    wait = delay_after(reviewer.failed_sign_ins)
-    if wait and reviewer.last_failed_at is not None:
-        ready = _as_utc(reviewer.last_failed_at) + timedelta(seconds=wait)
-        if now < ready:
-            raise SignInRefused(int((ready - now).total_seconds()) + 1, locked=False)
+def sign_in_counter(config: IntakeConfig, email: str) -> str:
+    return counter_key(config.pepper, COUNTER_PURPOSE, normalize_email(email)[:320])
 
 
 def _city_ids(session: Session, reviewer_id: int) -> list[int]:
     return list(session.exec(select(Membership.city_id).where(Membership.reviewer_id == reviewer_id)).all())
 
 
-def _claim_attempt(db: Database, config: IntakeConfig, reviewer_id: int, now: datetime) -> tuple[int, bool]:
-    """Count an attempt as a failure before its password is checked, under the row's lock, and return the count
-    and whether it locked the account. Checked and counted in one transaction, so concurrent guesses cannot all
-    pass a check that saw the same count while their passwords were still being hashed; a success clears it.
-    :class:`SignInRefused` while the account must wait or is locked."""
+def record_failure(db: Database, failure: SignInFailure) -> None:
+    """Audit a failed sign-in, and the delay it imposed, in every city of the account (none for an unknown
+    email)."""
+    if failure.reviewer_id is None:
+        return
     with db.write() as session:
-        reviewer = session.exec(select(Reviewer).where(Reviewer.id == reviewer_id).with_for_update()).one()
-        _check_not_refused(reviewer, now)
-        if reviewer.locked_until is not None and now >= _as_utc(reviewer.locked_until):
-            reviewer.failed_sign_ins, reviewer.locked_until = 0, None  # a lock that ran out starts a new count
-        reviewer.failed_sign_ins += 1
-        reviewer.last_failed_at = now
-        locked = reviewer.failed_sign_ins >= config.lockout_after_failures
-        if locked:
-            reviewer.locked_until = now + timedelta(minutes=config.lockout_minutes)
-        session.add(reviewer)
-        return reviewer.failed_sign_ins, locked
-
-
-def _record_failure(db: Database, config: IntakeConfig, reviewer_id: int, reason: str, now: datetime,
-                    claimed: tuple[int, bool]) -> None:
-    failures, locked = claimed
-    with db.write() as session:
-        for city_id in _city_ids(session, reviewer_id):
+        for city_id in _city_ids(session, failure.reviewer_id):
             city = audit.lock_city(session, city_id)
-            audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.REVIEWER_SIGN_IN_FAILED, when=now,
-                         subject=audit.reviewer_actor(reviewer_id), detail={"reason": reason, "failures": failures})
-            if locked:
-                audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.REVIEWER_LOCKED, when=now,
-                             subject=audit.reviewer_actor(reviewer_id),
-                             detail={"minutes": config.lockout_minutes, "failures": failures})
+            subject = audit.reviewer_actor(failure.reviewer_id)
+            audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.REVIEWER_SIGN_IN_FAILED,
+                         when=failure.when, subject=subject,
+                         detail={"reason": failure.reason, "failures": failure.failures})
+            if failure.delay_seconds:
+                audit.append(session, city, actor=audit.SYSTEM, action=AuditAction.REVIEWER_SIGN_IN_DELAYED,
+                             when=failure.when, subject=subject,
+                             detail={"seconds": failure.delay_seconds, "failures": failure.failures})
+
+
+def _account_id(db: Database, email: str) -> int | None:
+    with db.read() as session:
+        known = session.exec(select(Reviewer).where(Reviewer.email == normalize_email(email))).first()
+    return known.id if known is not None and known.active else None
 
 
 def authenticate(
     db: Database, config: IntakeConfig, email: str, password: str, code: str, *, clock: Clock = utc_now
 ) -> Authenticated:
-    """Check password and TOTP code. :class:`WrongCredentials` for any wrong part (never saying which),
-    :class:`SignInRefused` while the account must wait or is locked."""
+    """Check password and TOTP code. :class:`SignInFailed` for any wrong part (never saying which),
+    :class:`intake.errors.TooManyAttempts` while an earlier failure's delay runs (nothing is checked then)."""
     now = clock()
-    with db.read() as session:
-        known = session.exec(select(Reviewer).where(Reviewer.email == normalize_email(email))).first()
-    claimed = None
-    if known is not None and known.id is not None and known.active:
-        claimed = _claim_attempt(db, config, known.id, now)
-    elif known is not None:
-        _check_not_refused(known, now)
+    key = sign_in_counter(config, email)
+    claim = claim_attempt(db, key, delay_after=lambda failures: delay_after(failures, config),
+                          forget_after=FORGET_FAILURES_AFTER, now=now)
+
+    def failed(reviewer_id: int | None, reason: str) -> SignInFailed:
+        return SignInFailed(SignInFailure(reviewer_id, reason, claim.failures, claim.delay_seconds, now))
+
+    account = _account_id(db, email)
     try:
         unlocked = unlock_reviewer(db, config, email, password)
     except WrongCredentials:
-        if known is not None and known.id is not None and claimed is not None:
-            _record_failure(db, config, known.id, "password", now, claimed)
-        raise
+        raise failed(account, "password") from None
     reviewer = unlocked.reviewer
     assert reviewer.id is not None
     if not reviewer.totp_confirmed or reviewer.totp_wrapped_secret is None:
@@ -133,11 +133,11 @@ def authenticate(
             row = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id).with_for_update()).one()
             row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.master_key, reviewer.id)
             row.totp_confirmed = False
-            row.failed_sign_ins, row.locked_until = 0, None
             session.add(row)
             # Only the newest secret can be confirmed: an older enrolment page must not confirm a secret that
             # is no longer the stored one.
             end_enrolment_sessions_of(session, reviewer.id)
+        clear(db, key)
         return Authenticated(unlocked.signed_in, enrol_totp_secret=secret)
     try:
         confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key,
@@ -151,12 +151,10 @@ def authenticate(
                 if confirmed_secret is not None else None)
         if step is not None:
             row.totp_last_step = step
-            row.failed_sign_ins, row.locked_until, row.last_failed_at = 0, None, None
             session.add(row)
     if step is None:
-        # Counted by the claim; the reviewer unlocked above is the one claimed (the email names one account).
-        _record_failure(db, config, reviewer.id, "code", now, claimed or (0, False))
-        raise WrongCredentials("wrong email, password or code")
+        raise failed(reviewer.id, "code")
+    clear(db, key)
     return Authenticated(unlocked.signed_in)
 
 

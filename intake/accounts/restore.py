@@ -123,7 +123,6 @@ def _restore(db: Database, config: IntakeConfig, city: City, *, recovery_key: st
         reviewer.active = True
         # TOTP's secret was wrapped under the lost password: it is set up again at the next sign-in.
         reviewer.totp_wrapped_secret, reviewer.totp_confirmed, reviewer.totp_last_step = None, False, 0
-        reviewer.failed_sign_ins, reviewer.locked_until, reviewer.last_failed_at = 0, None, None
         session.add(reviewer)
         session.flush()
         assert reviewer.id is not None

@@ -1,4 +1,5 @@
-"""Reviewers: adding one to a city, and signing in (one Argon2id derivation unlocks every city key held)."""
+"""Reviewers: adding one to a city from the command line, and signing in (one Argon2id derivation unlocks every
+city key held)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
-from intake.keys.grants import city_key_binding, ensure_personal_key, pick_up_city_keys
+from intake.keys.grants import city_key_binding, ensure_personal_key, grant_city_key, pick_up_city_keys
 from intake.models import City, Membership, Reviewer
 from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
@@ -95,18 +96,25 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def _validate(email: str, display_name: str, password: str, role: str) -> None:
+def _validate(email: str, display_name: str, password: str | None, role: str) -> None:
     problems = {}
     if (problem := email_problem(email)) is not None:
         problems["email"] = problem
     if not display_name.strip() or len(display_name) > 200:
         problems["name"] = "Give the reviewer's name as reporters should see it (at most 200 characters)."
-    if (problem := password_problem(password)) is not None:
+    if password is not None and (problem := password_problem(password)) is not None:
         problems["password"] = problem
     if role not in ROLES:
         problems["role"] = "The role must be one of: " + ", ".join(ROLES) + "."
     if problems:
         raise InvalidInput(problems)
+
+
+def account_exists(db: Database, email: str) -> bool:
+    """For the operator's command line only: the console never tells an admin whether an email has an
+    account (intake.accounts.invitations)."""
+    with db.read() as session:
+        return session.exec(select(Reviewer.id).where(Reviewer.email == normalize_email(email))).first() is not None
 
 
 def add_reviewer(
@@ -116,32 +124,33 @@ def add_reviewer(
     city_slug: str,
     email: str,
     display_name: str,
-    password: str,
+    password: str | None,
     role: str,
     city_private_key: bytes | None,
     groups: Iterable[str] | None = None,
     added_by: str = audit.SYSTEM,
     clock: Clock = utc_now,
 ) -> AddedReviewer:
-    """Give a reviewer a role in a city. A new email gets a new account; an existing one must give its password.
+    """Give a reviewer a role in a city (the operator's command line, and tests; a city admin invites instead,
+    through intake.accounts.invitations). A new email gets a new account with ``password``.
 
-    ``city_private_key`` is the unlocked city key of whoever adds the reviewer (an admin's session, or the
-    recovery key on the command line); a content role gets its own copy wrapped under its password.
-    ``groups`` are the reviewer groups to join; a reviewer joins the city's ethics group unless told otherwise.
+    An existing account is never asked for its password: its copy of the city key is sealed to its personal
+    key (a ``CityKeyGrant``) and re-wrapped under its password at its next sign-in (intake.keys.grants).
+    ``city_private_key`` is the unlocked city key of whoever adds the reviewer (the recovery key on the command
+    line). ``groups`` are the reviewer groups to join; a reviewer joins the city's ethics group unless told
+    otherwise.
     """
     email = normalize_email(email)
-    _validate(email, display_name, password, role)
-    if role in CONTENT_ROLES and city_private_key is None:
-        raise InvalidInput({"role": "This role reads cases, so the city key must be unlocked to add it."})
     with db.read() as session:
         existing = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
+    _validate(email, display_name, password if existing is None else None, role)
+    if role in CONTENT_ROLES and city_private_key is None:
+        raise InvalidInput({"role": "This role reads cases, so the city key must be unlocked to add it."})
+    master_key = None
     if existing is None:
+        if password is None:
+            raise InvalidInput({"password": "A new account needs a first password."})
         record, master_key = enroll_password(password, config.reviewer_kdf)
-    else:
-        try:
-            master_key = unlock_with_password(password, PasswordRecord.decode(existing.password_record))
-        except WrongSecret:
-            raise WrongCredentials("that email already has an account with another password") from None
     now = clock()
     with db.write() as session:
         city = city_by_slug(session, city_slug)
@@ -158,15 +167,18 @@ def add_reviewer(
         else:
             reviewer = existing
         assert reviewer.id is not None
-        ensure_personal_key(session, reviewer.id, master_key, clock=clock)  # so key rotation can reach them
         if session.exec(
             select(Membership).where(Membership.reviewer_id == reviewer.id, Membership.city_id == city.id)
         ).first():
             raise AlreadyExists(f"{email} already has a role in {city.slug}")
         wrapped = None
-        if role in CONTENT_ROLES and city_private_key is not None:
-            wrapped = wrap_under_key(city_private_key, city_key_wrapping_key(master_key, city.id),
-                                     city_key_binding(city.id, reviewer.id))
+        if master_key is not None:
+            ensure_personal_key(session, reviewer.id, master_key, clock=clock)  # so key rotation can reach them
+            if role in CONTENT_ROLES and city_private_key is not None:
+                wrapped = wrap_under_key(city_private_key, city_key_wrapping_key(master_key, city.id),
+                                         city_key_binding(city.id, reviewer.id))
+        elif role in CONTENT_ROLES and city_private_key is not None:
+            grant_city_key(session, reviewer.id, city, city_private_key)
         session.add(Membership(reviewer_id=reviewer.id, city_id=city.id, role=role, wrapped_city_key=wrapped,
                                created_at=now))
         if groups is None:
@@ -177,7 +189,7 @@ def add_reviewer(
         return AddedReviewer(reviewer_id=reviewer.id, email=email, city_slug=city.slug, role=role)
 
 
-def _dummy_record(config: IntakeConfig) -> PasswordRecord:
+def dummy_password_record(config: IntakeConfig) -> PasswordRecord:
     """Checked when the email is unknown, so a wrong email costs the same Argon2id derivation as a wrong
     password and response time does not tell which emails have accounts. No password matches it."""
     return PasswordRecord(salt=bytes(16), cost=config.reviewer_kdf, verifier=bytes(32))
@@ -205,7 +217,7 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
         )
     if reviewer is None or not reviewer.active:
         with contextlib.suppress(WrongSecret):
-            unlock_with_password(password, _dummy_record(config))
+            unlock_with_password(password, dummy_password_record(config))
         raise WrongCredentials("wrong email or password")
     record = PasswordRecord.decode(reviewer.password_record)
     try:

@@ -43,6 +43,11 @@ class AuditAction(StrEnum):
     REVIEWER_TOTP_ENROLLED = "reviewer.totp_enrolled"
     REVIEWER_SIGN_IN_FAILED = "reviewer.sign_in_failed"
     REVIEWER_LOCKED = "reviewer.locked"
+    REVIEWER_SIGN_IN_DELAYED = "reviewer.sign_in_delayed"
+    REVIEWER_INVITED = "reviewer.invited"
+    REVIEWER_INVITATION_ACCEPTED = "reviewer.invitation_accepted"
+    REVIEWER_INVITATION_DECLINED = "reviewer.invitation_declined"
+    REVIEWER_INVITATION_WITHDRAWN = "reviewer.invitation_withdrawn"
     REVIEWER_SWITCHED_CITY = "reviewer.switched_city"
     REVIEWER_PASSWORD_CHANGED = "reviewer.password_changed"  # noqa: S105 (an action, not a password)
     REVIEWER_PASSWORD_REWRAPPED = "reviewer.password_rewrapped"  # noqa: S105 (an action, not a password)
@@ -208,7 +213,31 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
     A.REVIEWER_LOCKED: ActionInfo(
         "Sign-in to an account was paused after repeated failures.",
         "subject: the reviewer; detail: for how long and after how many failures.",
-        "Sign-in paused", "Inicio de sesión en pausa"),
+        "Sign-in paused", "Inicio de sesión en pausa",
+        retired="no account is locked any more: repeated failures slow sign-in down instead "
+                "(reviewer.sign_in_delayed)"),
+    A.REVIEWER_SIGN_IN_DELAYED: ActionInfo(
+        "After repeated failures, the next sign-in to the account must wait a little (it is never locked).",
+        "subject: the reviewer; detail: how many seconds the next attempt waits and after how many failures in a "
+        "row.",
+        "Sign-in slowed down", "Inicio de sesión ralentizado"),
+    A.REVIEWER_INVITED: ActionInfo(
+        "An admin invited someone to join the city with a role; the entry is the same whether their email "
+        "already had an account or not.",
+        "subject: the invitation; detail: the role.",
+        "Invitation made", "Invitación creada"),
+    A.REVIEWER_INVITATION_ACCEPTED: ActionInfo(
+        "The invited person joined the city, signed in to their account or with the invitation code.",
+        "subject: the invitation; detail: the role. The actor is the person who joined.",
+        "Invitation accepted", "Invitación aceptada"),
+    A.REVIEWER_INVITATION_DECLINED: ActionInfo(
+        "The invited person, signed in, declined the invitation.",
+        "subject: the invitation.",
+        "Invitation declined", "Invitación rechazada"),
+    A.REVIEWER_INVITATION_WITHDRAWN: ActionInfo(
+        "An admin withdrew an invitation before it was used.",
+        "subject: the invitation.",
+        "Invitation withdrawn", "Invitación retirada"),
     A.REVIEWER_SWITCHED_CITY: ActionInfo(
         "A reviewer of several cities switched to this one.",
         "nothing beyond the actor.",

@@ -21,6 +21,7 @@ from crypto.personal_keys import (
     open_personal_private_key,
     personal_binding,
     personal_key_wrapping_key,
+    seal_city_key_to_reviewer,
 )
 from crypto.wrapping import wrap_under_key
 from intake import audit
@@ -120,6 +121,24 @@ def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, cloc
                          when=clock(), detail={"key_version": grant.key_version})
             taken += 1
     return taken
+
+
+def grant_city_key(session: Session, reviewer_id: int, city: City, city_private_key: bytes, *,
+                   clock: Clock = utc_now) -> bool:
+    """Seal the city key to a reviewer's personal key, to be taken at their next sign-in (a reviewer added to
+    another city, whose password the server never holds). False when they have no personal key yet."""
+    personal = session.get(ReviewerKey, reviewer_id)
+    if personal is None or city.id is None:
+        return False
+    existing = session.get(CityKeyGrant, (reviewer_id, city.id))
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    session.add(CityKeyGrant(reviewer_id=reviewer_id, city_id=city.id, key_version=city.key_version,
+                             sealed_city_key=seal_city_key_to_reviewer(
+                                 city_private_key, personal.public_key, city_id=city.id, reviewer_id=reviewer_id,
+                                 key_version=city.key_version), created_at=clock()))
+    return True
 
 
 def city_members_without_personal_key(session: Session, city: City) -> list[int]:

@@ -6,13 +6,15 @@ from intake.models.city import City
 from intake.models.exit import ExitInvitation, ExitPublication, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.job import Job
 from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, ReviewerKey
+from intake.models.limits import AttemptCounter
 from intake.models.phone import CityVoiceSettings, PhoneNumber
 from intake.models.questionnaire import Questionnaire
 from intake.models.retention import RetentionRule
-from intake.models.reviewer import Membership, Reviewer, ReviewerSession, SessionCityKey
+from intake.models.reviewer import Membership, Reviewer, ReviewerInvitation, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
 
 __all__ = [
+    "AttemptCounter",
     "AuditEntry",
     "Case",
     "CaseExclusion",
@@ -38,6 +40,7 @@ __all__ = [
     "RetentionRule",
     "Reviewer",
     "ReviewerGroup",
+    "ReviewerInvitation",
     "ReviewerKey",
     "ReviewerSession",
     "SessionCityKey",

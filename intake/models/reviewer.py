@@ -26,10 +26,6 @@ class Reviewer(SQLModel, table=True):
     totp_confirmed: bool = Field(default=False)
     # The last accepted TOTP time step: a code of this step or an earlier one is refused (no replay).
     totp_last_step: int = Field(default=0)
-    # Failed sign-ins since the last success: growing delays, then a temporary lock (intake.accounts.authentication).
-    failed_sign_ins: int = Field(default=0)
-    last_failed_at: datetime | None = None
-    locked_until: datetime | None = None
     # The day the last deadline reminder was sent (intake.casework.deadlines), so a reviewer gets at most one a day.
     last_reminded_on: date | None = None
 
@@ -77,3 +73,31 @@ class SessionCityKey(SQLModel, table=True):
     session_id: str = Field(foreign_key="reviewer_session.id", primary_key=True, max_length=64, ondelete="CASCADE")
     city_id: int = Field(foreign_key="city.id", primary_key=True)
     wrapped_city_key: bytes
+
+
+class ReviewerInvitation(SQLModel, table=True):
+    """A city admin's invitation for someone to join the city with a role (intake.accounts.invitations).
+
+    Made the same way whether the email has an account or not, so the admin learns nothing of other cities'
+    accounts. The city key travels with it twice at most: wrapped under the invitation code (for a person
+    without an account, who joins with the code), and sealed to the existing account's personal key (for an owner
+    who accepts while signed in). Deleted once accepted, declined or withdrawn; the audit log keeps the story.
+    """
+
+    __tablename__ = "reviewer_invitation"
+
+    id: str = Field(primary_key=True, max_length=32)
+    city_id: int = Field(foreign_key="city.id", index=True)
+    email: str = Field(max_length=320, index=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    # HMAC-SHA256 of the code under the pepper (crypto.invitations.code_lookup).
+    code_lookup: bytes = Field(unique=True)
+    # The city private key of key_version, under the code (crypto.invitations); None for roles without one.
+    wrapped_city_key: bytes | None = None
+    # The same key sealed to the existing account's personal key (crypto.personal_keys), or None.
+    sealed_city_key: bytes | None = None
+    key_version: int
+    invited_by: int | None = Field(default=None, foreign_key="reviewer.id")
+    created_at: datetime
+    expires_at: datetime

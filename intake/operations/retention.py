@@ -25,6 +25,7 @@ from sqlmodel import Session, col, func, select
 
 from crypto.audit_chain import AuditValue
 from intake import audit
+from intake.accounts.invitations import purge_expired_invitations
 from intake.audit.actions import AuditAction
 from intake.case_status import CONCLUDED
 from intake.cities import city_by_slug
@@ -32,6 +33,7 @@ from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput
 from intake.exit.retention import ExitInvitations, ExitResponses
+from intake.limits.counters import purge_expired
 from intake.models import Case, CaseExclusion, CaseItem, City, ItemChunk, ResealedCityKey, RetentionRule
 from intake.operations.jobs import JobRun, enqueue
 
@@ -212,9 +214,12 @@ def schedule_daily(session: Session, *, clock: Clock = utc_now) -> None:
 
 
 def run_retention_job(db: Database, run: JobRun) -> None:
-    """The daily job: purge (idempotent: a retried run finds nothing left to purge), then schedule tomorrow's
-    run in the same transaction that finishes this one."""
+    """The daily job: purge (idempotent: a retried run finds nothing left to purge), delete expired attempt
+    counters and invitations, then schedule tomorrow's run in the same transaction that finishes this one."""
     run_retention(db, clock=run.clock)
+    # Counters and invitations that ran out (docs/design.md#limits-an-attacker-cannot-turn-against-users).
+    purge_expired(db, now=run.clock())
+    purge_expired_invitations(db, clock=run.clock)
     with db.write() as session:
         schedule_daily(session, clock=lambda: run.clock() + timedelta(minutes=1))
         run.finish(session)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
@@ -40,6 +40,7 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
+from intake.limits.counters import counter_key, take_from_cap
 from intake.messages import N_
 from intake.models import Case, CaseExclusion, CaseItem, City
 from intake.models import tally as case_tally
@@ -75,6 +76,8 @@ CHANNEL_WALK_IN = "walk-in"
 CHANNEL_HR_CALL = "hr-call"
 STAFF_CHANNELS = (CHANNEL_LETTER, CHANNEL_WALK_IN, CHANNEL_HR_CALL)
 CHANNELS = (CHANNEL_WEB, CHANNEL_PHONE, *STAFF_CHANNELS)
+# The counter of web reports a city accepted this hour (intake.limits.counters).
+CITY_REPORTS = "city-reports"
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def submit_report(
     answers: Mapping[str, Sequence[str]] | None = None,
     identity: IdentityChoice | None = None,
     attachments: Sequence[Upload] = (),
+    admit: Callable[[], None] | None = None,
     clock: Clock = utc_now,
 ) -> SubmittedReport:
     """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
@@ -146,6 +150,10 @@ def submit_report(
 
     The case is routed to a reviewer group (intake.routing): reviewers named in the narrative or in typed answers,
     and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+
+    Only a report that passed validation is counted: first by ``admit`` (the caller's per-client limit), then,
+    for the web, against the city's hourly cap in the database; either may raise
+    :class:`intake.errors.TooManyAttempts`, and nothing is stored then.
     """
     narrative = clean_text(narrative)
     problems: dict[str, str] = {}
@@ -173,6 +181,13 @@ def submit_report(
             problems.update(invalid.problems)
     if problems:
         raise InvalidInput(problems)
+    if admit is not None:
+        admit()  # the caller's own limits (per client), which may raise TooManyAttempts
+    if channel == CHANNEL_WEB:
+        # Only a report that passed validation counts toward the city's cap, in the database for every instance
+        # (docs/design.md#limits-an-attacker-cannot-turn-against-users): junk cannot close a city's form.
+        take_from_cap(db, counter_key(config.pepper, CITY_REPORTS, str(city.id)),
+                      limit=config.reports_per_city_per_hour, window=timedelta(hours=1), now=clock())
     cleaned = [clean_upload(upload) for upload in attachments]
     try:
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,

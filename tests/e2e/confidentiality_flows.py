@@ -44,8 +44,8 @@ class Secrets:
 
 
 def hostile_headers(secrets: Secrets) -> dict[str, str]:
-    """What a browser behind proxies sends about itself. uvicorn trusts X-Forwarded-For from 127.0.0.1 (its
-    default), so to the app the client's address is ADDRESS itself."""
+    """What a browser behind proxies sends about itself. The scan's server trusts X-Forwarded-For from 127.0.0.1
+    (HOTLINE_TRUSTED_PROXIES), so to the app the client's address is ADDRESS itself."""
     agent = secrets.add("user agent", f"Mozilla/5.0 (ScanAgent/{uuid.uuid4().hex})")
     return {"X-Forwarded-For": ADDRESS, "X-Real-IP": ADDRESS, "Forwarded": f"for={ADDRESS};proto=https",
             "True-Client-IP": ADDRESS, "CF-Connecting-IP": ADDRESS, "X-Forwarded-Proto": "https",
@@ -388,3 +388,38 @@ def exit_surveys(site: Site, hr: Reviewer, secrets: Secrets) -> None:
     listing = hr.get("/review/exit/raytown/responses").text
     response = re.search(r'href="(/review/exit/raytown/responses/[0-9a-f]{32})"', listing)
     assert response and comment in hr.get(response.group(1)).text
+
+
+def sign_in_failures(site: Site, secrets: Secrets, email: str) -> None:
+    """Wrong passwords for a known email and for an unknown one, until the sign-in is slowed down: neither the
+    passwords tried nor the unknown email may be kept (the counters hold a keyed hash only)."""
+    unknown = secrets.marker("unknown email typed at sign-in") + "@nowhere.example"
+    with site.browser() as browser:
+        for who in (email, unknown):
+            for n in range(4):
+                form = browser.get("/review/sign-in").text
+                answer = browser.post("/review/sign-in", data={
+                    "form_token": hidden(form, "form_token"), "email": who,
+                    "password": secrets.marker(f"wrong password {n} for {who[:6]}"), "code": "123456"})
+                assert answer.status_code in (400, 429), answer.text
+            assert "retry-after" in answer.headers
+
+
+def invite_and_join(site: Site, admin: Reviewer, secrets: Secrets) -> None:
+    """An admin invites a newcomer, who joins with the code and a password of their own: neither the code nor
+    the password may be kept."""
+    page = admin.get("/review/admin").text
+    made = admin.http.post("/review/admin/invitations", data={
+        "csrf_token": hidden(page, "csrf_token"), "email": "newcomer@raytown.example", "name": "New Comer",
+        "role": "reviewer"})
+    assert made.status_code == 200, made.text[-2000:]
+    code = re.search(r'id="invitation-code"><strong>([0-9A-Z-]+)<', made.text).group(1)
+    secrets.add("invitation code", code)
+    secrets.add("invitation code, ungrouped", code.replace("-", ""))
+    password = secrets.marker("password chosen when joining")
+    with site.browser() as browser:
+        step = browser.post("/review/join", data={"form_token": hidden(browser.get("/review/join").text,
+                                                                       "form_token"), "code": code})
+        done = browser.post("/review/join", data={"form_token": hidden(step.text, "form_token"), "code": code,
+                                                  "password": password, "password_again": password})
+        assert done.status_code == 200 and "Done." in done.text, done.text[-2000:]

@@ -65,8 +65,8 @@ def stored(url: str) -> dict[str, bytes]:
 
 
 def prepare(url: str) -> str:
-    """The schema, Raytown with its phone line, and a reviewer in its ethics and HR groups; returns the
-    reviewer's TOTP secret."""
+    """The schema, Raytown with its phone line, and an admin in its ethics and HR groups; returns the admin's TOTP
+    secret."""
     database = Database(url)
     config = IntakeConfig(pepper=PEPPER.encode(), reviewer_kdf=INSECURE_TEST_KDF, report_key_kdf=INSECURE_TEST_KDF)
     try:
@@ -74,7 +74,7 @@ def prepare(url: str) -> str:
         created = create_city(database, "raytown", "Raytown")
         key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
         add_reviewer(database, config, city_slug="raytown", email=EMAIL, display_name="Officer", password=PASSWORD,
-                     role="reviewer", city_private_key=key, groups=["ethics", "hr"])
+                     role="admin", city_private_key=key, groups=["ethics", "hr"])
         add_number(database, "raytown", flows.PHONE_LINE)
         return set_up_totp(database, config, EMAIL, PASSWORD)
     finally:
@@ -145,7 +145,8 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
         env = {"HOTLINE_DATABASE_URL": database_url, "HOTLINE_PEPPER": PEPPER, "HOTLINE_SESSION_KEY": "s" * 40,
                "HOTLINE_INSECURE_TEST_KDF": "1", "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_LOG_LEVEL": "debug",
                "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-               "HOTLINE_TWILIO_API_BASE_URL": fake.base_url, "HOTLINE_WORKER_POLL_SECONDS": "0.1"}
+               "HOTLINE_TWILIO_API_BASE_URL": fake.base_url, "HOTLINE_WORKER_POLL_SECONDS": "0.1",
+               "HOTLINE_TRUSTED_PROXIES": "127.0.0.1"}
         site = flows.Site(f"http://127.0.0.1:{port}", headers, fake, flows.caller_fields(secrets))
         log = tmp_path / "server.log"
         with running(["serve", "--with-worker", "--port", str(port)], {**env, "TMPDIR": str(scratch)}, port, log,
@@ -165,6 +166,8 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
                 flows.work_the_phone_case(reviewer)
                 flows.staff_intake(reviewer, secrets)
                 flows.exit_surveys(site, reviewer, secrets)
+                flows.invite_and_join(site, reviewer, secrets)
+                flows.sign_in_failures(site, secrets, EMAIL)
             finally:
                 reviewer.close()
             backup = tmp_path / "backups" / "hotline.backup"

@@ -325,7 +325,10 @@ def new_audit_actions(database: Database, after_id: int) -> list[str]:
 # nothing the request carried (the service audits reads and refusals by design, docs/design.md#audit-log).
 OBSERVATIONS = frozenset({"case.read", "case.access_denied", "case.item_opened", "case.opened_by_reporter",
                           "audit.viewed", "exit.access_denied", "exit.analytics_read", "exit.response_read",
-                          "reviewer.sign_in_failed", "reviewer.locked"})
+                          "reviewer.sign_in_failed", "reviewer.sign_in_delayed"})
+# Tables a refused request may still change: the shared attempt counters, which count refused sign-ins by design
+# (docs/design.md#limits-an-attacker-cannot-turn-against-users) and hold only a keyed hash of what they count.
+COUNTERS = frozenset({"attempt_counter"})
 
 
 @dataclass
@@ -348,7 +351,8 @@ class Snapshot:
     def stored_on_refusal(self) -> list[str]:
         """What a refused request changed beyond the audit of a look or a refusal ([] when nothing)."""
         changes = self.changes()
-        found = [f"{name}: {before} -> {after}" for name, (before, after) in changes.items() if name != "audit_entry"]
+        found = [f"{name}: {before} -> {after}" for name, (before, after) in changes.items()
+                 if name != "audit_entry" and name not in COUNTERS]
         if "audit_entry" in changes:
             actions = new_audit_actions(self.database, self.before["audit_entry.max_id"])
             found += [f"audit entry {action}" for action in actions if action not in OBSERVATIONS]

@@ -94,7 +94,7 @@ FORM = {"reply": "matrix reply", "request": "matrix question", "note": "matrix n
         "subsection": "", "category": "safety", "channel": "walk-in", "narrative": "matrix staff report",
         "email": "", "name": "", "password": "", "role": "", "reviewer": "x", "recovery_key": "",
         "new_password": "", "slug": "", "group": "x", "member": "1", "current_password": "",
-        "new_password_again": "different", "code": ""}
+        "new_password_again": "different", "code": "", "invitation": "0" * 32}
 
 
 def console_requests(case_id: str, item_id: str) -> list[tuple[str, str, frozenset[str]]]:

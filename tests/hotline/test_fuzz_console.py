@@ -82,7 +82,11 @@ POST_FORMS = {
     CASE + "/redact-item": ("csrf_token", "item", "confirm"),
     CASE + "/closed-record": ("csrf_token", "subsection"),
     CASE + "/identity": ("csrf_token", "reason"),
-    "/review/admin/reviewers": ("csrf_token", "email", "name", "password", "role"),
+    "/review/admin/invitations": ("csrf_token", "email", "name", "role"),
+    "/review/admin/invitations/withdraw": ("csrf_token", "invitation"),
+    "/review/account/invitations/accept": ("csrf_token", "invitation"),
+    "/review/account/invitations/decline": ("csrf_token", "invitation"),
+    "/review/join": ("form_token", "code", "password", "password_again"),
     "/review/admin/reviewers/remove": ("csrf_token", "reviewer"),
     "/review/admin/restore": ("csrf_token", "email", "recovery_key", "new_password"),
     "/review/admin/groups": ("csrf_token", "slug", "name"),
@@ -153,6 +157,7 @@ class ConsoleWorld:
         app = create_app(settings, database)
         # Every request comes from one address here: the sign-in throttle would answer 429 to most of them.
         app.state.hotline.sign_in_throttle = Throttle(10**9, 600)
+        app.state.hotline.invitation_code_throttle = Throttle(10**9, 600)
         self.app = app
         self.personas: dict[str, Persona] = {}
         for name in ("anonymous", "main", "admin", "auditor", "coordinator", "enrolling", "changer"):
@@ -251,6 +256,7 @@ class ConsoleWorld:
             "mode": "anonymous", "threshold": "5", "invitation_days": "30", "open_link": "on",
             "department": "parks", "separation_type": "voluntary",
             "last_day": datetime.now(UTC).date().isoformat(), "quarter": "2026-Q1",
+            "invitation": "0" * 32, "password_again": PASSWORD,
         }
 
     def valid_path(self) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""A city admin's pages: reviewers (add, remove, restore access with the recovery key), groups, routing."""
+"""A city admin's pages: reviewers (invite, remove, restore access with the recovery key), groups, routing."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from hotline.access import reviewer
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
-from intake.accounts import administration, restore
+from intake.accounts import administration, invitations, restore
 from intake.accounts.reviewers import ROLES
 from intake.categories import DEFAULT_CATEGORIES
-from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
+from intake.errors import AlreadyExists, InvalidInput
 
-NOTICES = {"added": "The reviewer was added. Give them their first password in person; they set up two-step "
-                    "sign-in when they first sign in.",
+NOTICES = {"withdrawn": "The invitation was withdrawn: its code no longer works.",
            "removed": "The reviewer no longer has a role in this city.",
            "restored": "Access was restored. Give the reviewer the new password in person; they set up two-step "
                        "sign-in again at their next sign-in.",
@@ -32,8 +31,10 @@ async def admin_page(request: Request, *, problems: dict[str, str] | None = None
                      extra: dict[str, Any] | None = None) -> Response:
     state, context = app_state(request), reviewer(request)
     data = await run_in_threadpool(administration.city_administration, state.database, context)
+    open_invitations = await run_in_threadpool(invitations.open_invitations, state.database, context)
     return render(request, "reviewer/admin/index.html", {
         "context": context, "data": data, "roles": ROLES, "categories": DEFAULT_CATEGORIES,
+        "invitations": open_invitations,
         "names": {m.reviewer_id: m.display_name for m in data.members},
         "group_names": {g.group_id: g.name for g in data.groups},
         "problems": problems or {}, "notice": NOTICES.get(request.query_params.get("done", "")), **(extra or {}),
@@ -47,7 +48,7 @@ async def _act(request: Request, done: str, action: Callable[[Any, Any, FormData
         await run_in_threadpool(action, state, context, form)
     except InvalidInput as invalid:
         return await admin_page(request, problems=invalid.problems, status_code=400)
-    except (AlreadyExists, WrongCredentials) as refused:
+    except AlreadyExists as refused:
         return await admin_page(request, problems={"form": str(refused)[:1].upper() + str(refused)[1:] + "."},
                                 status_code=400)
     return RedirectResponse(f"/review/admin?done={done}", status_code=303)
@@ -60,11 +61,26 @@ def _number(form: FormData, name: str) -> int:
     return int(text)
 
 
-async def add_reviewer(request: Request) -> Response:
-    return await _act(request, "added", lambda state, context, form: administration.add_city_reviewer(
-        state.database, state.config, context, email=text_field(form, "email"),
-        display_name=text_field(form, "name"), password=text_field(form, "password"),
-        role=text_field(form, "role")))
+async def invite(request: Request) -> Response:
+    """Invite someone: the page answers the same whether their email has an account or not, and shows the code
+    once (docs/design.md#joining-a-city-by-invitation)."""
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    try:
+        made = await run_in_threadpool(lambda: invitations.invite(
+            state.database, state.config, context, email=text_field(form, "email"),
+            display_name=text_field(form, "name"), role=text_field(form, "role")))
+    except InvalidInput as invalid:
+        return await admin_page(request, problems=invalid.problems, status_code=400)
+    except AlreadyExists as refused:
+        return await admin_page(request, problems={"form": str(refused)[:1].upper() + str(refused)[1:] + "."},
+                                status_code=400)
+    return await admin_page(request, extra={"made": made})
+
+
+async def withdraw_invitation(request: Request) -> Response:
+    return await _act(request, "withdrawn", lambda state, context, form: invitations.withdraw(
+        state.database, context, text_field(form, "invitation")))
 
 
 async def remove_reviewer(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from markupsafe import Markup
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,11 +18,15 @@ from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.web.errors import forbidden_page, not_found_page, too_many_page
 from intake.accounts import account, totp
-from intake.accounts.authentication import SignInRefused, authenticate, confirm_totp_enrolment
+from intake.accounts.authentication import SignInFailed, authenticate, confirm_totp_enrolment, record_failure
+from intake.accounts.invitations import invitations_for
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
-from intake.errors import InvalidInput, WrongCredentials
+from intake.errors import InvalidInput, TooManyAttempts, WrongCredentials
 
+ACCOUNT_NOTICES = {"joined": "You joined the city. Sign out and sign in again to open its cases: your copy of its key "
+                             "is waiting for your password.",
+                   "declined": "The invitation was declined."}
 HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
 
 
@@ -30,10 +35,16 @@ def home_path(role: str) -> str:
 
 
 def _sign_in_page(request: Request, state: AppState, *, problem: str | None = None, status_code: int = 200,
-                  email: str = "", notice: str | None = None) -> Response:
-    return render(request, "reviewer/sign_in.html", {
+                  email: str = "", notice: str | None = None, wait_seconds: int = 0,
+                  background: BackgroundTask | None = None) -> Response:
+    """The sign-in form. ``wait_seconds``: how long the next attempt on this email must wait, told in words and
+    in ``Retry-After`` (RFC 9110 section 10.2.3)."""
+    response = render(request, "reviewer/sign_in.html", {
         "form_token": issue_public_form_token(state.settings.session_key, time.time()),
-        "problem": problem, "email": email, "notice": notice}, status_code=status_code)
+        "problem": problem, "email": email, "notice": notice, "wait_seconds": wait_seconds},
+        status_code=status_code, headers={"Retry-After": str(wait_seconds)} if wait_seconds else None)
+    response.background = background
+    return response
 
 
 def _set_cookie(response: Response, state: AppState, cookie: str) -> Response:
@@ -67,16 +78,18 @@ async def sign_in_submit(request: Request) -> Response:
         return too_many_page(request, wait)
     email = text_field(form, "email")
     try:
-        result = await run_in_threadpool(authenticate, state.database, state.config, email,
-                                         text_field(form, "password"), text_field(form, "code"))
-    except WrongCredentials:
-        return _sign_in_page(request, state, problem="Wrong email, password or code.", status_code=400, email=email)
-    except SignInRefused as refused:
-        minutes = max(1, round(refused.retry_after_seconds / 60))
-        problem = (f"Too many failed sign-ins: this account is locked for {minutes} minutes."
-                   if refused.locked else
-                   f"Too many failed sign-ins: wait {refused.retry_after_seconds} seconds and try again.")
-        return _sign_in_page(request, state, problem=problem, status_code=429, email=email)
+        result = await run_in_threadpool(lambda: authenticate(state.database, state.config, email,
+                                                              text_field(form, "password"), text_field(form, "code"),
+                                                              clock=state.clock))
+    except SignInFailed as failed:
+        # The audit entries of a known account are written after the answer is sent, so an unknown email is
+        # answered in the same time (docs/design.md#limits-an-attacker-cannot-turn-against-users).
+        return _sign_in_page(request, state, problem="Wrong email, password or code.", status_code=400, email=email,
+                             wait_seconds=failed.retry_after_seconds,
+                             background=BackgroundTask(record_failure, state.database, failed.failure))
+    except TooManyAttempts as refused:
+        return _sign_in_page(request, state, problem="Too many failed sign-ins with this email.", status_code=429,
+                             email=email, wait_seconds=refused.retry_after_seconds)
     signed_in = result.signed_in
     if not signed_in.memberships and not signed_in.regional_coordinator:
         return _sign_in_page(request, state, problem="This account has no role in any city yet.", status_code=400)
@@ -142,10 +155,11 @@ async def account_page(request: Request, *, problems: dict[str, str] | None = No
                        status_code: int = 200) -> Response:
     state, context = app_state(request), reviewer(request)
     cities = await run_in_threadpool(cities_of, state.database, context.reviewer_id)
-    return render(request, "reviewer/account.html", {"context": context, "cities": cities,
-                                                      "problems": problems or {},
-                                                      "is_admin": context.role == ROLE_ADMIN},
-                  status_code=status_code)
+    waiting = await run_in_threadpool(invitations_for, state.database, context)
+    return render(request, "reviewer/account.html", {
+        "context": context, "cities": cities, "problems": problems or {}, "is_admin": context.role == ROLE_ADMIN,
+        "invitations": waiting, "notice": ACCOUNT_NOTICES.get(request.query_params.get("done", ""))},
+        status_code=status_code)
 
 
 async def change_password(request: Request) -> Response:

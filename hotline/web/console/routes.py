@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hotline.access import public_route, reviewer_route
-from hotline.web.console import admin, audit_log, auth, case, case_files, inbox, staff_intake, stats
+from hotline.web.console import admin, audit_log, auth, case, case_files, inbox, joining, staff_intake, stats
 from hotline.web.exit import hr as exit_hr
 from hotline.web.exit import regional as exit_regional
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SESSION_ROLES
@@ -31,6 +31,11 @@ def console_routes() -> list[BaseRoute]:
         reviewer_route("/review/city", auth.change_city, roles=SESSION_ROLES, methods=["POST"]),
         reviewer_route("/review/account", auth.account_page, roles=SESSION_ROLES),
         reviewer_route("/review/account/password", auth.change_password, roles=SESSION_ROLES, methods=["POST"]),
+        reviewer_route("/review/account/invitations/accept", joining.accept, roles=SESSION_ROLES, methods=["POST"]),
+        reviewer_route("/review/account/invitations/decline", joining.decline, roles=SESSION_ROLES,
+                       methods=["POST"]),
+        public_route("/review/join", joining.join_form),
+        public_route("/review/join", joining.join_submit, methods=["POST"]),
         reviewer_route("/review/", inbox.inbox, roles=CONTENT_ROLES),
         reviewer_route("/review/new-report", staff_intake.staff_intake_form, roles=CONTENT_ROLES),
         reviewer_route("/review/new-report", staff_intake.staff_intake_submit, roles=CONTENT_ROLES,
@@ -52,7 +57,9 @@ def console_routes() -> list[BaseRoute]:
         reviewer_route(cases + "/identity", case_files.identity_form, roles=CONTENT_ROLES),
         reviewer_route(cases + "/identity", case_files.identity_open, roles=CONTENT_ROLES, methods=["POST"]),
         reviewer_route("/review/admin", admin.admin_page, roles=ADMIN),
-        reviewer_route("/review/admin/reviewers", admin.add_reviewer, roles=ADMIN, methods=["POST"]),
+        reviewer_route("/review/admin/invitations", admin.invite, roles=ADMIN, methods=["POST"]),
+        reviewer_route("/review/admin/invitations/withdraw", admin.withdraw_invitation, roles=ADMIN,
+                       methods=["POST"]),
         reviewer_route("/review/admin/reviewers/remove", admin.remove_reviewer, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/restore", admin.restore_access, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/groups", admin.add_group, roles=ADMIN, methods=["POST"]),

@@ -102,3 +102,28 @@ def test_wrong_keys_are_refused_then_throttled_by_the_callers_number(phone):
 def test_an_empty_key_asks_again_without_counting(phone):
     _call, _prompt, nothing = enter_key(phone, "")
     assert "did not hear" in nothing.said() and nothing.gather().attrib["numDigits"] == "20"
+
+
+def test_withheld_numbers_are_limited_per_call_and_together_per_number_called(phone, seeded, fake_twilio):
+    """A withheld number cannot be told apart from another: each call has its three tries, and every withheld call
+    to one number shares HOTLINE_WITHHELD_CALLER_KEY_ATTEMPTS_PER_10_MINUTES; a caller who shows their number, or
+    a withheld call to another number, is not held back."""
+    from starlette.testclient import TestClient
+
+    from hotline.app import create_app
+    from tests.hotline.voice.conftest import phone_settings
+
+    settings = phone_settings(seeded.settings, fake_twilio, withheld_caller_key_attempts_per_10_minutes=4)
+    withheld = {**CALLER_FIELDS, "From": "+266696687", "Caller": "+266696687"}
+    with TestClient(create_app(settings, seeded.database), base_url="https://testserver") as client:
+        limited = phone.__class__(settings, seeded.database, client, fake_twilio, seeded.logins)
+        key = phone_report(limited)
+        answers = []
+        for _ in range(4):  # four withheld calls, one wrong key each: each a fresh call, so not the per-call count
+            _call, _prompt, heard = enter_key(limited, "5" * 20, caller=withheld)
+            answers.append(heard.said())
+        assert all("does not match" in said for said in answers)
+        _call, _prompt, blocked = enter_key(limited, key, caller=withheld)  # the fifth: even the right key waits
+        assert "too many attempts" in blocked.said() and blocked.hangs_up()
+        _call, _prompt, shown = enter_key(limited, key)  # a caller whose number shows
+        assert "no replies yet" in shown.said()

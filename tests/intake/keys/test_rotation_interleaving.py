@@ -192,7 +192,10 @@ def test_a_redaction_a_message_and_a_purge_at_any_step_lose_nothing(site, step, 
         assert site.redacted_report is not None and not site.refused
     assert len(calls) >= 1 + BATCHES or step == "resume-after-kill"
     site.check_everything_opens(result.recovery_key)
-    # Exactly the changed items whose key had been re-sealed aside were re-sealed again at the switch.
-    assert result.changed_meanwhile == site.changed_after_resealing
+    # The changed items whose key had been re-sealed aside were re-sealed again at the switch. The next batch is
+    # read and re-sealed while the one before is written, so an item changed between the two may also have been
+    # re-sealed from its old key already: at least the staged ones, at most every item changed.
+    changed_items = (site.redacted_report is not None) + (site.redacted_file is not None)
+    assert site.changed_after_resealing <= result.changed_meanwhile <= changed_items
     if (step.startswith("batch-") and step != "batch-1") or step == "resume-after-kill":
         assert site.changed_after_resealing >= 1

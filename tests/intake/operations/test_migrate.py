@@ -62,7 +62,7 @@ def test_the_console_migration_keeps_existing_cases_reviewers_and_sessions(datab
                     ":lookup, :k, :k)"),
                     {"id": f"{number:032d}", "n": number, "status": status, "r": date(2026, 1, 1),
                      "a": date(2026, 1, 8), "f": date(2026, 4, 1), "lookup": bytes([number]) * 32, "k": b"k"})
-        upgrade(database)
+        command.upgrade(alembic_config(database), "0500")  # the next revision drops the sign-in counters
         with database.engine.connect() as connection:
             due = dict(connection.execute(text("SELECT number, next_due_on FROM cases")).all())
             tallies = connection.execute(text("SELECT status, has_due, count FROM case_tally ORDER BY status")).all()

@@ -1,0 +1,131 @@
+"""Counters in the database, so that several instances of the service give an attacker no more tries than one
+(docs/design.md#limits-an-attacker-cannot-turn-against-users).
+
+Each counter is one ``attempt_counter`` row, locked while it is read and changed (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's write transactions are serialised by ``BEGIN IMMEDIATE``). Two kinds:
+
+- a *cap*: at most ``limit`` takes per fixed window (a city's reports an hour);
+- a *failure count*: failures in a row, each failure making the next attempt wait ``delay_after(failures)``
+  seconds (sign-in). An attempt is counted as a failure before it is checked, so concurrent guesses cannot all
+  pass a check that saw the same count; a success clears the count.
+
+A counter's row names what it counts by HMAC-SHA256 under the pepper, and expires: expired rows are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from intake.db import Database
+from intake.errors import TooManyAttempts
+from intake.models import AttemptCounter
+
+PURGE_BATCH = 1000
+
+
+def counter_key(pepper: bytes, purpose: str, name: str) -> str:
+    """The row key of a counter: what it counts, keyed under the pepper (``purpose`` separates kinds)."""
+    return hmac.new(pepper, f"hotline/v1/counter|{purpose}|{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def _as_utc(moment: datetime | None, now: datetime) -> datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=now.tzinfo)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, int((moment - now).total_seconds() + 0.999))
+
+
+def _locked_row(db: Database, session: Session, key: str, now: datetime, expires_at: datetime) -> AttemptCounter:
+    """The counter's row, made if missing, locked for this transaction."""
+    insert = (postgresql.insert if not db.is_sqlite else sqlite.insert)(AttemptCounter)
+    session.execute(insert.values(key=key, count=0, window_started_at=now, blocked_until=None,
+                                  expires_at=expires_at).on_conflict_do_nothing(index_elements=["key"]))
+    row = session.execute(select(AttemptCounter).where(col(AttemptCounter.key) == key).with_for_update()
+                          .execution_options(populate_existing=True)).scalar_one()
+    expired = _as_utc(row.expires_at, now)
+    if expired is not None and expired <= now:  # an expired count starts again
+        row.count, row.window_started_at, row.blocked_until = 0, now, None
+    return row
+
+
+def take_from_cap(db: Database, key: str, *, limit: int, window: timedelta, now: datetime) -> None:
+    """Take one of ``limit`` per ``window``; :class:`TooManyAttempts` when none is left."""
+    with db.write() as session:
+        row = _locked_row(db, session, key, now, now + window)
+        started = _as_utc(row.window_started_at, now) or now
+        if started + window <= now:
+            row.count, row.window_started_at, started = 0, now, now
+        if row.count >= limit:
+            raise TooManyAttempts(_seconds_until(started + window, now))
+        row.count += 1
+        row.expires_at = started + window
+        session.add(row)
+
+
+@dataclass(frozen=True)
+class FailureClaim:
+    """An attempt counted as a failure until it succeeds: how many failures in a row that makes, and how long
+    the next attempt must wait if this one fails."""
+
+    failures: int
+    delay_seconds: int
+
+
+def claim_attempt(db: Database, key: str, *, delay_after: Callable[[int], int], forget_after: timedelta,
+                  now: datetime) -> FailureClaim:
+    """Count an attempt as a failure (before it is checked). :class:`TooManyAttempts` while an earlier failure's
+    delay runs; such an attempt is not counted."""
+    with db.write() as session:
+        row = _locked_row(db, session, key, now, now + forget_after)
+        blocked = _as_utc(row.blocked_until, now)
+        if blocked is not None and now < blocked:
+            raise TooManyAttempts(_seconds_until(blocked, now))
+        row.count += 1
+        delay = delay_after(row.count)
+        row.window_started_at = now
+        row.blocked_until = now + timedelta(seconds=delay) if delay else None
+        row.expires_at = now + forget_after
+        session.add(row)
+        return FailureClaim(row.count, delay)
+
+
+def waiting(db: Database, key: str, *, now: datetime) -> int:
+    """Seconds the next attempt must still wait (0: none)."""
+    with db.read() as session:
+        row = session.get(AttemptCounter, key)
+    blocked = _as_utc(row.blocked_until, now) if row is not None else None
+    return _seconds_until(blocked, now) if blocked is not None and now < blocked else 0
+
+
+def clear(db: Database, key: str) -> None:
+    """Forget a count (a success)."""
+    with db.write() as session:
+        session.execute(delete(AttemptCounter).where(col(AttemptCounter.key) == key))
+
+
+def purge_expired(db: Database, *, now: datetime) -> int:
+    """Delete counters that expired; rows another transaction holds are left for the next purge."""
+    total = 0
+    while True:
+        with db.write() as session:
+            chosen = select(col(AttemptCounter.key)).where(col(AttemptCounter.expires_at) <= now).limit(PURGE_BATCH)
+            if not db.is_sqlite:
+                chosen = chosen.with_for_update(skip_locked=True)
+            keys = list(session.execute(chosen).scalars())
+            if keys:
+                session.execute(delete(AttemptCounter).where(col(AttemptCounter.key).in_(keys)))
+        total += len(keys)
+        if len(keys) < PURGE_BATCH:
+            return total

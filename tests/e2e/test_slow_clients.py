@@ -1,0 +1,90 @@
+"""Slow clients are cut off at the limit while others are served
+(docs/design.md#limits-an-attacker-cannot-turn-against-users): 500 connections to the real server each send a
+request one byte a second; every one is closed once HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS has passed, while honest
+requests are answered at once throughout. A few more send their headers at once and then the body a byte a second,
+and are closed at HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.e2e.servers import free_port, running
+
+SLOW_CLIENTS = 500
+BODY_CLIENTS = 20
+HEADER_LIMIT = 3
+BODY_LIMIT = 4
+SLACK = 2.5  # seconds beyond the limit for the server to notice and the client to see the close
+REQUEST = b"POST /follow-up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+
+
+async def dribble(port: int, payload: bytes, head: bytes = b"") -> float | None:
+    """Connect, send ``head`` at once and then ``payload`` one byte a second; return how long until the server
+    closed the connection (None: it never did before the payload ran out)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    started = time.monotonic()
+    try:
+        if head:
+            writer.write(head)
+            await writer.drain()
+        for byte in payload:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            try:
+                data = await asyncio.wait_for(reader.read(1024), timeout=1.0)
+            except TimeoutError:
+                continue
+            if data == b"" or data.startswith(b"HTTP/1.1 4"):
+                return time.monotonic() - started
+        return None
+    except (ConnectionError, OSError):
+        return time.monotonic() - started
+    finally:
+        writer.close()
+
+
+async def honest(base: str, answers: list[float], stop: asyncio.Event) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        while not stop.is_set():
+            started = time.monotonic()
+            response = await client.get("/follow-up")
+            assert response.status_code == 200
+            answers.append(time.monotonic() - started)
+            await asyncio.sleep(0.25)
+
+
+async def attack(port: int) -> tuple[list[float | None], list[float | None], list[float]]:
+    slow = [dribble(port, REQUEST + b"X-Padding: " + b"a" * 40) for _ in range(SLOW_CLIENTS)]
+    body = [dribble(port, b"report_key=" + b"1" * 40, head=REQUEST + b"Content-Length: 60\r\n\r\n")
+            for _ in range(BODY_CLIENTS)]
+    answers: list[float] = []
+    stop = asyncio.Event()
+    served = asyncio.create_task(honest(f"http://127.0.0.1:{port}", answers, stop))
+    results = await asyncio.gather(*slow, *body)
+    stop.set()
+    await served
+    return results[:SLOW_CLIENTS], results[SLOW_CLIENTS:], answers
+
+
+def test_slow_clients_are_cut_off_while_others_are_served(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.sqlite3'}", "HOTLINE_PEPPER": "p" * 40,
+           "HOTLINE_SESSION_KEY": "s" * 40, "HOTLINE_INSECURE_TEST_KDF": "1",
+           "HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS": str(HEADER_LIMIT),
+           "HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_LIMIT)}
+    from intake.db import Database
+    from intake.operations.migrate import upgrade
+
+    database = Database(env["HOTLINE_DATABASE_URL"])
+    upgrade(database)
+    database.dispose()
+    with running(["serve", "--port", str(port)], env, port, tmp_path / "server.log"):
+        slow, body, answers = asyncio.run(attack(port))
+    assert all(cut is not None for cut in slow), f"{sum(cut is None for cut in slow)} slow clients were never cut"
+    assert max(slow) <= HEADER_LIMIT + SLACK and min(slow) >= HEADER_LIMIT - 0.5, (min(slow), max(slow))
+    assert all(cut is not None and BODY_LIMIT - 0.5 <= cut <= BODY_LIMIT + SLACK for cut in body), body
+    assert len(answers) >= 8 and max(answers) < 2.0, answers  # served throughout, promptly
