@@ -34,6 +34,7 @@ STATIC = Path(__file__).parent / "static"
 def routes() -> list[BaseRoute]:
     return [
         public_route("/", reporter.city_list),
+        public_route("/anonymity", reporter.anonymity),
         public_route("/report/receipt", reporter.receipt, methods=["POST"]),
         public_route("/report/{city}", reporter.report_form),
         public_route("/report/{city}", reporter.submit_report, methods=["POST"]),

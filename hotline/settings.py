@@ -87,6 +87,8 @@ class Settings:
     # (what a reporter did) are dates and are never converted (docs/design.md#threat-model-and-anonymity-rules).
     time_zone: str = "America/Chicago"
     city_time_zones: str = ""
+    # The service's Tor onion address (v3, 56 characters and ".onion"), shown on the anonymity page when set.
+    onion_address: str = ""
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -179,6 +181,9 @@ class Settings:
                                 "client addresses.")
         self._check_time_zones()
         self._check_phone()
+        if self.onion_address and not re.fullmatch(r"(https?://)?[a-z2-7]{56}\.onion/?", self.onion_address):
+            raise SettingsError("HOTLINE_ONION_ADDRESS must be a Tor v3 onion address: 56 letters and digits "
+                                "followed by .onion.")
 
     def _check_time_zones(self) -> None:
         for slug, zone in {"": self.time_zone, **self._city_time_zones()}.items():
