@@ -1,7 +1,7 @@
 // Builds the site's two stylesheets from the USWDS Sass with the `sass` compiler (pinned in package-lock.json):
-//   src/reporter.scss -> ../hotline.css  (every reporter and exit-survey page; must stay under 60 KB)
-//   src/console.scss  -> ../console.css  (the reviewer console)
-// The USWDS images the CSS names (icons, check marks) are copied to ../img, served from this site like the CSS.
+//   src/reporter.scss -> ../static/hotline.css  (every reporter and exit-survey page; must stay under 60 KB)
+//   src/console.scss  -> ../static/console.css  (the reviewer console)
+// The USWDS images the CSS names (icons, check marks) are copied to ../static/img, served like the CSS.
 // `node build.mjs OUTDIR` writes them to OUTDIR instead (tests/hotline/test_stylesheets.py compares a rebuild with
 // the committed files). Run `npm ci && npm run build` here after changing any .scss file, and commit the CSS.
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import * as sass from "sass";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = process.argv[2] ?? join(here, "..");
+const out = process.argv[2] ?? join(here, "..", "static");
 const loadPaths = [join(here, "node_modules/@uswds/uswds/packages"), join(here, "src")];
 mkdirSync(out, { recursive: true });
 for (const [source, target] of [["reporter.scss", "hotline.css"], ["console.scss", "console.css"]]) {
