@@ -3,8 +3,8 @@ people (hotline.i18n). The page's language comes from its URL (``?lang=es``), ne
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 

@@ -195,7 +195,8 @@ def routing_gaps(session: Session, city_id: int) -> tuple[RoutingGap, ...]:
                                            .where(CategoryRoute.city_id == city_id)):
         routed.setdefault(group_id, []).append(category)
     gaps = []
-    for group_id, group in sorted(groups.items(), key=lambda pair: pair[1].name):
+    for group_id, group in sorted(((g, group) for g, group in groups.items() if g is not None),
+                                  key=lambda pair: pair[1].name):
         alternate = group.slug == ALTERNATE_GROUP
         if (group_id in routed or alternate) and group_id not in acting_members:
             gaps.append(RoutingGap(group.name, tuple(sorted(routed.get(group_id, ()))), alternate))

@@ -178,14 +178,14 @@ def test_axe_finds_no_wcag_22_violation_on_the_survey_pages(served, chromium):
         page.goto(served.base + path)
         check(axe, page, name)
     page.goto(f"{served.base}/exit/i/{invitation_token(served)}?lang=es")
-    page.check("#q_rating_pay-5")
+    page.click('label[for="q_rating_pay-5"]')
     page.evaluate("document.querySelector('#q_recommend-10').value = '11'")  # out of range, as a forged form
-    page.check("#q_recommend-10")
+    page.click('label[for="q_recommend-10"]')
     page.click("button[type=submit]")
     assert "Elija un número del 0 al 10" in page.content()
     check(axe, page, "survey with a problem")
     page.click("button[type=submit]") if False else None
-    page.check("#q_recommend-9")
+    page.click('label[for="q_recommend-9"]')
     page.click("button[type=submit]")
     assert "Gracias" in page.content()
     check(axe, page, "done")

@@ -64,7 +64,8 @@ NARROW = """(selector) => [...document.querySelectorAll(selector)].filter(el => 
     if (!el.innerText || !el.innerText.trim()) return false;
     const box = el.getBoundingClientRect();
     return box.width > 0 && box.width < 100;
-}).map(el => el.tagName + ': ' + el.innerText.trim().slice(0, 40) + ' (' + Math.round(el.getBoundingClientRect().width) + ' px)')"""
+}).map(el => el.tagName + ': ' + el.innerText.trim().slice(0, 40)
+            + ' (' + Math.round(el.getBoundingClientRect().width) + ' px)')"""
 
 
 def chromium_or_skip() -> None:
