@@ -175,8 +175,9 @@ WORDS = {
            "follow": "Go to the follow-up page", "open": "Open my report", "needs": "The reviewer needs more",
            "message": "Send message", "sent": "Your message was sent.", "yes": "Yes", "saw": "I saw or heard it"},
     "es": {"city": "Raytown", "category": "Seguridad", "send": "Enviar reporte", "download": "Descargar la clave",
-           "follow": "Ir a la página de seguimiento", "open": "Abrir mi reporte", "needs": "El equipo de revisión necesita más",
-           "message": "Enviar mensaje", "sent": "Su mensaje fue enviado.", "yes": "Sí", "saw": "Lo vi o lo oí en persona"},
+           "follow": "Ir a la página de seguimiento", "open": "Abrir mi reporte",
+           "needs": "El equipo de revisión necesita más", "message": "Enviar mensaje",
+           "sent": "Su mensaje fue enviado.", "yes": "Sí", "saw": "Lo vi o lo oí en persona"},
 }
 
 
