@@ -36,6 +36,7 @@ INVITATION_CODE_ATTEMPTS_PER_10_MINUTES = 10
 def routes() -> list[BaseRoute]:
     return [
         public_route("/", reporter.city_list),
+        public_route("/anonymity", reporter.anonymity),
         public_route("/report/receipt", reporter.receipt, methods=["POST"]),
         public_route("/report/{city}", reporter.report_form),
         public_route("/report/{city}", reporter.submit_report, methods=["POST"]),

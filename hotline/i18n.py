@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.lists import format_list
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
@@ -29,6 +30,8 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from starlette.requests import Request
 
+from hotline.local_time import day_text
+from intake.categories import category_label
 from intake.messages import Message
 from intake.reports.questionnaires import in_language
 
@@ -44,6 +47,7 @@ EXIT_DOMAIN_PATHS = ["hotline/templates/exit/**.html", "hotline/web/exit_*.py", 
 METHOD_MAP = [
     *((pattern, "ignore") for pattern in EXIT_DOMAIN_PATHS),
     ("hotline/templates/**.html", "jinja2"),
+    ("hotline/templates/**.txt", "jinja2"),
     ("hotline/**.py", "python"),
     ("intake/**.py", "python"),
 ]
@@ -70,14 +74,44 @@ def load_translations(language: str, domain: str = "messages") -> gettext.NullTr
     return gettext.GNUTranslations(buffer)
 
 
+def browser_language(header: str) -> str:
+    """The first language of an ``Accept-Language`` header (RFC 9110 section 12.5.4) that the site speaks, by
+    weight: "es-MX,es;q=0.9,en;q=0.8" gives "es"; nothing usable gives the default language."""
+    weighted = []
+    for order, part in enumerate(header[:512].split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = 0.0
+        primary = tag.strip().split("-")[0].lower()
+        if weight > 0 and primary in LANGUAGES:
+            weighted.append((-weight, order, primary))
+    return min(weighted)[2] if weighted else DEFAULT_LANGUAGE
+
+
 def language_of(request: Request) -> str:
-    requested = request.query_params.get("lang", DEFAULT_LANGUAGE)
-    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+    """``?lang=`` when the address carries it (the reporter's choice, kept in every link); otherwise what the
+    browser asks for, so a first visit from a Spanish browser is in Spanish. Never a cookie."""
+    requested = request.query_params.get("lang")
+    if requested in LANGUAGES:
+        return str(requested)
+    return browser_language(request.headers.get("accept-language", ""))
 
 
-def with_language(path: str, language: str) -> str:
-    """``path`` with the language carried in its query (nothing added for the default language)."""
-    if language == DEFAULT_LANGUAGE:
+def needs_explicit_language(request: Request) -> bool:
+    """Whether links must name the language even for English: when the browser would otherwise choose another
+    one, so that a reporter who switched to English stays in English."""
+    return browser_language(request.headers.get("accept-language", "")) != DEFAULT_LANGUAGE
+
+
+def with_language(path: str, language: str, *, explicit: bool = False) -> str:
+    """``path`` with the language carried in its query (nothing added for the default language, unless
+    ``explicit``)."""
+    if language == DEFAULT_LANGUAGE and not explicit:
         return path
     separator = "&" if "?" in path else "?"
     return f"{path}{separator}{urlencode({'lang': language})}"
@@ -107,12 +141,15 @@ def install(environment: Environment, language: str) -> None:
     environment.filters["problem_text"] = translate
     environment.filters["localized"] = lambda text: in_language(text, language)
     environment.filters["number"] = lambda number: format_decimal(number, locale=language)
+    environment.filters["category_labels"] = lambda slugs: format_list(
+        [translations.gettext(category_label(slug)) for slug in slugs], locale=language) if slugs else ""
+    environment.filters["day"] = lambda day: day_text(day, language) if day is not None else ""
     environment.globals["lang"] = language
     environment.globals["languages"] = LANGUAGES
 
     @pass_context
     def link(context: Context, path: str) -> str:
-        return with_language(path, context.get("lang", language))
+        return with_language(path, context.get("lang", language), explicit=bool(context.get("explicit_language")))
 
     environment.globals["link"] = link
 
@@ -120,7 +157,7 @@ def install(environment: Environment, language: str) -> None:
 def extract_messages() -> Catalog:
     """Every message of the project, as Babel extracts it from the source."""
     catalog = Catalog(project="hotline", charset="utf-8")
-    options: dict[str, Any] = {"hotline/templates/**.html": JINJA_OPTIONS}
+    options: dict[str, Any] = {"hotline/templates/**.html": JINJA_OPTIONS, "hotline/templates/**.txt": JINJA_OPTIONS}
     for filename, lineno, message, comments, context in extract_from_dir(
         str(ROOT), METHOD_MAP, options, keywords=KEYWORDS, comment_tags=("Translators:",), strip_comment_tags=True
     ):

@@ -14,6 +14,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from datetime import date
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,6 +29,11 @@ class Receipt:
     city_name: str
     # (file name, whether its metadata was removed) for each file sent.
     files: tuple[tuple[str, bool], ...] = ()
+    # What happens next: the days by which the reporter is acknowledged and given feedback
+    # (docs/design.md#case-handling), and whether they said someone is in danger now.
+    acknowledge_by: date | None = None
+    feedback_by: date | None = None
+    urgent: bool = False
 
 
 def _key(session_key: bytes) -> bytes:
@@ -36,7 +42,9 @@ def _key(session_key: bytes) -> bytes:
 
 def seal_receipt(session_key: bytes, receipt: Receipt, now: float) -> str:
     payload = json.dumps({"key": receipt.report_key, "city": receipt.city_name, "files": receipt.files,
-                          "until": int(now) + RECEIPT_MAX_AGE}, ensure_ascii=False).encode()
+                          "ack": receipt.acknowledge_by.isoformat() if receipt.acknowledge_by else None,
+                          "feedback": receipt.feedback_by.isoformat() if receipt.feedback_by else None,
+                          "urgent": receipt.urgent, "until": int(now) + RECEIPT_MAX_AGE}, ensure_ascii=False).encode()
     nonce = os.urandom(12)
     return base64.urlsafe_b64encode(nonce + AESGCM(_key(session_key)).encrypt(nonce, payload, _AD)).decode()
 
@@ -49,6 +57,11 @@ def open_receipt(session_key: bytes, token: str, now: float) -> Receipt | None:
         data = json.loads(AESGCM(_key(session_key)).decrypt(raw[:12], raw[12:], _AD))
         if now > data["until"]:
             return None
-        return Receipt(str(data["key"]), str(data["city"]), tuple((str(n), bool(c)) for n, c in data["files"]))
+        return Receipt(str(data["key"]), str(data["city"]), tuple((str(n), bool(c)) for n, c in data["files"]),
+                       _day(data.get("ack")), _day(data.get("feedback")), bool(data.get("urgent")))
     except (binascii.Error, ValueError, InvalidTag, KeyError, TypeError):
         return None
+
+
+def _day(text: object) -> date | None:
+    return date.fromisoformat(text) if isinstance(text, str) else None

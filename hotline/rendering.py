@@ -3,6 +3,7 @@ people (hotline.i18n). The page's language comes from its URL (``?lang=es``), ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -12,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from crypto.report_keys import format_report_key
-from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, with_language
+from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, needs_explicit_language, with_language
+from hotline.public_facts import PublicFacts, public_facts
 from intake.categories import category_label
 from intake.messages import N_
 
@@ -52,8 +54,21 @@ def switch_links(request: Request, language: str, *, to_start: bool = False) -> 
     for other in LANGUAGES:
         if other != language:
             path = "/" if to_start else request.url.path + ("?" + urlencode(query) if query else "")
-            links[other] = with_language(path, other)
+            links[other] = with_language(path, other, explicit=True)
     return links
+
+
+def facts_for(request: Request, language: str) -> Callable[[str | None], PublicFacts]:
+    """base.html's ``service_facts(city_slug)``: read only by the pages that show it, once per page."""
+    state = request.app.state.hotline
+    cache: dict[str | None, PublicFacts] = {}
+
+    def facts(city_slug: str | None = None) -> PublicFacts:
+        if city_slug not in cache:
+            cache[city_slug] = public_facts(state.settings, state.database, city_slug, language)
+        return cache[city_slug]
+
+    return facts
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
@@ -62,5 +77,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     state = request.app.state.hotline
     environment: Environment = state.environments.get(language, state.templates)
     page = environment.get_template(template).render(
-        request=request, switch_links=switch_links(request, language, to_start=links_to_start), **(context or {}))
+        request=request, switch_links=switch_links(request, language, to_start=links_to_start),
+        explicit_language=needs_explicit_language(request), service_facts=facts_for(request, language),
+        routing_gaps=getattr(request.state, "routing_gaps", ()), **(context or {}))
     return HTMLResponse(page, status_code=status_code, headers=headers)

@@ -105,6 +105,8 @@ class Settings:
     # (what a reporter did) are dates and are never converted (docs/design.md#threat-model-and-anonymity-rules).
     time_zone: str = "America/Chicago"
     city_time_zones: str = ""
+    # The service's Tor onion address (v3, 56 characters and ".onion"), shown on the anonymity page when set.
+    onion_address: str = ""
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -211,6 +213,9 @@ class Settings:
         self._check_trusted_proxies()
         self._check_time_zones()
         self._check_phone()
+        if self.onion_address and not re.fullmatch(r"(https?://)?[a-z2-7]{56}\.onion/?", self.onion_address):
+            raise SettingsError("HOTLINE_ONION_ADDRESS must be a Tor v3 onion address: 56 letters and digits "
+                                "followed by .onion.")
 
     def _check_test_kdf(self) -> None:
         """The test suite's cheap Argon2id cost is accepted only where the test suite runs: a plain-HTTP public

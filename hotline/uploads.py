@@ -46,6 +46,13 @@ class PostedForm:
     # The form field the problem belongs to: "attachments" for a file limit, "form" for the form as a whole.
     problem_field: str = "attachments"
     unreadable: bool = False
+    # The name of every file the sender attached, kept or dropped: a form shown again names them, since a
+    # browser never fills a file input back in (the reporter must attach them again).
+    attached: list[str] = field(default_factory=list)
+
+    @property
+    def filenames(self) -> tuple[str, ...]:
+        return tuple(self.attached)
 
     def get(self, name: str) -> str:
         values = self.fields.get(name)
@@ -157,6 +164,8 @@ class _MultipartReader:
         if not filename:  # a file input left empty: browsers still send an empty part
             self._skipping = True
             return
+        if len(self.form.attached) < 100:
+            self.form.attached.append(self._filename)
         if self.form.problem is not None:
             self._skipping = True
             return

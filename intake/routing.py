@@ -2,8 +2,10 @@
 (docs/design.md#routing-and-conflict-of-interest).
 
 Each city maps categories to groups. A reviewer named in the report, or excluded by the reporter, is recorded
-in case_exclusion and can never read the case. If that leaves nobody in the routed group, the case goes to the
-city's alternate group (e.g. the city attorney), and never silently nowhere. Every decision is audited.
+in case_exclusion and can never read the case. If that leaves nobody who could act in the routed group, the case
+goes to the city's alternate group (e.g. the city attorney); if the exclusions leave nobody there either, the
+report is refused before anything is stored (NobodyCanRead), so that it never lands silently nowhere. Every
+decision is audited. :func:`routing_gaps` tells a city's admin which routes lead to nobody.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, not_, or_
 from sqlmodel import Session, col, select
 
 from intake.categories import DEFAULT_CATEGORIES
-from intake.errors import NotFound
+from intake.db import Database
+from intake.errors import InvalidInput, NotFound
+from intake.messages import N_
 from intake.models import Case, CaseExclusion, CategoryRoute, City, GroupMember, Membership, Reviewer, ReviewerGroup
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 
@@ -32,6 +36,18 @@ DEFAULT_GROUPS = (
 
 NAMED_IN_REPORT = "named in report"
 EXCLUDED_BY_REPORTER = "excluded by reporter"
+# The roles that read and handle cases (intake.accounts.reviewers.CONTENT_ROLES; tests/intake/test_routing.py
+# checks the two agree): a group member with another role, or an inactive one, could not act on a case.
+ACTING_ROLES = ("reviewer", "admin")
+
+
+class NobodyCanRead(InvalidInput):
+    """The reporter's exclusions (ticked, or reviewers named in the report) leave nobody in the routed group or the
+    alternate group who could read the case. Nothing is stored; the form offers fewer exclusions or the phone."""
+
+    def __init__(self) -> None:
+        super().__init__({"exclude": N_("Everyone who could read this report is left out. Leave out fewer "
+                                        "reviewers, or call the hotline instead.")})
 
 
 def create_default_groups(session: Session, city: City) -> None:
@@ -142,12 +158,54 @@ def decide_route(
     chosen = route if route in groups else by_slug.get(DEFAULT_CASE_GROUP)
     if chosen is None:
         raise NotFound(f"no group {DEFAULT_CASE_GROUP!r} in this city")
-    fell_back = not (members[chosen] - set(exclusions))
+    acting = {r.reviewer_id for r in reviewers if r.role in ACTING_ROLES}
+    fell_back = not (members[chosen] & acting) - set(exclusions)
     if fell_back:
         if ALTERNATE_GROUP not in by_slug:
             raise NotFound(f"no group {ALTERNATE_GROUP!r} in this city")
-        chosen = by_slug[ALTERNATE_GROUP]
+        alternate = by_slug[ALTERNATE_GROUP]
+        # Refused only when the exclusions are the reason: a city with nobody at all in either group (being set
+        # up) still takes the report into its alternate group, and its admin sees the gap (routing_gaps).
+        if not (members[alternate] & acting) - set(exclusions) and (members[chosen] | members[alternate]) & acting:
+            raise NobodyCanRead()
+        chosen = alternate
     return RoutingDecision(chosen, groups[chosen], tuple(sorted(exclusions.items())), fell_back)
+
+
+@dataclass(frozen=True)
+class RoutingGap:
+    """A group that cases reach but nobody could act on: a category's route, or the alternate group."""
+
+    group_name: str
+    categories: tuple[str, ...]  # the categories routed there; empty for the alternate group alone
+    alternate: bool
+
+
+def routing_gaps(session: Session, city_id: int) -> tuple[RoutingGap, ...]:
+    """Every group of the city that a case can be routed to (a category's route, the default group and the
+    alternate group) with no active member holding a role that handles cases."""
+    groups = {group.id: group for group in session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == city_id))}
+    acting_members = set(session.exec(
+        select(GroupMember.group_id)
+        .join(Reviewer, col(Reviewer.id) == col(GroupMember.reviewer_id))
+        .join(Membership, col(Membership.reviewer_id) == col(GroupMember.reviewer_id))
+        .where(Membership.city_id == city_id, col(Membership.role).in_(ACTING_ROLES), col(Reviewer.active))).all())
+    routed: dict[int, list[str]] = {}
+    for category, group_id in session.exec(select(CategoryRoute.category, CategoryRoute.group_id)
+                                           .where(CategoryRoute.city_id == city_id)):
+        routed.setdefault(group_id, []).append(category)
+    gaps = []
+    for group_id, group in sorted(((g, group) for g, group in groups.items() if g is not None),
+                                  key=lambda pair: pair[1].name):
+        alternate = group.slug == ALTERNATE_GROUP
+        if (group_id in routed or alternate) and group_id not in acting_members:
+            gaps.append(RoutingGap(group.name, tuple(sorted(routed.get(group_id, ()))), alternate))
+    return tuple(gaps)
+
+
+def city_routing_gaps(db: Database, city_id: int) -> tuple[RoutingGap, ...]:
+    with db.read() as session:
+        return routing_gaps(session, city_id)
 
 
 def record_exclusions(session: Session, case_id: str, decision: RoutingDecision) -> None:

@@ -1,4 +1,5 @@
-"""``hotline demo``: a fresh SQLite database with the five cities and one reviewer each, then serve it."""
+"""``hotline demo``: a fresh SQLite database with the five cities, an ethics officer and a city attorney each,
+then serve it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from intake.accounts.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
 from intake.operations.migrate import upgrade
-from intake.routing import HR_GROUP
+from intake.routing import ALTERNATE_GROUP, HR_GROUP
 
 DEMO_CITIES = (
     ("blue-springs", "Blue Springs"),
@@ -30,8 +31,8 @@ DEMO_CITIES = (
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "demo", help="Seed a fresh demo database and serve it.",
-        description="Make a fresh SQLite database in a new directory, add the five cities with one reviewer "
-                    "each, print their sign-ins, and serve the hotline.")
+        description="Make a fresh SQLite database in a new directory, add the five cities with an ethics officer "
+                    "and a city attorney each, print their sign-ins, and serve the hotline.")
     parser.add_argument("--port", type=int, default=8000, help="Port to serve on (default 8000).")
     parser.add_argument("--host", default="127.0.0.1", help="Address to serve on (default 127.0.0.1).")
     parser.add_argument("--dir", help="Parent directory for the demo's new directory (default: the system's "
@@ -57,7 +58,9 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
 
 
 def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
-    """Five cities, each with an ethics officer (reviewer); Raytown also has an HR officer (the city's hr group,
+    """Five cities, each with an ethics officer (reviewer) and a city attorney in the alternate group, so a report
+    that leaves the ethics officer out still reaches someone (docs/design.md#routing-and-conflict-of-interest);
+    Raytown also has an HR officer (the city's hr group,
     which reads exit interviews), an admin and an auditor, and MARC a regional coordinator, so every role can be
     tried. Each gets a TOTP secret at once."""
     upgrade(database)
@@ -72,7 +75,8 @@ def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
         created = create_city(database, slug, name)
         city_key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
         people: list[tuple[str, str, str, tuple[str, ...] | None]] = [
-            ("ethics", f"{name} Ethics Officer", ROLE_REVIEWER, None)]
+            ("ethics", f"{name} Ethics Officer", ROLE_REVIEWER, None),
+            ("attorney", f"{name} City Attorney", ROLE_REVIEWER, (ALTERNATE_GROUP,))]
         if slug == "raytown":
             people += [("hr", "Raytown HR Officer", ROLE_REVIEWER, (HR_GROUP,)),
                        ("admin", "Raytown City Administrator", ROLE_ADMIN, None),

@@ -3,8 +3,9 @@ the report key, follow-up.
 
 No page sets a cookie or needs JavaScript; forms carry their own tokens (hotline.form_tokens), and the language
 stays in the URL (hotline.i18n). Abuse resistance without tracking: a honeypot field, per-client and
-per-city submission caps counted in memory, and the throttled report-key check; a reporter who hits a limit is
-told when to try again.
+per-city submission caps counted in memory, and the throttled report-key check. A reporter who hits a limit gets
+the form back with everything typed (files must be attached again, and the page names them), the time to wait
+and the phone numbers; nothing is stored.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from intake.reports.forms import ReportFormFacts, report_form_facts
 from intake.reports.identity import IdentityChoice
 from intake.reports.questionnaires import INPUT_PREFIX
 from intake.reports.submission import ReporterAccess
+from intake.routing import NobodyCanRead
 
 # A field no person sees or fills (it is off-screen, hidden from assistive technology and out of the tab order);
 # a bot that fills every box gives itself away.
@@ -61,23 +63,40 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g}"
 
 
+def _minutes(wait_seconds: float) -> int:
+    return max(1, round(wait_seconds / 60))
+
+
+def _retry_after(wait_seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(int(wait_seconds) + 1)}
+
+
 async def city_list(request: Request) -> Response:
     cities = await run_in_threadpool(list_cities, app_state(request).database)
     return render(request, "reporter/cities.html", {"cities": cities})
 
 
+async def anonymity(request: Request) -> Response:
+    return render(request, "reporter/anonymity.html")
+
+
 def _report_form(request: Request, facts: ReportFormFacts, *, values: dict[str, list[str]] | None = None,
-                 problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                 problems: dict[str, str] | None = None, status_code: int = 200, reattach: tuple[str, ...] = (),
+                 wait_minutes: int = 0, nobody_left: bool = False,
+                 headers: dict[str, str] | None = None) -> Response:
     state = app_state(request)
     settings = state.settings
+    if values is not None and (values.get("identity") or ["anonymous"])[0] != "give":
+        values = {name: value for name, value in values.items() if not name.startswith("identity_")}
     return render(request, "reporter/report_form.html", {
         "city": facts.city, "categories": DEFAULT_CATEGORIES, "questionnaire": facts.questionnaire,
         "reviewers": facts.reviewers, "values": values or {}, "problems": problems or {},
         "form_token": _token(state), "max_chars": settings.max_narrative_chars, "honeypot": HONEYPOT,
         "max_file_mb": _megabytes(settings.max_attachment_bytes),
         "max_total_mb": _megabytes(settings.max_attachments_bytes), "max_files": settings.max_attachments,
-        "cleanable_types": CLEANABLE_TYPES,
-    }, status_code=status_code)
+        "cleanable_types": CLEANABLE_TYPES, "reattach": reattach, "wait_minutes": wait_minutes,
+        "nobody_left": nobody_left,
+    }, status_code=status_code, headers=headers)
 
 
 async def report_form(request: Request) -> Response:
@@ -119,22 +138,28 @@ def _refused(request: Request, state: AppState, response: Response) -> Response:
 
 async def _submit_report(request: Request, state: AppState, form: PostedForm) -> Response:
     city_slug = request.path_params["city"]
-    wait = waiting(request, state.refused_post_throttle)
-    if wait is not None:
-        return too_many_page(request, wait)
 
-    async def form_again(problems: dict[str, str], status_code: int) -> Response:
+    async def form_again(problems: dict[str, str], status_code: int, *, wait: float | None = None,
+                         nobody_left: bool = False) -> Response:
         # The form's facts are looked up only when it has to be shown again: a good report costs no extra query.
+        # Everything typed comes back (files must be attached again, and the page says which); a post refused by
+        # a limit is not counted again, any other refusal counts against this client only.
         facts = await run_in_threadpool(report_form_facts, state.database, city_slug, form.get("category"))
         values = {name: form.getlist(name) for name in form.fields if name not in ("form_token", HONEYPOT)}
-        return _refused(request, state, _report_form(request, facts, values=values, problems=problems,
-                                                     status_code=status_code))
+        page = _report_form(request, facts, values=values, problems=problems, status_code=status_code,
+                            reattach=form.filenames, wait_minutes=_minutes(wait) if wait is not None else 0,
+                            nobody_left=nobody_left, headers=_retry_after(wait) if wait is not None else None)
+        return page if wait is not None else _refused(request, state, page)
 
     def admit() -> None:
         # Called by intake once the report passed validation, before the city's cap and before anything is stored.
         client_wait = count_attempt(request, state.submission_throttle)
         if client_wait is not None:
             raise TooManyAttempts(int(client_wait))
+
+    refused_wait = waiting(request, state.refused_post_throttle)
+    if refused_wait is not None:
+        return await form_again({}, 429, wait=refused_wait)
 
     if form.unreadable:
         return _refused(request, state, bad_request_page(request))
@@ -152,20 +177,24 @@ async def _submit_report(request: Request, state: AppState, form: PostedForm) ->
     if excluded is None:
         return await form_again({"exclude": N_("Choose reviewers from the list.")}, 400)
     answers = {name: form.getlist(name) for name in form.fields if name.startswith(INPUT_PREFIX)}
-    identity = IdentityChoice(form.get("identity") == "give", form.get("identity_name"),
-                              form.get("identity_contact"))
+    giving = form.get("identity") == "give"  # the name fields are hidden, and ignored, for "stay anonymous"
+    identity = IdentityChoice(giving, form.get("identity_name") if giving else "",
+                              form.get("identity_contact") if giving else "")
     try:
         submitted = await run_in_threadpool(
             lambda: reports.submit_report(
                 state.database, state.config, city_slug=city_slug, category=form.get("category"),
                 narrative=form.get("narrative"), excluded_reviewer_ids=excluded, answers=answers, identity=identity,
-                attachments=form.files, admit=admit))
+                attachments=form.files, admit=admit, urgent=form.get("in_danger") == "yes"))
+    except NobodyCanRead as nobody:
+        return await form_again(nobody.problems, 400, nobody_left=True)
     except InvalidInput as invalid:
         return await form_again(invalid.problems, 400)
     except TooManyAttempts as limited:
-        return too_many_page(request, limited.retry_after_seconds)
+        return await form_again({}, 429, wait=limited.retry_after_seconds)
     receipt = Receipt(submitted.report_key, submitted.city_name,
-                      tuple((note.filename, note.cleaned) for note in submitted.attachments))
+                      tuple((note.filename, note.cleaned) for note in submitted.attachments),
+                      submitted.acknowledge_due_on, submitted.feedback_due_on, submitted.urgent)
     return _confirmation(request, state, receipt)
 
 
@@ -219,7 +248,7 @@ async def open_follow_up(request: Request) -> Response:
 
 async def _case_page(request: Request, state: AppState, access: ReporterAccess, *, problem: str | None = None,
                      sent: bool = False, files: tuple[tuple[str, bool], ...] = (), status_code: int = 200,
-                     message: str = "") -> Response:
+                     message: str = "", reattach: tuple[str, ...] = (), wait: float | None = None) -> Response:
     view = await run_in_threadpool(lambda: reports.reporter_view(state.database, access,
                                                                  language=language_of(request)))
     settings = state.settings
@@ -228,9 +257,11 @@ async def _case_page(request: Request, state: AppState, access: ReporterAccess, 
         "access_token": seal_reporter_access(settings.session_key, access, time.time()),
         "max_file_mb": _megabytes(settings.max_attachment_bytes),
         "max_total_mb": _megabytes(settings.max_attachments_bytes), "max_files": settings.max_attachments,
-        "cleanable_types": CLEANABLE_TYPES,
+        "cleanable_types": CLEANABLE_TYPES, "reattach": reattach,
+        "wait_minutes": _minutes(wait) if wait is not None else 0,
     }
-    return render(request, "reporter/case.html", context, status_code=status_code)
+    return render(request, "reporter/case.html", context, status_code=status_code,
+                  headers=_retry_after(wait) if wait is not None else None)
 
 
 def _expired_access(request: Request, state: AppState) -> Response:
@@ -260,16 +291,17 @@ async def add_message(request: Request) -> Response:
             return _expired_access(request, state)
         if form.problem is not None:
             return await _case_page(request, state, access, problem=form.problem, status_code=413,
-                                    message=form.get("message"))
+                                    message=form.get("message"), reattach=form.filenames)
         wait = count_attempt(request, state.submission_throttle)
         if wait is not None:
-            return too_many_page(request, wait)
+            return await _case_page(request, state, access, status_code=429, message=form.get("message"),
+                                    reattach=form.filenames, wait=wait)
         try:
             notes = await run_in_threadpool(lambda: reports.add_reporter_message(
                 state.database, state.config, access, form.get("message"), attachments=form.files))
         except InvalidInput as invalid:
             return await _case_page(request, state, access, problem=invalid.problems["message"], status_code=400,
-                                    message=form.get("message"))
+                                    message=form.get("message"), reattach=form.filenames)
         return await _case_page(request, state, access, sent=True,
                                 files=tuple((note.filename, note.cleaned) for note in notes))
     finally:

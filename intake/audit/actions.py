@@ -100,7 +100,8 @@ A = AuditAction
 ACTIONS: dict[AuditAction, ActionInfo] = {
     A.CASE_SUBMITTED: ActionInfo(
         "A report arrived, by web, phone or a reviewer's data entry.",
-        "subject: the case; detail: category and channel. The actor is \"reporter\" or \"phone caller\".",
+        "subject: the case; detail: category and channel, and urgent: 1 when the reporter said someone is in "
+        "danger now. The actor is \"reporter\" or \"phone caller\".",
         "Report received", "Denuncia recibida"),
     A.CASE_ROUTED: ActionInfo(
         "The report was given to a reviewer group.",

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from intake.accounts.reviewers import CONTENT_ROLES
 from intake.accounts.sessions import ReviewerContext
-from intake.case_status import OUTCOMES, STATUSES
+from intake.case_status import CONCLUDED, OUTCOMES, STATUSES
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -37,6 +37,8 @@ MAX_PAGE = 100_000
 # Paging reaches the newest 5,000 matches; past that a reviewer narrows the filters, as with any search, and
 # no page has to skip over tens of thousands of rows.
 MAX_PAGES = 100
+# Open urgent cases (someone in danger) listed above the inbox, whatever the filters: at most this many.
+URGENT_LIMIT = 20
 
 @dataclass(frozen=True)
 class InboxFilter:
@@ -100,6 +102,7 @@ class InboxRow:
     overdue: bool
     assignee_id: int | None
     group_id: int | None
+    urgent: bool = False
 
 @dataclass(frozen=True)
 class InboxPage:
@@ -111,6 +114,9 @@ class InboxPage:
     by_status: dict[str, int] = field(default_factory=dict)  # under every filter but status
     overdue: int = 0  # under every filter but overdue
     capped: bool = False  # more matches than MAX_PAGES pages show
+    # Open cases whose reporter said someone is in danger now, newest first, shown above every page
+    # (ix_cases_inbox_urgent: only urgent cases are read).
+    urgent: tuple[InboxRow, ...] = ()
 
 @dataclass(frozen=True)
 class InboxChoices:
@@ -153,14 +159,14 @@ def _matches(case_row: Any, context: ReviewerContext, wanted: InboxFilter) -> bo
 # The columns an inbox row needs: selected as plain tuples, which is several times cheaper than loading models.
 _COLUMNS = (col(Case.id), col(Case.number), col(Case.category), col(Case.channel), col(Case.status),
             col(Case.outcome), col(Case.received_on), col(Case.next_due_on), col(Case.assignee_id),
-            col(Case.group_id))
+            col(Case.group_id), col(Case.urgent))
 
 
 def _row(case_row: Any, today: date) -> InboxRow:
     return InboxRow(case_row.id, case_row.number, case_row.category, case_row.channel, case_row.status,
                     case_row.outcome, case_row.received_on, case_row.next_due_on,
                     case_row.next_due_on is not None and case_row.next_due_on < today, case_row.assignee_id,
-                    case_row.group_id)
+                    case_row.group_id, bool(case_row.urgent))
 
 
 @dataclass(frozen=True)
@@ -256,9 +262,15 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
         else:
             rows = list(session.connection().execute(sa_select(*_COLUMNS).where(where).order_by(*newest_first)
                                      .offset(offset).limit(PAGE_SIZE)).all())
+        urgent: list[Any] = []
+        if visibility.group_ids:
+            urgent = list(session.connection().execute(
+                sa_select(*_COLUMNS).where(visibility.condition, col(Case.urgent), col(Case.status) != CONCLUDED)
+                .order_by(*newest_first).limit(URGENT_LIMIT)).all())
     by_status = counts.by_status if not wanted.overdue else counts.overdue_by_status
     return InboxPage(tuple(_row(row, today) for row in rows), replace(wanted, page=page), total, page, pages,
-                     dict(by_status), counts.overdue(wanted), capped=total > MAX_PAGES * PAGE_SIZE)
+                     dict(by_status), counts.overdue(wanted), capped=total > MAX_PAGES * PAGE_SIZE,
+                     urgent=tuple(_row(row, today) for row in urgent))
 
 
 def inbox_choices(db: Database, context: ReviewerContext) -> InboxChoices:

@@ -22,6 +22,8 @@ class Case(SQLModel, table=True):
         Index("ix_cases_inbox_channel", "city_id", "channel", "received_on", "number", "group_id", "id"),
         Index("ix_cases_inbox_assignee", "city_id", "assignee_id", "received_on", "number", "group_id", "id"),
         # Due-date order, and the overdue count, which reads only the overdue part of this index.
+        # Urgent cases (someone in danger), listed first in the inbox in its own order.
+        Index("ix_cases_inbox_urgent", "city_id", "urgent", "received_on", "number", "group_id", "id"),
         Index("ix_cases_inbox_due", "city_id", "next_due_on", "number", "group_id", "id", "status", "category",
               "channel", "assignee_id"),
     )
@@ -60,6 +62,9 @@ class Case(SQLModel, table=True):
     # The reporter chose to give a name and contact. The identity itself is a sealed case item that a
     # reviewer opens only by giving a reason (intake.reports.identity); this flag says only that there is one.
     identity_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The reporter said someone is in danger right now. In clear, like the category, so the inbox can put these
+    # cases first at any size; a database dump shows it (docs/design.md#what-each-adversary-learns).
+    urgent: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CaseItem(SQLModel, table=True):

@@ -88,6 +88,10 @@ class SubmittedReport:
     report_key: str
     # Each file sent, and whether its metadata could be removed (the reporter is told when not).
     attachments: tuple[AttachmentNote, ...] = ()
+    # What happens next (the receipt's dates), and whether the reporter said someone is in danger now.
+    acknowledge_due_on: date | None = None
+    feedback_due_on: date | None = None
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ class ReporterCaseView:
     # A reviewer asked a question the reporter has not answered yet (intake.reports.requests_for_information).
     needs_information: bool = False
     identity_given: bool = False
+    # A reviewer removed part of what the reporter can read (intake.casework.redaction): the page says why.
+    redacted: bool = False
 
 
 def _actor(channel: str) -> str:
@@ -139,6 +145,7 @@ def submit_report(
     identity: IdentityChoice | None = None,
     attachments: Sequence[Upload] = (),
     admit: Callable[[], None] | None = None,
+    urgent: bool = False,
     clock: Clock = utc_now,
 ) -> SubmittedReport:
     """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
@@ -149,7 +156,9 @@ def submit_report(
     InvalidInput naming the field, and nothing is stored.
 
     The case is routed to a reviewer group (intake.routing): reviewers named in the narrative or in typed answers,
-    and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it.
+    and those in ``excluded_reviewer_ids`` (the reporter's choice), are excluded from it. When that would leave
+    nobody to read it, intake.routing.NobodyCanRead (an InvalidInput on "exclude") is raised before any
+    expensive work, and nothing is stored. ``urgent`` (someone is in danger now) is kept in clear for the inbox.
 
     Only a report that passed validation is counted: first by ``admit`` (the caller's per-client limit), then,
     for the web, against the city's hourly cap in the database; either may raise
@@ -181,6 +190,9 @@ def submit_report(
             problems.update(invalid.problems)
     if problems:
         raise InvalidInput(problems)
+    texts = [narrative, *answer_texts(checked)]
+    with db.read() as session:  # refused here, before the key derivation and any file work (checked again below)
+        decide_route(session, city.id, category, texts, excluded_reviewer_ids)
     if admit is not None:
         admit()  # the caller's own limits (per client), which may raise TooManyAttempts
     if channel == CHANNEL_WEB:
@@ -191,7 +203,7 @@ def submit_report(
     cleaned = [clean_upload(upload) for upload in attachments]
     try:
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
-                             excluded_reviewer_ids=excluded_reviewer_ids,
+                             excluded_reviewer_ids=excluded_reviewer_ids, urgent=urgent,
                              answers=(answers_json(questionnaire, checked), answer_texts(checked))
                              if questionnaire is not None and checked else None,
                              identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
@@ -233,7 +245,7 @@ def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: 
 def _store_report(
     db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
     excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
-    attachments: Sequence[CleanedUpload], clock: Clock,
+    attachments: Sequence[CleanedUpload], clock: Clock, urgent: bool = False,
 ) -> SubmittedReport:
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
     # it, rows go in through SQLAlchemy Core (no unit of work): the ORM's bookkeeping was most of a report's CPU
@@ -250,7 +262,7 @@ def _store_report(
         "next_due_on": acknowledge_due(received_on),
         "assignee_id": None, "group_id": None, "report_key_lookup": report_key_lookup(config.pepper, report_key),
         "reporter_public_key": reporter_public, "reporter_wrapped_private_key": reporter_wrapped,
-        "identity_given": identity_json is not None,
+        "identity_given": identity_json is not None, "urgent": urgent,
     }
     author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
 
@@ -295,13 +307,14 @@ def _store_report(
                                 for reviewer_id, reason in decision.exclusions])
         audit.append_rows(connection, city.id, city.slug, locked.audit_head_sequence, locked.audit_head_hash, [
             audit.PendingEntry(_actor(channel), AuditAction.CASE_SUBMITTED, clock(), case_id,
-                               {"category": category, "channel": channel}),
+                               {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
             audit.PendingEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, clock(), case_id,
                                {"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
                                 "alternate": int(decision.fell_back_to_alternate)}),
         ], city_values={"last_case_number": case["number"]})
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
-                           attachments=tuple(notes))
+                           attachments=tuple(notes), acknowledge_due_on=acknowledge_due(received_on),
+                           feedback_due_on=feedback_due(received_on), urgent=urgent)
 
 
 def open_report(db: Database, config: IntakeConfig, report_key_text: str, *, channel: str = CHANNEL_WEB,
@@ -384,7 +397,8 @@ def reporter_view(
     )
     return ReporterCaseView(case_id=case.id, city_name=city.name, category=case.category, status=case.status,
                             received_on=case.received_on, items=items, needs_information=awaiting_answer(all_rows),
-                            identity_given=case.identity_given)
+                            identity_given=case.identity_given,
+                            redacted=any(row.redacted_on is not None for row in rows))
 
 
 def add_reporter_message(

@@ -159,17 +159,17 @@ def follow_up_on_the_web(site: Site, secrets: Secrets, key: str, expect: list[st
 
 
 def rejected_and_stray_requests(site: Site, secrets: Secrets) -> None:
-    """What is refused must leave nothing either: a report choosing anonymity with a name typed (with a file),
+    """What is refused must leave nothing either: a report whose name holds a control character (with a file),
     a bot filling the honeypot, a wrong report key, and addresses and query strings carrying markers."""
     with site.browser() as visitor:
         form = visitor.get("/report/raytown?category=safety").text
         refused = visitor.post("/report/raytown", data={
             "form_token": hidden(form, "form_token"), "category": "safety",
-            "narrative": secrets.marker("refused report narrative"), "identity": "anonymous",
-            "identity_name": secrets.marker("refused report name")},
+            "narrative": secrets.marker("refused report narrative"), "identity": "give", "in_danger": "yes",
+            "identity_name": secrets.marker("refused report name") + "\u0007"},
             files=[("attachments", (secrets.marker("refused file name") + ".txt",
                                     secrets.marker("refused file content").encode(), "text/plain"))])
-        assert refused.status_code == 400 and "You chose to stay anonymous" in refused.text
+        assert refused.status_code == 400 and "Attach your files again" in refused.text
         form = visitor.get("/report/raytown?category=safety").text
         bot = visitor.post("/report/raytown", data={
             "form_token": hidden(form, "form_token"), "category": "safety",

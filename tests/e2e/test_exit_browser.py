@@ -129,8 +129,8 @@ def test_an_invited_employee_answers_in_spanish_by_keyboard_with_javascript_off(
     tab_to(page, "#q_comments")
     page.keyboard.type("Comentario de prueba por teclado")
     tab_to(page, "button[type=submit]")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # wait for the answer page itself, not the form still on screen
+        page.keyboard.press("Enter")
     assert "Gracias" in page.locator("h1").inner_text()
     again = context.new_page()
     again.goto(f"{served.base}/exit/i/{token}?lang=es")
@@ -178,14 +178,14 @@ def test_axe_finds_no_wcag_22_violation_on_the_survey_pages(served, chromium):
         page.goto(served.base + path)
         check(axe, page, name)
     page.goto(f"{served.base}/exit/i/{invitation_token(served)}?lang=es")
-    page.check("#q_rating_pay-5")
+    page.click('label[for="q_rating_pay-5"]')
     page.evaluate("document.querySelector('#q_recommend-10').value = '11'")  # out of range, as a forged form
-    page.check("#q_recommend-10")
+    page.click('label[for="q_recommend-10"]')
     page.click("button[type=submit]")
     assert "Elija un número del 0 al 10" in page.content()
     check(axe, page, "survey with a problem")
     page.click("button[type=submit]") if False else None
-    page.check("#q_recommend-9")
+    page.click('label[for="q_recommend-9"]')
     page.click("button[type=submit]")
     assert "Gracias" in page.content()
     check(axe, page, "done")

@@ -50,7 +50,7 @@ from tests.hotline.fuzz_support import (
 # that no family lists, and on a field the code reads that no family sends.
 POST_FORMS = {
     "/report/{city}": ("form_token", "category", "narrative", "website", "exclude", "identity", "identity_name",
-                       "identity_contact"),
+                       "identity_contact", "in_danger"),
     "/report/receipt": ("receipt_token", "format"),
     "/follow-up": ("form_token", "report_key"),
     "/follow-up/message": ("access_token", "message"),
@@ -125,6 +125,7 @@ def valid_fields(world: ReporterWorld, category: str) -> dict[str, str | bytes]:
     return {
         "form_token": world.form_token(), "category": category, "narrative": "What happened, in a few words.",
         "website": "", "exclude": world.excludable[0] if world.excludable else "", "identity": "give",
+        "in_danger": "yes",
         "identity_name": "A name", "identity_contact": "555-0199", "report_key": world.report_key,
         "access_token": world.access_token(), "message": "More about it.", "format": "text",
         "receipt_token": seal_receipt(world.settings.session_key, Receipt(world.report_key, "Raytown"), time.time()),

@@ -135,11 +135,60 @@ def seeded_recovery(seeded) -> str:
     return seeded.recovery_keys["raytown"]
 
 
+def add_city_attorney(seeded) -> int:
+    """Raytown's alternate group gets a member, who takes what the ethics group may not see."""
+    key = open_city_key_with_recovery_key(find_city(seeded.database, "raytown"), seeded_recovery(seeded))
+    added = add_reviewer(seeded.database, seeded.settings.intake_config(), city_slug="raytown",
+                         email="attorney@raytown.example", display_name="Cy Counsel", password=PASSWORD,
+                         role="reviewer", city_private_key=key, groups=["alternate"])
+    enrol(seeded.database, seeded.settings, "attorney@raytown.example")
+    return added.reviewer_id
+
+
+def officer_checkbox(form: str) -> str:
+    """The value of Raytown's ethics officer's box on the list of reviewers to leave out."""
+    match = re.search(r'id="exclude-(\d+)" value="\d+"><label class="usa-checkbox__label" for="exclude-\d+">'
+                      r'raytown officer ', form)
+    assert match, "the ethics officer is not on the list"
+    return match.group(1)
+
+
+def test_excluding_everyone_with_an_empty_alternate_group_stores_nothing_and_says_why(client, seeded):
+    officer = officer_checkbox(form_page(client).text)
+    response = post_report(client, {"narrative": "Marker: the ethics officer takes cash.", "q-where": "Depot",
+                                    "exclude": [officer]},
+                           files=[("attachments", ("ledger.pdf", pdf_with_author(), "application/pdf"))])
+    assert response.status_code == 400
+    assert stored(seeded) == 0
+    page = response.text
+    assert "Nobody would be left to read your report" in page and "Leave out fewer reviewers" in page
+    assert "Marker: the ethics officer takes cash." in page and 'value="Depot"' in page  # as typed
+    assert f'id="exclude-{officer}" value="{officer}" checked' in page
+    assert "Attach your files again" in page and "<li>ledger.pdf</li>" in page
+    # Naming the officer in the report leaves them out the same way.
+    named = post_report(client, {"narrative": "The raytown officer takes cash."})
+    assert named.status_code == 400 and "Nobody would be left" in named.text and stored(seeded) == 0
+
+
+def test_excluding_everyone_reaches_the_alternate_member(client, other_client, seeded):
+    add_city_attorney(seeded)
+    officer = officer_checkbox(form_page(client).text)
+    response = post_report(client, {"narrative": "Marker: about the ethics officer.", "exclude": [officer]})
+    assert response.status_code == 200, response.text
+    case_id = only_case_id(seeded)
+    sign_in(other_client, "attorney@raytown.example")
+    assert case_id in other_client.get("/review/").text
+    sign_in(client, seeded.logins["raytown"])
+    assert case_id not in client.get("/review/").text
+
+
 def test_named_and_excluded_reviewers_get_not_found_everywhere(client, other_client, seeded, two_reviewers):
     ana_id, officer_id = two_reviewers
     assert ana_id != officer_id
+    add_city_attorney(seeded)
     form = form_page(client).text
-    assert "Ana Pérez (Reviewer)" in form and f'name="exclude" id="exclude-{officer_id}"' in form
+    assert "Ana Pérez <span class=\"usa-checkbox__label-description\">Reviewer</span>" in form
+    assert f'name="exclude" id="exclude-{officer_id}"' in form
     response = post_report(client, {"narrative": "The crane is not inspected.", "q-who": "ana perez, the foreman",
                                     "exclude": [str(officer_id)]})
     assert response.status_code == 200, response.text
@@ -272,10 +321,16 @@ def test_identity_is_sealed_apart_and_opened_only_with_a_reason(client, seeded):
     assert "Need to interview the witness." in entry.detail
 
 
-def test_anonymous_choice_with_a_name_typed_is_a_problem(client, seeded):
-    response = post_report(client, {"narrative": "x", "identity": "anonymous", "identity_name": "Someone"})
-    assert response.status_code == 400 and "You chose to stay anonymous" in response.text
-    assert stored(seeded) == 0
+def test_a_name_typed_then_hidden_by_staying_anonymous_is_never_stored(client, seeded):
+    # The name fields show only while "give my name" is chosen (CSS): a name typed before switching back to
+    # "stay anonymous" is out of sight, so it is dropped, never stored and never shown again.
+    response = post_report(client, {"narrative": "x", "identity": "anonymous", "identity_name": "Marker-Someone"})
+    assert response.status_code == 200
+    with seeded.database.read() as session:
+        assert session.exec(select(Case)).one().identity_given is False
+        assert len(session.exec(select(CaseItem)).all()) == 1  # the report alone
+    again = post_report(client, {"narrative": "", "identity": "anonymous", "identity_name": "Marker-Someone"})
+    assert again.status_code == 400 and "Marker-Someone" not in again.text
 
 
 def test_receipt_offers_copy_download_and_phone(client):
@@ -304,8 +359,18 @@ def test_submission_caps_say_when_to_try_again(seeded):
     with TestClient(create_app(settings, seeded.database), base_url="https://testserver") as client:
         codes = [post_report(client, {"narrative": f"report {n}"}).status_code for n in range(3)]
         assert codes == [200, 200, 429]
-        again = post_report(client, {"narrative": "one more"})
-        assert "please try again in 60 minutes" in again.text and again.headers["retry-after"]
+        before = stored(seeded)
+        again = post_report(client, {"narrative": "Marker: one more, typed with care.\nSecond line.",
+                                     "q-where": "North yard", "q-how_known": "saw", "in_danger": "yes",
+                                     "identity": "give", "identity_name": "Marker Name"},
+                            files=[("attachments", ("crane.pdf", pdf_with_author(), "application/pdf"))])
+        assert again.status_code == 429 and again.headers["retry-after"]
+        assert "send it again in 60 minutes" in again.text and stored(seeded) == before
+        page = again.text
+        assert ">Marker: one more, typed with care.\nSecond line.</textarea>" in page
+        assert 'value="North yard"' in page and 'id="q-how_known-saw" value="saw" checked' in page
+        assert 'id="in_danger-yes" value="yes" checked' in page and 'value="Marker Name"' in page
+        assert "<li>crane.pdf</li>" in page and "Attach your files again" in page
     # The city's cap is in the database: the two reports above count, from any client or instance.
     settings = dataclasses.replace(seeded.settings, reports_per_city_per_hour=3)
     with TestClient(create_app(settings, seeded.database), base_url="https://testserver") as client:
@@ -341,12 +406,12 @@ def test_every_reporter_page_in_spanish_keeps_the_language_in_its_links(client):
     pages.append(opened)
     for page in pages:
         assert '<html lang="es">' in page.text
-        body = re.sub(r'<nav class="language".*?</nav>', "", page.text, flags=re.DOTALL)  # the switch to English
+        body = re.sub(r'<nav class="site-language".*?</nav>', "", page.text, flags=re.DOTALL)  # the way to English
         for url in re.findall(r'(?:href|action)="(/[^"]*)"', body):
             if not url.startswith("/static/"):
                 assert "lang=es" in url, url
         assert 'hreflang="en"' in page.text or 'lang="en"' in page.text  # the way back to English
-    assert "Reportar una inquietud" in pages[0].text
+    assert "Reporte una inquietud" in pages[0].text
     problem = post_report(client, {"narrative": ""}, lang="es")
     assert "Esto no puede quedar vacío." in problem.text
     assert "Su informe" in opened.text or "Su reporte" in opened.text

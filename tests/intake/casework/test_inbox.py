@@ -155,3 +155,39 @@ def test_roles_without_an_inbox_and_bad_parameters(database, config, scene):
     assert parse_filter({"page": "999999999999"}).page == 1
     contexts, _ = scene
     assert list_inbox(database, contexts["ana"], InboxFilter(page=10_000)).page >= 1
+
+
+def test_open_urgent_cases_are_listed_above_the_inbox(tmp_path):
+    """A reporter who says someone is in danger now marks the case urgent (a clear flag): it is listed above every
+    page of the inbox until concluded, and never to a reviewer who may not read it."""
+    from intake.accounts.reviewers import sign_in
+    from intake.accounts.sessions import resume_session, start_session
+    from intake.casework.inbox import InboxFilter, list_inbox
+    from intake.casework.status_changes import change_status
+    from intake.cities import create_city, find_city, open_city_key_with_recovery_key
+    from intake.config import IntakeConfig
+    from intake.db import Database
+    from intake.models import Case
+    from intake.reports.submission import submit_report
+    from tests.conftest import TEST_KDF
+
+    database = Database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    database.create_schema()
+    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    created = create_city(database, "raytown", "Raytown")
+    key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
+    from intake.accounts.reviewers import add_reviewer
+    add_reviewer(database, config, city_slug="raytown", email="o@r.example", display_name="O", password="p" * 12,
+                 role="reviewer", city_private_key=key)
+    urgent = submit_report(database, config, city_slug="raytown", category="safety", narrative="Fire", urgent=True)
+    for n in range(3):
+        submit_report(database, config, city_slug="raytown", category="other", narrative=f"calm {n}")
+    with database.read() as session:
+        assert session.get(Case, urgent.case_id).urgent is True
+    signed = sign_in(database, config, "o@r.example", "p" * 12)
+    context = resume_session(database, config, start_session(database, signed, signed.memberships[0].city_id))
+    page = list_inbox(database, context, InboxFilter(category="other"))
+    assert [row.case_id for row in page.urgent] == [urgent.case_id]
+    assert urgent.case_id not in [row.case_id for row in page.rows]  # the filter still applies to the list
+    change_status(database, config, context, urgent.case_id, "concluded", outcome="referred")
+    assert list_inbox(database, context, InboxFilter()).urgent == ()
