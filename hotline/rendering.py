@@ -3,6 +3,7 @@ people (hotline.i18n). The page's language comes from its URL (``?lang=es``), ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -54,6 +55,14 @@ def switch_links(request: Request, language: str, *, to_start: bool = False) -> 
             path = "/" if to_start else request.url.path + ("?" + urlencode(query) if query else "")
             links[other] = with_language(path, other)
     return links
+
+
+def translation(request: Request) -> Callable[[str], str]:
+    """The page's language's translation of a sentence (for PDFs and charts made outside a template)."""
+    state = request.app.state.hotline
+    environment: Environment = state.environments.get(language_of(request), state.templates)
+    translate: Callable[[str], str] = environment.filters["problem_text"]
+    return translate
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,

@@ -24,13 +24,13 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
+from intake.disclosure.suppression import Shown
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.exit import analytics as exit_analytics
 from intake.exit import hr as exit_hr
 from intake.exit import regional as exit_regional
 from intake.exit import responses as exit_responses
 from intake.exit.analytics import CityAnalytics, Distribution, QuarterRelease
-from intake.exit.suppression import Shown
 
 
 async def _access(request: Request) -> exit_hr.HrAccess | None:

@@ -200,7 +200,7 @@ def parse_csv(text: str) -> list[dict[str, str]]:
 
 
 def test_a_department_of_four_reads_fewer_than_5_everywhere_and_cannot_be_recovered(hr, world, database):
-    from tests.intake.exit.exit_attacker import feasible_values
+    from tests.intake.disclosure.attacker import feasible_values
 
     add_responses(database, world.intake_config(), "raytown", department_people(), month=(2026, 2))
     page = hr.get("/review/exit/raytown/analytics?quarter=2026-Q1")
