@@ -295,7 +295,7 @@ def region_statistics(db: Database, context: ReviewerContext, year: int | None =
     for name in BREAKDOWNS:
         figures = [CityFigures.of(published[i].vectors[name]) for i in taking_part]
         try:
-            vector = regional_vector(figures, THRESHOLD)
+            vector = regional_vector(figures, THRESHOLD, len(keys[name]))
         except Unprotectable:
             vector = Vector(tuple(0 for _ in keys[name]), (Shown.WITHHELD,) * len(keys[name]), 0, Shown.WITHHELD)
         breakdowns[name] = _breakdown(name, keys[name], vector)

@@ -66,16 +66,13 @@ def _grid(cities: Sequence[CityFigures], region: list[GridCell], threshold: int,
     return grid
 
 
-def regional_vector(cities: Sequence[CityFigures], threshold: int) -> Vector:
+def regional_vector(cities: Sequence[CityFigures], threshold: int, columns: int) -> Vector:
     """The regional distribution of the given (contributing) cities, with its suppression decided.
 
     Every city's total must be visible (:func:`contributing`). With fewer than :data:`MINIMUM_CONTRIBUTORS`
     cities every figure, the total too, is withheld.
     """
     check_threshold(threshold)
-    if not cities:
-        return Vector((), (), 0, Shown.WITHHELD)
-    columns = len(cities[0].values)
     values = tuple(sum(city.values[j] for city in cities) for j in range(columns))
     total = sum(city.total for city in cities)
     if len(cities) < MINIMUM_CONTRIBUTORS or any(city.total_shown is not Shown.VISIBLE for city in cities):
