@@ -11,8 +11,10 @@ figure minus the other cities' visible figures would be one city's "fewer than 5
    take their figure from the region's and read the other's.
 3. A regional figure is shown only when it reaches the threshold and at least three cities have cases in it.
 4. Then, as in :mod:`intake.disclosure.suppression`, further regional figures are withheld until no city's
-   hidden figure follows from the visible ones. The check is made for a reader who sees every city's published
-   figures, and again for each city's own staff, who also know their own figures exactly.
+   hidden figure, and no regional figure under the threshold, follows from the visible ones. The check is made
+   for a reader who sees every city's published figures, and again for each city's own staff, who also know
+   their own figures exactly. (A withheld regional figure that reaches the threshold may follow: it is only the
+   sum of figures that reader already knows.)
 
 Pure: counts and suppression states in, suppression states out.
 """
@@ -88,15 +90,22 @@ def regional_vector(cities: Sequence[CityFigures], threshold: int, columns: int)
     # so this ends. A city whose row has nothing hidden knows nothing an outsider does not.
     readers: list[int | None] = [None] + [i for i, city in enumerate(cities)
                                           if any(s is not Shown.VISIBLE for s in city.shown)]
+    last = len(cities)
+
+    def matters(i: int, j: int) -> bool:
+        return i != last or region[j].value < threshold
+
     for _ in range(columns + 2):
         changed = False
         for reader in readers:
             grid = _grid(cities, region, threshold, reader)
             before = [cell.shown for cell in region]
-            if not withhold_until_safe(grid):
+            if not withhold_until_safe(grid, matters):
+                # Even "fewer than 5" can be too much: a city that holds 2 of a regional "fewer than 3" knows
+                # the others hold none. Then every regional figure of the distribution is withheld, unbounded.
                 for cell in region[:-1]:
-                    cell.shown = Shown.WITHHELD if cell.shown is Shown.VISIBLE else cell.shown
-                if _grid(cities, region, threshold, reader).exposed():
+                    cell.shown = Shown.WITHHELD
+                if any(matters(*cell) for cell in _grid(cities, region, threshold, reader).exposed()):
                     raise Unprotectable("the cities' own figures pin a hidden figure")
             changed |= [cell.shown for cell in region] != before
         if not changed:

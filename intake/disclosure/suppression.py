@@ -30,7 +30,7 @@ out, no database, no I/O.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -179,13 +179,19 @@ def _primary(value: int, threshold: int) -> Shown:
     return Shown.SMALL if value < threshold else Shown.VISIBLE
 
 
-def withhold_until_safe(grid: Grid) -> bool:
-    """Add the cheapest cycle for each exposed cell in turn; False when some exposed cell has none."""
+def withhold_until_safe(grid: Grid, matters: Callable[[int, int], bool] | None = None) -> bool:
+    """Add the cheapest cycle for each exposed cell in turn; False when some exposed cell has none.
+
+    ``matters`` says which hidden cells must keep their secret (by default all of them).
+    """
+    def exposed() -> list[tuple[int, int]]:
+        return [cell for cell in grid.exposed() if matters is None or matters(*cell)]
+
     for _ in range((grid.rows + 1) * (grid.columns + 1) + 1):
-        exposed = grid.exposed()
-        if not exposed:
+        found = exposed()
+        if not found:
             return True
-        i, j = exposed[0]
+        i, j = found[0]
         escape = grid._escape(i, j, candidates=True)
         if escape is None:
             return False
@@ -193,7 +199,7 @@ def withhold_until_safe(grid: Grid) -> bool:
             cell = grid.cells[a][b]
             if cell.shown is Shown.VISIBLE and not cell.virtual:
                 cell.shown = Shown.WITHHELD
-    return not grid.exposed()
+    return not exposed()
 
 
 def protect(grid: Grid, *, relabel_small: bool = True) -> Grid:

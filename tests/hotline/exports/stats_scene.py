@@ -28,7 +28,7 @@ OUTCOMES = ("substantiated", "unsubstantiated", "referred", "not actionable")
 
 def region_year(database, config, cities=CITIES) -> dict[str, object]:
     """Every city with its cases; returns each city's reviewer context by slug."""
-    chance = random.Random(2025)  # noqa: S311 (a fixed scene, not a secret)
+    chance = random.Random(2025)
     contexts = {}
     for slug, (by_category, last_year) in cities.items():
         make_city(database, config, slug, {"ethics": ("reviewer", None), "audit": ("auditor", None)})
