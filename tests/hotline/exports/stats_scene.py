@@ -26,18 +26,18 @@ CITIES = {  # slug: cases received in 2025 by category, and how many in 2024
 OUTCOMES = ("substantiated", "unsubstantiated", "referred", "not actionable")
 
 
-def region_year(database, config, cities=CITIES) -> dict[str, object]:
-    """Every city with its cases; returns each city's reviewer context by slug."""
+def region_year(database, config, cities=CITIES, year: int = 2025) -> dict[str, object]:
+    """Every city with its cases in ``year`` and the year before; returns each city's reviewer context by slug."""
     chance = random.Random(2025)
     contexts = {}
     for slug, (by_category, last_year) in cities.items():
         make_city(database, config, slug, {"ethics": ("reviewer", None), "audit": ("auditor", None)})
         officer = context_for(database, config, f"ethics@{slug}.example")
         contexts[slug] = officer
-        plan = [(category, 2025) for category, count in by_category.items() for _ in range(count)]
-        plan += [("fraud-waste-abuse" if n % 2 else "safety", 2024) for n in range(last_year)]
-        for index, (category, year) in enumerate(plan):
-            received = datetime(year, 1 + index % 12, 1 + (index * 7) % 27, 15, 0, tzinfo=UTC)
+        plan = [(category, year) for category, count in by_category.items() for _ in range(count)]
+        plan += [("fraud-waste-abuse" if n % 2 else "safety", year - 1) for n in range(last_year)]
+        for index, (category, when) in enumerate(plan):
+            received = datetime(when, 1 + index % 12, 1 + (index * 7) % 27, 15, 0, tzinfo=UTC)
             made = submit_report(database, config, city_slug=slug, category=category,
                                  narrative=f"{slug} report {index}", clock=lambda r=received: r)
             step = index % 5

@@ -15,9 +15,10 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from hotline.app import create_app
+from intake.accounts.account import set_up_totp
 from intake.models import AuditEntry, ExitResponse
-from tests.hotline.conftest import make_settings, sign_in
-from tests.hotline.web.exit.exit_helpers import add_responses, hidden, make_exit_world
+from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, make_settings, sign_in
+from tests.hotline.web.exit.exit_helpers import add_exit_city, add_responses, hidden, make_exit_world
 from tests.intake.exit.test_survey import read_everything
 
 COMMENT = "Marker comment 3f9a"
@@ -310,6 +311,20 @@ def test_publishing_a_quarter_and_the_regional_view(world, database):
             grandview.post("/review/exit/grandview/publish?quarter=2026-Q1",
                            data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
         view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
+        # Two cities are not a region: each city's row is shown, no regional figure at all.
+        assert "<th scope=\"row\">Region</th>" not in view and "need at least 3 publishing cities, and 2" in view
+        add_exit_city(database, config, "independence")
+        TOTP_SECRETS["hr@independence.example"] = set_up_totp(database, config, "hr@independence.example", PASSWORD)
+        add_responses(database, config, "independence", [{"department": "parks", "rating_pay": "4"}] * 7,
+                      month=(2026, 1), seed=5)
+        with browser(world, database) as independence:
+            sign_in(independence, "hr@independence.example")
+            page = independence.get("/review/exit/independence/analytics?quarter=2026-Q1").text
+            assert "7 people answered in 2026-Q1." in page
+            independence.post("/review/exit/independence/publish?quarter=2026-Q1",
+                              data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+        view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
+        assert "Regional figures combine Grandview, Independence, Raytown." in view
         pay = re.search(r'<table class="figures" id="regional-rating_pay">.*?</table>', view, re.DOTALL).group(0)
         region = re.search(r"<th scope=\"row\">Region</th>(.*?)</tr>", pay, re.DOTALL).group(1)
         grand = re.search(r"<th scope=\"row\">Grandview</th>(.*?)</tr>", pay, re.DOTALL).group(1)
