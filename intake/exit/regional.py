@@ -160,10 +160,10 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) ->
                                                           tuple((c[0], c[1]) for c in mine["categories"]),
                                                           (row,), False))
             continue
-        shown: tuple[RegionalRow, ...] = tuple(city_rows)
+        table_rows: tuple[RegionalRow, ...] = tuple(city_rows)
         if enough:
-            shown = (*shown, _regional_row(city_rows, len(categories)))
+            table_rows = (*table_rows, _regional_row(city_rows, len(categories)))
         distributions.append(RegionalDistribution(distribution_id, first["title"], first["kind"], categories,
-                                                  shown, enough))
+                                                  table_rows, enough))
     return RegionalView(chosen, quarters, names, tuple(n for n in all_cities if n not in names), totals,
                         tuple(distributions))
