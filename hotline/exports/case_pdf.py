@@ -37,7 +37,7 @@ from intake.phone.recordings import KIND_RECORDING
 Translate = Callable[[str], str]
 
 KIND_LABELS = {KIND_REPORT: N_("Report"), KIND_REPORTER_MESSAGE: N_("Message from the reporter"),
-               KIND_REVIEWER_REPLY: N_("Reply to the reporter"),
+               KIND_REVIEWER_REPLY: N_("Reply sent to the reporter"),
                KIND_INFORMATION_REQUEST: N_("Request for information to the reporter"),
                KIND_INTERNAL_NOTE: N_("Internal note"), "attachment": N_("Attachment"),
                KIND_RECORDING: N_("Phone recording")}

@@ -37,6 +37,7 @@ class ExitFindings:
     best_rated: tuple[str, float] | None
     worst_rated: tuple[str, float] | None
     hidden: tuple[str, ...]  # titles of distributions with no visible figure, named in one line
+    hidden_mentions: tuple[str, ...] = ()  # other reasons whose "given as another reason" figures are all hidden
 
 
 def _recommend(release: QuarterRelease) -> float | None:
@@ -75,4 +76,6 @@ def exit_findings(analytics: CityAnalytics) -> ExitFindings | None:
         recommend=_recommend(release), previous_recommend=_recommend(previous) if previous else None,
         best_rated=(rated[-1][0], rated[-1][1]) if len(rated) >= 2 else None,
         worst_rated=(rated[0][0], rated[0][1]) if len(rated) >= 2 else None,
-        hidden=tuple(d.measure.title for d in release.distributions() if fully_hidden(d)) if total else ())
+        hidden=tuple(d.measure.title for d in release.dimensions + release.measures if fully_hidden(d))
+        if total else (),
+        hidden_mentions=tuple(d.measure.title for d in release.mentions if fully_hidden(d)) if total else ())

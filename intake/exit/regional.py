@@ -79,6 +79,11 @@ class RegionalDistribution:
     rows: tuple[RegionalRow, ...]  # cities, then the region (when the figure is regional and 3 cities publish)
     regional: bool
 
+    @property
+    def hidden(self) -> bool:
+        """No figure of it can be shown: the page names it in one line instead of a table of blanks."""
+        return all(shown != "visible" for row in self.rows for shown in row.shown)
+
 
 @dataclass(frozen=True)
 class RegionalView:

@@ -21,6 +21,7 @@ from intake.db import Database
 from intake.operations.migrate import upgrade
 from intake.reports.submission import submit_report
 from tests.conftest import TEST_KDF, in_ci
+from tests.e2e.screenshots import screenshot
 from tests.e2e.servers import free_port, running
 from tests.hotline.exports.pdf_layout import layout_problems
 from tests.hotline.exports.stats_scene import CITIES, region_year
@@ -67,15 +68,6 @@ def prepare(directory: Path) -> str:
                              password=PASSWORD)
     database.dispose()
     return url
-
-
-def screenshot(page, directory: Path, path: str) -> None:
-    """A full-page picture of the page for a person to look at (HOTLINE_SCREENSHOTS names where to keep them)."""
-    import os
-
-    folder = Path(os.environ.get("HOTLINE_SCREENSHOTS", directory / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") + ".png")), full_page=True)
 
 
 def check_accessibility(page, axe, label: str, problems: list[str]) -> None:

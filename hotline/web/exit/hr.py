@@ -86,6 +86,9 @@ def exit_findings_text(found: ExitFindings | None, threshold: int) -> list[str]:
     if found.hidden:
         sentences.append(f"Not shown, because every figure in them is under {threshold} or would give one away: "
                          + "; ".join(found.hidden) + ".")
+    if found.hidden_mentions:
+        sentences.append("Not shown for the same reason, how often each was given as another reason: "
+                         + "; ".join(found.hidden_mentions) + ".")
     return sentences
 
 

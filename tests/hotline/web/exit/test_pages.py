@@ -216,6 +216,13 @@ def test_a_department_of_four_reads_fewer_than_5_everywhere_and_cannot_be_recove
         assert all(not cell.strip().isdigit() for cell in cells), cells  # nothing of Parks is shown as a number
         assert "fewer than 5" in cells[-2] or "fewer than 5" in cells[-1]
     rows = parse_csv(hr.get("/review/exit/raytown/analytics.csv?quarter=2026-Q1").text)
+    # The findings first, and each of their figures is one the tables show (or a share of two that they show).
+    summary = re.search(r'<ul class="findings">(.*?)</ul>', page.text, re.DOTALL).group(1)
+    assert page.text.index('class="findings"') < page.text.index("<table")
+    assert "people answered in 2026-Q1" in summary and "Parks and recreation" not in summary
+    shown = {r["figure"] for r in rows if r["figure"].isdigit()}
+    for figure in re.findall(r"(?<![\d.+-])\d+(?![\d%.])", re.sub(r"\d{4}-Q\d|of 5", "", summary)):
+        assert figure in shown, figure
     parks = [r for r in rows if r["row"] == "Parks and recreation" or r["column"] == "Parks and recreation"]
     assert parks and all(not r["figure"].isdigit() for r in parks)
     assert all(r["figure"] == "fewer than 5" for r in parks if r["column"] in ("Parks and recreation", "total"))
