@@ -53,7 +53,8 @@ def percent(value: int, language: str) -> str:
 def cell_text(cell: Cell, translate: Translate, language: str = "en") -> str:
     if cell.value is not None:
         return number(cell.value, language)
-    return translate("fewer than 5") if cell.shown is Shown.SMALL else translate("withheld")
+    _ = translate
+    return _("fewer than 5") if cell.shown is Shown.SMALL else _("withheld")
 
 
 def key_label(breakdown_id: str, key: str, translate: Translate, language: str = "en") -> str:
@@ -75,18 +76,21 @@ def title(breakdown: Breakdown | str, translate: Translate) -> str:
 
 
 def scope_text(stats: Statistics, translate: Translate) -> str:
-    return translate("the region") if stats.regional else stats.scope
+    _ = translate
+    return _("the region") if stats.regional else stats.scope
 
 
 def period_text(stats: Statistics, translate: Translate) -> str:
     """"2025", or "2026 to date" for the year under way."""
     if stats.complete:
         return str(stats.year)
-    return translate("%(year)s to date") % {"year": stats.year}
+    _ = translate
+    return _("%(year)s to date") % {"year": stats.year}
 
 
 def _shares(largest: Largest, breakdown_id: str, translate: Translate, language: str) -> str:
-    return "; ".join(translate("%(label)s, %(count)s (%(percent)s)") % {
+    _ = translate
+    return "; ".join(_("%(label)s, %(count)s (%(percent)s)") % {
         "label": key_label(breakdown_id, share.key, translate, language), "count": number(share.count, language),
         "percent": percent(share.percent, language)} for share in largest.shares)
 

@@ -39,9 +39,10 @@ class FigureTable:
 
 
 def body_text(stats: Statistics, translate: Translate) -> str:
+    _ = translate
     if stats.regional:
-        return translate("the Mid-America Regional Council")
-    return translate("the %(city)s City Council") % {"city": stats.scope}
+        return _("the Mid-America Regional Council")
+    return _("the %(city)s City Council") % {"city": stats.scope}
 
 
 def figure_tables(stats: Statistics, translate: Translate, language: str = "en") -> list[FigureTable]:
@@ -106,7 +107,8 @@ def _for_pdf(svg: str) -> bytes:
 
 
 def report_title(stats: Statistics, translate: Translate) -> str:
-    return translate("Employee hotline: report to %(body)s, %(period)s") % {
+    _ = translate
+    return _("Employee hotline: report to %(body)s, %(period)s") % {
         "body": body_text(stats, translate), "period": period_text(stats, translate)}
 
 

@@ -71,8 +71,9 @@ def _page_context(request: Request, stats: Statistics, *, regional: bool) -> dic
 async def _statistics_page(request: Request, *, regional: bool, report: bool) -> Response:
     stats, problem = await _stats(request, regional=regional)
     page = _page_context(request, stats, regional=regional)
+    problems = {"year": problem} if problem else {}
     return render(request, "reviewer/report.html" if report else "reviewer/statistics.html",
-                  {**page, "problems": {"year": problem} if problem else {}, "labels": {"year": "Year"}},
+                  {**page, "problems": problems, "labels": {"year": translation(request)("Year")}},
                   status_code=400 if problem else 200)
 
 

@@ -53,4 +53,8 @@ def test_case_and_report_pdfs_lay_out_cleanly(database, config, language, every_
     for body in reports:  # the year on every page, and in the title
         pages = page_texts(body)
         assert all("2025" in page for page in pages)
+        if language == "es":  # and nothing left in English
+            text = " ".join(pages)
+            assert "fewer than" not in text and "withheld" not in text and "the region" not in text
+            assert "menos de 5" in text
     assert len(every_pdf_is_laid_out_cleanly) == 5  # and the suite-wide check saw them all
