@@ -221,6 +221,10 @@ def test_a_department_of_four_reads_fewer_than_5_everywhere_and_cannot_be_recove
     assert page.text.index('class="findings"') < page.text.index("<table")
     assert "people answered in 2026-Q1" in summary and "Parks and recreation" not in summary
     shown = {r["figure"] for r in rows if r["figure"].isdigit()}
+    for table in re.findall(r'<table class="figures" id="table-(?!reasons|trend).*?</table>', page.text, re.DOTALL):
+        figures = re.findall(r'<td(?! class="hidden-cell")[^>]*>(\d+)</td>', table.split("All responses")[0])
+        assert figures, "a table with no visible figure should have been one line in the findings"
+    assert "Not shown, because every figure in them is under 5" in summary
     for figure in re.findall(r"(?<![\d.+-])\d+(?![\d%.])", re.sub(r"\d{4}-Q\d|of 5", "", summary)):
         assert figure in shown, figure
     parks = [r for r in rows if r["row"] == "Parks and recreation" or r["column"] == "Parks and recreation"]
