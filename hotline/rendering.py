@@ -71,6 +71,14 @@ def facts_for(request: Request, language: str) -> Callable[[str | None], PublicF
     return facts
 
 
+def translation(request: Request) -> Callable[[str], str]:
+    """The page's language's translation of a sentence (for PDFs and charts made outside a template)."""
+    state = request.app.state.hotline
+    environment: Environment = state.environments.get(language_of(request), state.templates)
+    translate: Callable[[str], str] = environment.filters["problem_text"]
+    return translate
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
            headers: dict[str, str] | None = None, links_to_start: bool = False) -> HTMLResponse:
     language = language_of(request)

@@ -74,3 +74,27 @@ def database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def config() -> IntakeConfig:
     return IntakeConfig(pepper=TEST_PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+
+
+@pytest.fixture(autouse=True)
+def every_pdf_is_laid_out_cleanly(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+    """Every PDF a test makes in this process (case exports, annual reports, in any language) is read back for
+    overlapping text and text past the margins (tests/hotline/exports/pdf_layout.py); the test fails if any is
+    found. Yields the PDFs made, for tests that look at them."""
+    from hotline.exports.pdf import Document
+
+    made: list[bytes] = []
+    original = Document.output_bytes
+
+    def output_bytes(self: Document) -> bytes:
+        body = original(self)
+        made.append(body)
+        return body
+
+    monkeypatch.setattr(Document, "output_bytes", output_bytes)
+    yield made
+    if made:
+        from tests.hotline.exports.pdf_layout import layout_problems
+
+        problems = [problem for index, body in enumerate(made) for problem in layout_problems(body, f"PDF {index + 1}")]
+        assert problems == [], "\n".join(problems)

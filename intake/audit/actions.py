@@ -184,7 +184,7 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "subject: the case.",
         "Closed record lifted", "Registro cerrado levantado"),
     A.CASE_EXPORTED: ActionInfo(
-        "A reviewer exported the case as a PDF or its files as a ZIP.",
+        "A reviewer exported the case as a PDF, or as a ZIP of that PDF and its files.",
         "subject: the case; detail: the format and, for a ZIP, how many files.",
         "Case exported", "Caso exportado"),
     A.REVIEWER_ADDED: ActionInfo(

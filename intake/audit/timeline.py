@@ -2,6 +2,10 @@
 
 Only facts the chain already holds (no content): submission, routing, status changes, assignment, replies,
 notes, redactions, closure, exports. Reads are left to the audit viewer, where they are the point.
+
+A refused attempt to open the case is shown without its actor's name: it is most often a reviewer excluded from
+the case, and who was excluded is what the reporter's choice (or the report's naming them) must not reveal to
+the case's readers or to anyone its PDF reaches (docs/design.md#routing-and-conflict-of-interest).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from intake.audit.actions import AuditAction
 from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.models import AuditEntry, Reviewer
+from intake.models import AuditEntry, CaseExclusion, Reviewer
 
 QUIET_ACTIONS = frozenset({AuditAction.CASE_READ, AuditAction.CASE_ITEM_OPENED})
+WITHOUT_ACCESS = "someone without access"  # the actor of a refused attempt, never named
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,16 @@ def case_timeline(db: Database, context: ReviewerContext, case_id: str, *,
             select(AuditEntry).where(AuditEntry.city_id == case.city_id, AuditEntry.subject == case.id)
             .order_by(col(AuditEntry.sequence))).all()
     entries = [entry for entry in entries if entry.action not in QUIET_ACTIONS]
-    names = actor_names(db, {entry.actor for entry in entries})
-    return tuple(TimelineEvent(entry.recorded_at, names.get(entry.actor, entry.actor), entry.action,
+    with db.read() as session:
+        excluded = {f"reviewer:{rid}" for rid in session.exec(
+            select(CaseExclusion.reviewer_id).where(CaseExclusion.case_id == case.id)).all()}
+    names = actor_names(db, {entry.actor for entry in entries} - excluded)
+
+    def actor(entry: AuditEntry) -> str:
+        if entry.action == AuditAction.CASE_ACCESS_DENIED or entry.actor in excluded:
+            return WITHOUT_ACCESS
+        return names.get(entry.actor, entry.actor)
+
+    return tuple(TimelineEvent(entry.recorded_at, actor(entry), entry.action,
+                               {} if entry.action == AuditAction.CASE_ACCESS_DENIED else
                                json.loads(entry.detail) if entry.detail else {}) for entry in entries)

@@ -119,7 +119,8 @@ def item_view(row: CaseItem, city_private_key: bytes, names: dict[int, str] | No
     )
 
 
-def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> CaseView:
+def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now,
+              language: str = "en") -> CaseView:
     case = _case_for(db, context, case_id, clock=clock)
     assert context.city_private_key is not None
     with db.write() as session:
@@ -130,7 +131,7 @@ def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
         city = audit.lock_city(session, case.city_id)
         audit.append(session, city, actor=context.actor, action=AuditAction.CASE_READ, when=clock(), subject=case.id)
     items = tuple(item_view(row, context.city_private_key, names) for row in rows if case_files.shown_as_text(row))
-    return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key))
+    return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key, language))
 
 
 def reply_to_reporter(

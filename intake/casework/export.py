@@ -1,12 +1,15 @@
-"""Exporting a case: everything the reviewer may read, decrypted, for a PDF (hotline.exports.case_pdf), and
-its files (attachments, recordings) as a ZIP, streamed chunk by chunk. Every export and every file opened is
-audited. Redacted content is gone from the database, so it is gone from every export made after."""
+"""Exporting a case: everything the reviewer may read, decrypted, for a PDF (hotline.exports.case_pdf), and a ZIP
+of that PDF with the case's files (attachments under their names, recordings), streamed chunk by chunk. Every
+export and every file opened is audited. Redacted content is gone from the database, so it is gone from every
+export made after; a reviewer excluded from the case is never named in it (intake.audit.timeline)."""
 
 from __future__ import annotations
 
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import IO
 
 from sqlmodel import col, func, select
@@ -19,17 +22,34 @@ from intake.accounts.sessions import ReviewerContext
 from intake.audit.actions import AuditAction
 from intake.audit.timeline import TimelineEvent, case_timeline
 from intake.casework.cases import CaseView, case_for_reviewer, read_case
+from intake.casework.page import CaseFacts, case_facts, case_readers
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import NotFound
 from intake.items import item_context
-from intake.models import CaseItem, ItemChunk
+from intake.models import CaseItem, City, ItemChunk, Reviewer
 from intake.phone.audio import WAV_CONTENT_TYPE
 from intake.phone.recordings import KIND_RECORDING
-from intake.reports.attachments import KIND_ATTACHMENT, attachment_info
+from intake.reports.attachments import KIND_ATTACHMENT, attachment_info, info_for_city
 
 # Media types a streamed item is served as, by kind; anything else downloads as bytes.
 MEDIA_TYPES = {KIND_RECORDING: WAV_CONTENT_TYPE}
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """A file or recording of the case, as the PDF lists it and the ZIP holds it."""
+
+    position: int
+    kind: str  # KIND_ATTACHMENT or KIND_RECORDING
+    zip_name: str  # its name inside the ZIP, under files/
+    filename: str | None  # an attachment's own name, as the reporter's browser gave it
+    content_type: str | None
+    size: int | None
+    cleaned: bool | None  # metadata removed (attachments)
+    author: str
+    created_on: date
+    sent_with: int | None  # the position of the report or message it came with
 
 
 @dataclass(frozen=True)
@@ -39,19 +59,71 @@ class CaseExport:
     timeline: tuple[TimelineEvent, ...]
     closed_record_basis: str | None
     outcome: str | None
+    city_slug: str = ""
+    facts: CaseFacts | None = None
+    assignee_name: str | None = None
+    readers: tuple[tuple[int, str], ...] = ()  # (id, name) of who may read it (never an excluded reviewer)
+    files: tuple[ExportedFile, ...] = ()
+    exported_by: str = ""
+    exported_at: datetime | None = None
+
+
+def _safe_name(name: str) -> str:
+    """A file name for inside the ZIP: no folders, no control characters, not empty, not too long."""
+    cleaned = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", name).strip(" .") or "file"
+    stem, dot, suffix = cleaned.rpartition(".")
+    if dot and len(suffix) <= 10 and stem:
+        return stem[:80] + "." + suffix
+    return cleaned[:90]
+
+
+def _files(rows: Sequence[CaseItem], city_private_key: bytes) -> tuple[ExportedFile, ...]:
+    positions = {row.id: row.position for row in rows}
+    found = []
+    for row in rows:
+        if row.stream_header is None:
+            continue
+        if row.kind == KIND_ATTACHMENT:
+            info = info_for_city(row, city_private_key)
+            found.append(ExportedFile(
+                row.position, row.kind, f"files/{row.position:02d}-{_safe_name(info.filename)}", info.filename,
+                info.content_type, info.size, info.cleaned, row.author, row.created_on,
+                positions.get(info.parent_item_id)))
+        else:
+            suffix = ".wav" if row.kind == KIND_RECORDING else ""
+            found.append(ExportedFile(row.position, row.kind, f"files/{row.position:02d}-{row.kind}{suffix}", None,
+                                      MEDIA_TYPES.get(row.kind), None, None, row.author, row.created_on, None))
+    return tuple(found)
 
 
 def export_case(db: Database, context: ReviewerContext, case_id: str, *, export_format: str,
-                clock: Clock = utc_now) -> CaseExport:
-    view = read_case(db, context, case_id, clock=clock)
+                clock: Clock = utc_now, language: str = "en") -> CaseExport:
+    """The whole case as the reviewer may read it, for the PDF (questionnaire answers in ``language``). Audited
+    ("case.exported") with ``export_format``."""
+    view = read_case(db, context, case_id, clock=clock, language=language)
     case = case_for_reviewer(db, context, case_id, clock=clock)
     timeline = case_timeline(db, context, case_id, clock=clock)
+    assert context.city_private_key is not None
+    now = clock()
+    with db.read() as session:
+        facts = case_facts(session, case, now.date())
+        readers = case_readers(session, case)
+        rows = list(session.exec(select(CaseItem).where(CaseItem.case_id == case.id)
+                                 .order_by(col(CaseItem.position))).all())
+        city_row = session.get(City, case.city_id)
+        me = session.get(Reviewer, context.reviewer_id)
+    files = _files(rows, context.city_private_key)
+    assignee = dict(readers).get(case.assignee_id or 0)
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         audit.append(session, city, actor=context.actor,
-                     action=AuditAction.CASE_EXPORTED, when=clock(), subject=case.id,
-                     detail={"format": export_format})
-    return CaseExport(context.city_name, view, timeline, case.closed_record_basis, case.outcome)
+                     action=AuditAction.CASE_EXPORTED, when=now, subject=case.id,
+                     detail={"format": export_format, "files": len(files)} if export_format == "zip"
+                     else {"format": export_format})
+    return CaseExport(context.city_name, view, timeline, case.closed_record_basis, case.outcome,
+                      city_slug=city_row.slug if city_row else context.city_slug, facts=facts,
+                      assignee_name=assignee, readers=readers, files=files,
+                      exported_by=me.display_name if me else "", exported_at=now)
 
 
 @dataclass(frozen=True)
@@ -127,21 +199,20 @@ def open_streamed_item(db: Database, context: ReviewerContext, case_id: str, ite
                         plain_size(db, item, data_key), _opened_chunks(db, item, data_key))
 
 
-def write_files_zip(db: Database, context: ReviewerContext, case_id: str, out: IO[bytes], *,
-                    clock: Clock = utc_now) -> int:
-    """Every file and recording of the case into a ZIP written to ``out``; returns how many. Audited."""
-    case = case_for_reviewer(db, context, case_id, clock=clock)
+def write_case_zip(db: Database, context: ReviewerContext, exported: CaseExport, pdf: bytes, out: IO[bytes]) -> int:
+    """The case's PDF and every file and recording it lists into a ZIP written to ``out``, each file under the
+    name the PDF gives it; returns how many files. ``exported`` comes from :func:`export_case` with
+    ``export_format="zip"``, which audited the export."""
+    case = case_for_reviewer(db, context, exported.view.summary.case_id)
     assert context.city_private_key is not None
-    rows = _streamed_rows(db, case.id)
+    rows = {row.position: row for row in _streamed_rows(db, case.id)}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for item in rows:
-            name = f"case-{case.number}-item-{item.position}-{item.kind}"
-            with archive.open(name, "w") as member:
+        archive.writestr(f"case-{case.number}.pdf", pdf)
+        for file in exported.files:
+            item = rows.get(file.position)
+            if item is None:  # redacted between the two reads: the PDF lists it, the ZIP cannot hold it
+                continue
+            with archive.open(file.zip_name, "w") as member:
                 for chunk in _plain_chunks(db, item, context.city_private_key):
                     member.write(chunk)
-    with db.write() as session:
-        city = audit.lock_city(session, case.city_id)
-        audit.append(session, city, actor=context.actor,
-                     action=AuditAction.CASE_EXPORTED, when=clock(), subject=case.id,
-                     detail={"format": "zip", "files": len(rows)})
-    return len(rows)
+    return len(exported.files)

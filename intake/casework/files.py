@@ -34,12 +34,12 @@ def shown_as_text(row: CaseItem) -> bool:
     return row.kind not in SEPARATE_KINDS or (row.kind == KIND_ATTACHMENT and not is_file(row))
 
 
-def describe(case: Case, rows: Iterable[CaseItem], city_private_key: bytes) -> CaseFiles:
+def describe(case: Case, rows: Iterable[CaseItem], city_private_key: bytes, language: str = "en") -> CaseFiles:
     answers: tuple[ReadAnswer, ...] = ()
     attachments = []
     for row in rows:
         if row.kind == KIND_ANSWERS:
-            answers = read_answers(text_for_city(row, city_private_key))
+            answers = read_answers(text_for_city(row, city_private_key), language)
         elif is_file(row):
             attachments.append(info_for_city(row, city_private_key))
     return CaseFiles(answers, tuple(attachments), case.identity_given)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from intake.accounts.sessions import ReviewerContext
 from intake.audit.timeline import TimelineEvent, case_timeline
@@ -14,7 +14,7 @@ from intake.casework.cases import CaseView, case_for_reviewer, read_case
 from intake.casework.deadlines import is_overdue
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.models import CaseExclusion, GroupMember, Reviewer, ReviewerGroup
+from intake.models import Case, CaseExclusion, GroupMember, Reviewer, ReviewerGroup
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,30 @@ class CasePageData:
     assignable: tuple[tuple[int, str], ...]
 
 
+def case_readers(session: Session, case: Case) -> tuple[tuple[int, str], ...]:
+    """(id, name) of every active reviewer who may read the case: its group's members, less those excluded from
+    it (intake.routing.readable_by). Also who it can be assigned to."""
+    excluded = select(CaseExclusion.reviewer_id).where(CaseExclusion.case_id == case.id)
+    people = session.exec(
+        select(Reviewer.id, Reviewer.display_name)
+        .join(GroupMember, col(GroupMember.reviewer_id) == col(Reviewer.id))
+        .where(GroupMember.group_id == case.group_id, col(Reviewer.active), col(Reviewer.id).not_in(excluded))
+        .order_by(col(Reviewer.display_name))).all()
+    return tuple((rid, name) for rid, name in people if rid is not None)
+
+
+def case_facts(session: Session, case: Case, today: date) -> CaseFacts:
+    group = session.get(ReviewerGroup, case.group_id) if case.group_id is not None else None
+    return CaseFacts(case.outcome, case.acknowledge_due_on, case.feedback_due_on, case.acknowledged_on,
+                     case.feedback_given_on, case.concluded_on, case.next_due_on, is_overdue(case, today),
+                     case.assignee_id, group.name if group else None, case.closed_record_basis,
+                     case.closed_record_on)
+
+
 def open_case_page(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> CasePageData:
     view = read_case(db, context, case_id, clock=clock)
     case = case_for_reviewer(db, context, case_id, clock=clock)
     with db.read() as session:
-        group = session.get(ReviewerGroup, case.group_id) if case.group_id is not None else None
-        excluded = select(CaseExclusion.reviewer_id).where(CaseExclusion.case_id == case.id)
-        people = session.exec(
-            select(Reviewer.id, Reviewer.display_name)
-            .join(GroupMember, col(GroupMember.reviewer_id) == col(Reviewer.id))
-            .where(GroupMember.group_id == case.group_id, col(Reviewer.active), col(Reviewer.id).not_in(excluded))
-            .order_by(col(Reviewer.display_name))).all()
-    facts = CaseFacts(case.outcome, case.acknowledge_due_on, case.feedback_due_on, case.acknowledged_on,
-                      case.feedback_given_on, case.concluded_on, case.next_due_on,
-                      is_overdue(case, clock().date()), case.assignee_id, group.name if group else None,
-                      case.closed_record_basis, case.closed_record_on)
-    return CasePageData(view, facts, case_timeline(db, context, case_id, clock=clock),
-                        tuple((rid, name) for rid, name in people if rid is not None))
+        facts = case_facts(session, case, clock().date())
+        people = case_readers(session, case)
+    return CasePageData(view, facts, case_timeline(db, context, case_id, clock=clock), people)

@@ -11,7 +11,7 @@ Within a quarter every distribution (each rating, the recommend score, come back
 reason, and the three splitting questions) shares the quarter's total, which is shown unless it is small. Each
 split (a measure by department, tenure band or separation type) is a two-way table whose margins are exactly
 those distributions, locked, so a department of 4 is "fewer than 5" in every table it borders and its hidden
-figure is protected in each (intake.exit.suppression). The trend is the quarters' distributions side by side;
+figure is protected in each (intake.disclosure.suppression). The trend is the quarters' distributions side by side;
 no sum over quarters is published. Comments are shown only for a quarter with at least 10 responses, sorted, so
 their order says nothing about when they came; never per department (the quarter's comments minus a large
 department's would be a small department's).
@@ -32,9 +32,9 @@ from intake import audit
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
+from intake.disclosure.suppression import Shown, Table, Vector, suppress_distributions, suppress_table
 from intake.exit.hr import HrAccess, settings_of
 from intake.exit.questionnaire import DIMENSIONS, MULTI, RATING, Questionnaire, from_row
-from intake.exit.suppression import Shown, Table, Vector, suppress_distributions, suppress_table
 from intake.exit.survey import open_sealed_answers
 from intake.models import ExitPublication, ExitQuestionnaire, ExitResponse
 

@@ -102,7 +102,7 @@ def change_settings(
     clock: Clock = utc_now,
 ) -> CitySettingsView:
     """Change the mode (for responses from now on), threshold, link lifetime and the uninvited link."""
-    from intake.exit.suppression import MINIMUM_THRESHOLD
+    from intake.disclosure.suppression import MINIMUM_THRESHOLD
 
     problems = {}
     if mode not in MODES:

@@ -6,7 +6,9 @@ A publication holds only what the city's own analytics show for that quarter (in
 hidden figures are stored as no number at all. The regional figure of a category is the sum of the cities'
 figures when every publishing city shows its figure, and is withheld otherwise, so it is a sum of published
 figures and can reveal nothing the cities' own columns do not (a regional total minus the visible cities would
-otherwise give back a city's hidden figure).
+otherwise give back a city's hidden figure). Regional figures need at least three publishing cities
+(intake.disclosure.regional.MINIMUM_CONTRIBUTORS): with two, the region is one city's figures plus the other's,
+and each city's HR could read the other's from it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from intake import audit
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.db import Database
+from intake.disclosure.regional import MINIMUM_CONTRIBUTORS
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.exit.analytics import city_analytics, figures_of
 from intake.exit.hr import HrAccess
@@ -73,8 +76,13 @@ class RegionalDistribution:
     title: str
     kind: str
     categories: tuple[tuple[str, str], ...]
-    rows: tuple[RegionalRow, ...]  # cities, then the region (when the figure is regional)
+    rows: tuple[RegionalRow, ...]  # cities, then the region (when the figure is regional and 3 cities publish)
     regional: bool
+
+    @property
+    def hidden(self) -> bool:
+        """No figure of it can be shown: the page names it in one line instead of a table of blanks."""
+        return all(shown != "visible" for row in self.rows for shown in row.shown)
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,12 @@ class RegionalView:
     quarters: tuple[str, ...]  # quarters some city published, newest first
     cities: tuple[str, ...]  # the cities that published the chosen quarter
     unpublished: tuple[str, ...]  # the cities that did not
-    totals: RegionalRow | None
+    totals: RegionalRow | None  # only with at least 3 publishing cities
     distributions: tuple[RegionalDistribution, ...]
+
+    @property
+    def enough_cities(self) -> bool:
+        return len(self.cities) >= MINIMUM_CONTRIBUTORS
 
 
 def _regional_row(rows: list[RegionalRow], categories: int) -> RegionalRow:
@@ -116,7 +128,8 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) ->
     city_totals = [RegionalRow(name, (), (), figures["total"], None, figures["threshold"])
                    for name, figures in published]
     totals = None
-    if published:
+    enough = len(published) >= MINIMUM_CONTRIBUTORS
+    if enough:
         regional_total = _regional_row(city_totals, 0).total
         totals = RegionalRow("Region", (), (), regional_total, None)
     order: list[str] = []
@@ -152,8 +165,10 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) ->
                                                           tuple((c[0], c[1]) for c in mine["categories"]),
                                                           (row,), False))
             continue
-        region = _regional_row(city_rows, len(categories))
+        table_rows: tuple[RegionalRow, ...] = tuple(city_rows)
+        if enough:
+            table_rows = (*table_rows, _regional_row(city_rows, len(categories)))
         distributions.append(RegionalDistribution(distribution_id, first["title"], first["kind"], categories,
-                                                  (*city_rows, region), True))
+                                                  table_rows, enough))
     return RegionalView(chosen, quarters, names, tuple(n for n in all_cities if n not in names), totals,
                         tuple(distributions))

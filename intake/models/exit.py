@@ -29,7 +29,7 @@ class ExitSettings(SQLModel, table=True):
 
     city_id: int = Field(foreign_key="city.id", primary_key=True)
     mode: str = Field(max_length=16, default=MODE_ANONYMOUS)
-    # Cells of fewer responses than this are suppressed (intake.exit.suppression); never below 3.
+    # Cells of fewer responses than this are suppressed (intake.disclosure.suppression); never below 3.
     threshold: int = Field(default=5)
     # Days after the last day that an invitation link still works.
     invitation_days: int = Field(default=30)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
 import pytest
 
+from intake.accounts.account import add_regional_coordinator
 from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
@@ -19,7 +21,10 @@ from intake.db import Database
 from intake.operations.migrate import upgrade
 from intake.reports.submission import submit_report
 from tests.conftest import TEST_KDF, in_ci
+from tests.e2e.screenshots import screenshot
 from tests.e2e.servers import free_port, running
+from tests.hotline.exports.pdf_layout import layout_problems
+from tests.hotline.exports.stats_scene import CITIES, region_year
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -53,6 +58,14 @@ def prepare(directory: Path) -> str:
                      role=role, city_private_key=key, groups=groups)
     for narrative in (NARRATIVE, "A second report about a ladder."):
         submit_report(database, config, city_slug="raytown", category="safety", narrative=narrative)
+    # A year of cases in four more cities and Raytown's own, for statistics, reports and the region worth reading.
+    last_year = datetime.now(UTC).year - 1
+    region_year(database, config, {slug: plan for slug, plan in CITIES.items() if slug != "raytown"}, last_year)
+    for index, category in enumerate(["fraud-waste-abuse"] * 8 + ["safety"] * 6 + ["ethics-conflict"] * 5):
+        submit_report(database, config, city_slug="raytown", category=category, narrative=f"Report {index}",
+                      clock=lambda i=index: datetime(last_year, 1 + i % 12, 3, 15, tzinfo=UTC))
+    add_regional_coordinator(database, config, email="marc@marc.example", display_name="MARC Coordinator",
+                             password=PASSWORD)
     database.dispose()
     return url
 
@@ -126,13 +139,20 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             with reviewer.expect_download() as download:
                 reviewer.get_by_role("link", name="Export as PDF").click()
             assert download.value.suggested_filename == "case-1.pdf"
-            assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+            assert layout_problems(Path(download.value.path()).read_bytes()) == []
             reviewer.goto(base + "/review/new-report")
             check_accessibility(reviewer, axe, "record a report", problems)
+            for path in ("/review/statistics", "/review/statistics?lang=es", "/review/statistics/report",
+                         "/review/statistics/report?lang=es", f"/review/statistics?year={datetime.now(UTC).year}",
+                         "/review/statistics?year=1850"):
+                reviewer.goto(base + path)
+                check_accessibility(reviewer, axe, path, problems)
+                screenshot(reviewer, tmp_path, path)
             reviewer.goto(base + "/review/statistics")
-            check_accessibility(reviewer, axe, "statistics", problems)
-            reviewer.goto(base + "/review/statistics/report")
-            check_accessibility(reviewer, axe, "annual report", problems)
+            assert "Raytown received 19 reports in" in reviewer.content()
+            with reviewer.expect_download() as download:
+                reviewer.get_by_role("link", name=re.compile("as PDF")).first.click()
+            assert layout_problems(Path(download.value.path()).read_bytes()) == []
             reviewer.goto(base + "/review/account")
             check_accessibility(reviewer, axe, "account", problems)
 
@@ -143,6 +163,20 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             admin.goto(base + "/review/audit")
             assert re.search(r"The chain of \d+ entries is intact", admin.content())
             check_accessibility(admin, axe, "audit log", problems)
+
+            coordinator = browser.new_context(accept_downloads=True).new_page()
+            sign_in_enrolling(coordinator, base, "marc@marc.example", axe, problems)
+            for path in ("/review/region", "/review/region?lang=es", "/review/region/report",
+                         "/review/region/report?lang=es", "/review/exit-regional"):
+                coordinator.goto(base + path)
+                check_accessibility(coordinator, axe, path, problems)
+                screenshot(coordinator, tmp_path, path)
+            coordinator.goto(base + "/review/region")
+            assert "Cities combined: Blue Springs, Independence, Lees Summit, Raytown." in coordinator.content()
+            assert "Every case you open" not in coordinator.content()
+            with coordinator.expect_download() as download:
+                coordinator.get_by_role("link", name=re.compile("as PDF")).first.click()
+            assert layout_problems(Path(download.value.path()).read_bytes()) == []
         finally:
             browser.close()
     assert problems == [], "\n".join(problems)

@@ -24,6 +24,7 @@ from intake.db import Database
 from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey
 from tests.conftest import in_ci
+from tests.e2e.screenshots import screenshot
 from tests.e2e.servers import free_port
 from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, totp_code
 from tests.hotline.web.exit.exit_helpers import add_responses, hr_of, make_exit_world
@@ -50,6 +51,7 @@ class Served:
     base: str
     database: Database
     settings: Settings
+    settings_directory: Path
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
-        yield Served(f"http://127.0.0.1:{port}", database, settings)
+        yield Served(f"http://127.0.0.1:{port}", database, settings, directory)
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -209,6 +211,7 @@ def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chr
         page.goto(served.base + path)
         assert page.locator("h1").count() == 1
         check(axe, page, path)
+        screenshot(page, served.settings_directory, path)
     page.goto(f"{served.base}/review/exit/raytown")
     page.select_option("#department", "parks")
     page.fill("#last_day", time.strftime("%Y-%m-%d"))
@@ -228,4 +231,8 @@ def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chr
     page.goto(f"{served.base}/review/exit-regional")
     assert re.search("Raytown", page.content())
     check(axe, page, "regional")
+    screenshot(page, served.settings_directory, "/review/exit-regional")
+    for path in ("/review/region", "/review/region/report", "/review/region?lang=es"):
+        page.goto(served.base + path)
+        check(axe, page, path)
     coordinator.close()

@@ -16,14 +16,15 @@ from crypto.scratch import ScratchFile
 from hotline.access import reviewer
 from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
-from hotline.rendering import render
+from hotline.i18n import language_of
+from hotline.rendering import render, translation
 from hotline.state import app_state
 from hotline.web.console.downloads import streamed_download
 from intake.case_status import OUTCOMES, STATUSES
 from intake.casework import assignment, closed_records, notes, redaction
 from intake.casework import status_changes as case_status_changes
 from intake.casework.cases import reply_to_reporter
-from intake.casework.export import export_case, open_streamed_item, write_files_zip
+from intake.casework.export import CaseExport, export_case, open_streamed_item, write_case_zip
 from intake.casework.page import open_case_page
 from intake.errors import InvalidInput
 from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
@@ -141,11 +142,19 @@ redact_item = _handler("redact-item", _redact_item)
 closed_record = _handler("record", _record)
 
 
+def _case_document(request: Request, export_format: str) -> tuple[CaseExport, bytes]:
+    """The case exported (audited with ``export_format``) and its PDF, in the console's language and the city's
+    time zone. Runs in a worker thread."""
+    state, context, language = app_state(request), reviewer(request), language_of(request)
+    exported = export_case(state.database, context, _case_id(request), export_format=export_format,
+                           language=language)
+    body = case_pdf(exported, state.settings.pdf_font_path, translate=translation(request), language=language,
+                    zone=state.settings.time_zone_of(exported.city_slug))
+    return exported, body
+
+
 async def export_pdf(request: Request) -> Response:
-    state, context = app_state(request), reviewer(request)
-    exported = await run_in_threadpool(export_case, state.database, context, _case_id(request),
-                                       export_format="pdf")
-    body = await run_in_threadpool(case_pdf, exported, state.settings.pdf_font_path)
+    exported, body = await run_in_threadpool(_case_document, request, "pdf")
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="case-{exported.view.summary.number}.pdf"'})
 
@@ -156,22 +165,23 @@ async def export_zip(request: Request) -> Response:
     def build() -> tuple[ScratchFile, int]:
         # The archive holds the files in clear: it is built in an encrypted scratch file (crypto.scratch), so it
         # is never whole in memory and never on disk in clear (a spooled temporary file wrote it out in clear).
+        exported, pdf = _case_document(request, "zip")
         scratch = ScratchFile()
         try:
-            count = write_files_zip(state.database, context, _case_id(request), cast(IO[bytes], scratch))
+            write_case_zip(state.database, context, exported, pdf, cast(IO[bytes], scratch))
         except BaseException:
             scratch.close()
             raise
-        return scratch.finish(), count
+        return scratch.finish(), exported.view.summary.number
 
-    scratch, _count = await run_in_threadpool(build)
+    scratch, number = await run_in_threadpool(build)
 
     def chunks() -> Iterator[bytes]:
         with scratch:
             yield from scratch.chunks()
 
     return await streamed_download(chunks(), scratch.size, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="case-{_case_id(request)[:8]}-files.zip"'})
+        "Content-Disposition": f'attachment; filename="case-{number}.zip"'})
 
 
 async def item_content(request: Request) -> Response:

@@ -24,13 +24,14 @@ from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
+from intake.disclosure.suppression import Shown
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.exit import analytics as exit_analytics
 from intake.exit import hr as exit_hr
 from intake.exit import regional as exit_regional
 from intake.exit import responses as exit_responses
 from intake.exit.analytics import CityAnalytics, Distribution, QuarterRelease
-from intake.exit.suppression import Shown
+from intake.exit.findings import ExitFindings, exit_findings, fully_hidden
 
 
 async def _access(request: Request) -> exit_hr.HrAccess | None:
@@ -56,6 +57,39 @@ def summary_text(distribution: Distribution) -> str | None:
     if distribution.measure.kind == exit_analytics.KIND_RECOMMEND:
         return f"{distribution.summary:+.0f}"
     return f"{distribution.summary:.2f}"
+
+
+def exit_findings_text(found: ExitFindings | None, threshold: int) -> list[str]:
+    """The quarter's findings as sentences, from visible figures only (intake.exit.findings)."""
+    if found is None:
+        return []
+    if found.total is None:
+        return [f"Fewer than {threshold} people answered in {found.quarter}, so no figure is shown."]
+    sentences = [f"{found.total} people answered in {found.quarter}."]
+    if found.previous_total is not None:
+        change = found.total - found.previous_total
+        more = f"{abs(change)} more than" if change > 0 else f"{abs(change)} fewer than" if change < 0 else \
+            "as many as"
+        sentences[0] = sentences[0][:-1] + f", {more} in {found.previous_quarter} ({found.previous_total})."
+    if found.main_reasons:
+        lead = "Main reasons most given" if found.main_reasons_certain else "Main reasons most given among those shown"
+        sentences.append(lead + ": " + "; ".join(f"{share.label}, {share.count} ({share.percent}%)"
+                                                 for share in found.main_reasons) + ".")
+    if found.recommend is not None:
+        line = f"Recommend score: {found.recommend:+.0f}"
+        if found.previous_recommend is not None:
+            line += f" (was {found.previous_recommend:+.0f} in {found.previous_quarter})"
+        sentences.append(line + ".")
+    if found.best_rated and found.worst_rated:
+        sentences.append(f"Rated highest: {found.best_rated[0]} ({found.best_rated[1]:.2f} of 5); lowest: "
+                         f"{found.worst_rated[0]} ({found.worst_rated[1]:.2f} of 5).")
+    if found.hidden:
+        sentences.append(f"Not shown, because every figure in them is under {threshold} or would give one away: "
+                         + "; ".join(found.hidden) + ".")
+    if found.hidden_mentions:
+        sentences.append("Not shown for the same reason, how often each was given as another reason: "
+                         + "; ".join(found.hidden_mentions) + ".")
+    return sentences
 
 
 def distribution_chart(distribution: Distribution, threshold: int, chart_id: str) -> Any:
@@ -143,11 +177,12 @@ async def analytics(request: Request, *, problem: str | None = None, notice: str
         split = ""
     release = result.release
     charts = {d.id: distribution_chart(d, result.threshold, f"chart-{d.id}")
-              for d in (release.distributions() if release else ())}
+              for d in (release.distributions() if release else ()) if not fully_hidden(d)}
     reasons = _reasons(release) if release else []
     return render(request, "exit/analytics.html", _context(
         request, hr, analytics=result, release=release, split=split, charts=charts, reasons=reasons,
         trend_chart=trend_chart(result) if result.trend else None, cell_text=cell_text, summary_text=summary_text,
+        findings=exit_findings_text(exit_findings(result), result.threshold), fully_hidden=fully_hidden,
         problem=problem, notice=notice), status_code=status_code)
 
 

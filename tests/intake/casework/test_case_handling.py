@@ -18,7 +18,7 @@ from intake.audit.timeline import case_timeline
 from intake.casework import assignment, closed_records, notes, redaction
 from intake.casework import status_changes as case_status_changes
 from intake.casework.cases import read_case, reply_to_reporter
-from intake.casework.export import export_case, open_streamed_item, write_files_zip
+from intake.casework.export import export_case, open_streamed_item, write_case_zip
 from intake.errors import InvalidInput, NotFound
 from intake.items import new_id, next_position
 from intake.models import AuditEntry, Case, CaseItem, City, ItemChunk
@@ -85,7 +85,7 @@ def test_another_citys_reviewer_changes_nothing_and_is_audited(database, config,
              lambda: closed_records.close_as_record(database, gus, submitted.case_id, "610.021(16)"),
              lambda: redaction.redact_passage(database, gus, submitted.case_id, "x" * 32, "x"),
              lambda: export_case(database, gus, submitted.case_id, export_format="pdf"),
-             lambda: write_files_zip(database, gus, submitted.case_id, io.BytesIO())]
+             lambda: export_case(database, gus, submitted.case_id, export_format="zip")]
     for call in calls:
         with pytest.raises(NotFound):
             call()
@@ -210,8 +210,10 @@ def test_redaction_removes_the_original_from_the_database_and_every_export(datab
     exported = export_case(database, ana, submitted.case_id, export_format="pdf")
     assert SECRET in pdf_text(case_pdf(exported))
     buffer = io.BytesIO()
-    assert write_files_zip(database, ana, submitted.case_id, buffer) == 1
-    assert b"Marker-Attachment-bytes" in zipfile.ZipFile(buffer).read(zipfile.ZipFile(buffer).namelist()[0])
+    assert write_case_zip(database, ana, export_case(database, ana, submitted.case_id, export_format="zip"),
+                          b"%PDF", buffer) == 1
+    names = zipfile.ZipFile(buffer).namelist()
+    assert names[0].endswith(".pdf") and b"Marker-Attachment-bytes" in zipfile.ZipFile(buffer).read(names[1])
     assert b"".join(open_streamed_item(database, ana, submitted.case_id, attachment).chunks).startswith(b"Marker")
 
     items = read_case(database, ana, submitted.case_id).items
@@ -233,7 +235,8 @@ def test_redaction_removes_the_original_from_the_database_and_every_export(datab
         assert session.exec(select(ItemChunk)).all() == []
     assert SECRET not in pdf_text(case_pdf(export_case(database, ana, submitted.case_id, export_format="pdf")))
     buffer = io.BytesIO()
-    assert write_files_zip(database, ana, submitted.case_id, buffer) == 0
+    assert write_case_zip(database, ana, export_case(database, ana, submitted.case_id, export_format="zip"),
+                          b"%PDF", buffer) == 0
     access = reports.open_report(database, config, submitted.report_key)
     assert all(SECRET not in item.text for item in reports.reporter_view(database, access).items)
     if database.is_sqlite:  # and not in the file's free pages either (PRAGMA secure_delete)

@@ -23,16 +23,19 @@ class ExitWorld:
     keys: dict[str, bytes]
 
 
+def add_exit_city(database: Database, config: IntakeConfig, slug: str) -> bytes:
+    """A city with an HR officer and an ethics officer; returns the city's private key."""
+    created = create_city(database, slug, slug.title())
+    key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
+    add_reviewer(database, config, city_slug=slug, email=f"hr@{slug}.example", display_name=f"{slug} HR",
+                 password=PASSWORD, role="reviewer", city_private_key=key, groups=["hr"])
+    add_reviewer(database, config, city_slug=slug, email=f"ethics@{slug}.example",
+                 display_name=f"{slug} ethics", password=PASSWORD, role="reviewer", city_private_key=key)
+    return key
+
+
 def make_exit_world(database: Database, config: IntakeConfig, slugs=("raytown", "grandview")) -> ExitWorld:
-    keys = {}
-    for slug in slugs:
-        created = create_city(database, slug, slug.title())
-        key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
-        keys[slug] = key
-        add_reviewer(database, config, city_slug=slug, email=f"hr@{slug}.example", display_name=f"{slug} HR",
-                     password=PASSWORD, role="reviewer", city_private_key=key, groups=["hr"])
-        add_reviewer(database, config, city_slug=slug, email=f"ethics@{slug}.example",
-                     display_name=f"{slug} ethics", password=PASSWORD, role="reviewer", city_private_key=key)
+    keys = {slug: add_exit_city(database, config, slug) for slug in slugs}
     add_regional_coordinator(database, config, email="coordinator@marc.example", display_name="MARC",
                              password=PASSWORD)
     # Every reviewer signs in with a TOTP code: set each one up and remember its secret for sign_in.

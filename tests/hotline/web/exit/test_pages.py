@@ -15,9 +15,10 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from hotline.app import create_app
+from intake.accounts.account import set_up_totp
 from intake.models import AuditEntry, ExitResponse
-from tests.hotline.conftest import make_settings, sign_in
-from tests.hotline.web.exit.exit_helpers import add_responses, hidden, make_exit_world
+from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, make_settings, sign_in
+from tests.hotline.web.exit.exit_helpers import add_exit_city, add_responses, hidden, make_exit_world
 from tests.intake.exit.test_survey import read_everything
 
 COMMENT = "Marker comment 3f9a"
@@ -201,7 +202,7 @@ def parse_csv(text: str) -> list[dict[str, str]]:
 
 
 def test_a_department_of_four_reads_fewer_than_5_everywhere_and_cannot_be_recovered(hr, world, database):
-    from tests.intake.exit.exit_attacker import feasible_values
+    from tests.intake.disclosure.attacker import feasible_values
 
     add_responses(database, world.intake_config(), "raytown", department_people(), month=(2026, 2))
     page = hr.get("/review/exit/raytown/analytics?quarter=2026-Q1")
@@ -216,6 +217,17 @@ def test_a_department_of_four_reads_fewer_than_5_everywhere_and_cannot_be_recove
         assert all(not cell.strip().isdigit() for cell in cells), cells  # nothing of Parks is shown as a number
         assert "fewer than 5" in cells[-2] or "fewer than 5" in cells[-1]
     rows = parse_csv(hr.get("/review/exit/raytown/analytics.csv?quarter=2026-Q1").text)
+    # The findings first, and each of their figures is one the tables show (or a share of two that they show).
+    summary = re.search(r'<ul class="findings">(.*?)</ul>', page.text, re.DOTALL).group(1)
+    assert page.text.index('class="findings"') < page.text.index("<table")
+    assert "people answered in 2026-Q1" in summary and "Parks and recreation" not in summary
+    shown = {r["figure"] for r in rows if r["figure"].isdigit()}
+    for table in re.findall(r'<table class="figures" id="table-(?!reasons|trend).*?</table>', page.text, re.DOTALL):
+        figures = re.findall(r'<td(?! class="hidden-cell")[^>]*>(\d+)</td>', table.split("All responses")[0])
+        assert figures, "a table with no visible figure should have been one line in the findings"
+    assert "Not shown, because every figure in them is under 5" in summary
+    for figure in re.findall(r"(?<![\d.+-])\d+(?![\d%.])", re.sub(r"\d{4}-Q\d|of 5", "", summary)):
+        assert figure in shown, figure
     parks = [r for r in rows if r["row"] == "Parks and recreation" or r["column"] == "Parks and recreation"]
     assert parks and all(not r["figure"].isdigit() for r in parks)
     assert all(r["figure"] == "fewer than 5" for r in parks if r["column"] in ("Parks and recreation", "total"))
@@ -311,6 +323,20 @@ def test_publishing_a_quarter_and_the_regional_view(world, database):
             grandview.post("/review/exit/grandview/publish?quarter=2026-Q1",
                            data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
         view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
+        # Two cities are not a region: each city's row is shown, no regional figure at all.
+        assert "<th scope=\"row\">Region</th>" not in view and "need at least 3 publishing cities, and 2" in view
+        add_exit_city(database, config, "independence")
+        TOTP_SECRETS["hr@independence.example"] = set_up_totp(database, config, "hr@independence.example", PASSWORD)
+        add_responses(database, config, "independence", [{"department": "parks", "rating_pay": "4"}] * 7,
+                      month=(2026, 1), seed=5)
+        with browser(world, database) as independence:
+            sign_in(independence, "hr@independence.example")
+            page = independence.get("/review/exit/independence/analytics?quarter=2026-Q1").text
+            assert "7 people answered in 2026-Q1." in page
+            independence.post("/review/exit/independence/publish?quarter=2026-Q1",
+                              data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+        view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
+        assert "Regional figures combine Grandview, Independence, Raytown." in view
         pay = re.search(r'<table class="figures" id="regional-rating_pay">.*?</table>', view, re.DOTALL).group(0)
         region = re.search(r"<th scope=\"row\">Region</th>(.*?)</tr>", pay, re.DOTALL).group(1)
         grand = re.search(r"<th scope=\"row\">Grandview</th>(.*?)</tr>", pay, re.DOTALL).group(1)

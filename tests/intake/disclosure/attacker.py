@@ -1,6 +1,6 @@
 """An independent attacker for suppressed tables: it knows the visible figures, that counts are whole numbers
 of at least zero, and that a figure shown as "fewer than k" is at most k - 1, and enumerates every table that
-fits. It shares no code with intake.exit.suppression, so the two check each other."""
+fits. It shares no code with intake.disclosure.suppression, so the two check each other."""
 
 from __future__ import annotations
 

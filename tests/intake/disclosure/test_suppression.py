@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.exit.suppression import (
+from intake.disclosure.suppression import (
     Shown,
     Vector,
     exposed_in_table,
@@ -15,7 +15,7 @@ from intake.exit.suppression import (
     suppress_total,
     suppress_vector,
 )
-from tests.intake.exit.exit_attacker import feasible_values
+from tests.intake.disclosure.attacker import feasible_values
 
 
 def vector_grid(vector: Vector) -> tuple[list[list[int | None]], set[tuple[int, int]]]:
@@ -119,7 +119,7 @@ def test_vectors_never_expose_a_hidden_figure(values, threshold):
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 6), min_size=3, max_size=3), min_size=2, max_size=3), st.integers(3, 4))
 def test_tables_never_expose_a_hidden_figure(cells, threshold):
-    from intake.exit.suppression import suppress_distributions
+    from intake.disclosure.suppression import suppress_distributions
 
     _, (rows, columns) = suppress_distributions([[sum(r) for r in cells],
                                                  [sum(c) for c in zip(*cells, strict=True)]], threshold)
@@ -139,7 +139,7 @@ def test_tables_never_expose_a_hidden_figure(cells, threshold):
        st.lists(st.booleans(), min_size=12, max_size=12))
 def test_exposure_check_agrees_with_the_attacker(cells, hide):
     """For arbitrary hiding patterns (not only ours), the exact check and brute force agree on every cell."""
-    from intake.exit.suppression import Table
+    from intake.disclosure.suppression import Table
 
     threshold = 3
     rows_v = [sum(r) for r in cells]
@@ -164,7 +164,7 @@ def test_exposure_check_agrees_with_the_attacker(cells, hide):
 
 
 def test_a_distribution_that_cannot_be_protected_beside_its_total_is_withheld_whole():
-    from intake.exit.suppression import suppress_distributions
+    from intake.disclosure.suppression import suppress_distributions
 
     # Two departments of 4 and the total of 8 would give both away ("fewer than 5" each, adding up to 8).
     shown, (departments, ratings) = suppress_distributions([[4, 4], [2, 6]], 5)
@@ -179,7 +179,7 @@ def test_a_distribution_that_cannot_be_protected_beside_its_total_is_withheld_wh
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=2, max_size=4), st.integers(3, 5))
 def test_a_locked_visible_total_either_holds_or_is_refused(values, threshold):
-    from intake.exit.suppression import Unprotectable
+    from intake.disclosure.suppression import Unprotectable
 
     total = suppress_total(sum(values), threshold)
     try:

@@ -1,4 +1,4 @@
-"""Cell suppression for exit-interview statistics: primary and complementary (docs/design.md#exit-interviews).
+"""Cell suppression for published statistics: primary and complementary (docs/design.md#publishing-statistics-safely).
 
 A count below the city's threshold (default 5, never below 3) is a *small* cell and is shown only as "fewer
 than 5". Hiding small cells is not enough: a published total minus the visible cells of its row would give a
@@ -22,13 +22,15 @@ tables never show the same total differently (a total hidden in one and visible 
 A margin the tables do not publish (the columns of a single distribution) is *virtual*: an unknown with no
 bounds that takes part in the equations but is never shown.
 
-Everything here is pure: lists of integers in, flags out, no database, no I/O.
+Shared by the exit-interview analytics (intake.exit.analytics), the case statistics (intake.casework.statistics)
+and the regional figures (intake.disclosure.regional). Everything here is pure: lists of integers in, flags
+out, no database, no I/O.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -45,7 +47,7 @@ class Shown(StrEnum):
 
 
 @dataclass
-class _Cell:
+class GridCell:
     value: int
     shown: Shown
     locked: bool = False  # decided elsewhere (a shared margin): never changed here
@@ -63,7 +65,7 @@ class Grid:
     rows: int
     columns: int
     threshold: int
-    cells: list[list[_Cell]] = field(default_factory=list)
+    cells: list[list[GridCell]] = field(default_factory=list)
 
     def shown(self, i: int, j: int) -> Shown:
         return self.cells[i][j].shown
@@ -72,7 +74,7 @@ class Grid:
     def _sign(self, i: int, j: int) -> int:
         return -1 if (i == self.rows) != (j == self.columns) else 1
 
-    def _can_change(self, cell: _Cell, step: int, *, extra: bool = False) -> bool:
+    def _can_change(self, cell: GridCell, step: int, *, extra: bool = False) -> bool:
         """Can this cell's count move by ``step`` (+1 or -1) and stay consistent with what a reader knows?"""
         if cell.virtual:
             return True
@@ -177,13 +179,19 @@ def _primary(value: int, threshold: int) -> Shown:
     return Shown.SMALL if value < threshold else Shown.VISIBLE
 
 
-def _greedy(grid: Grid) -> bool:
-    """Add the cheapest cycle for each exposed cell in turn; False when some exposed cell has none."""
+def withhold_until_safe(grid: Grid, matters: Callable[[int, int], bool] | None = None) -> bool:
+    """Add the cheapest cycle for each exposed cell in turn; False when some exposed cell has none.
+
+    ``matters`` says which hidden cells must keep their secret (by default all of them).
+    """
+    def exposed() -> list[tuple[int, int]]:
+        return [cell for cell in grid.exposed() if matters is None or matters(*cell)]
+
     for _ in range((grid.rows + 1) * (grid.columns + 1) + 1):
-        exposed = grid.exposed()
-        if not exposed:
+        found = exposed()
+        if not found:
             return True
-        i, j = exposed[0]
+        i, j = found[0]
         escape = grid._escape(i, j, candidates=True)
         if escape is None:
             return False
@@ -191,7 +199,7 @@ def _greedy(grid: Grid) -> bool:
             cell = grid.cells[a][b]
             if cell.shown is Shown.VISIBLE and not cell.virtual:
                 cell.shown = Shown.WITHHELD
-    return not grid.exposed()
+    return not exposed()
 
 
 def protect(grid: Grid, *, relabel_small: bool = True) -> Grid:
@@ -202,14 +210,14 @@ def protect(grid: Grid, *, relabel_small: bool = True) -> Grid:
     "fewer than 3" adding up to a visible 4 are both 2), then every cell it may change is withheld. If the
     locked margins still pin a cell, :class:`Unprotectable` tells the caller to decide the margins again.
     """
-    if _greedy(grid):
+    if withhold_until_safe(grid):
         return grid
     if relabel_small:
         for row in grid.cells:
             for cell in row:
                 if not cell.locked and not cell.virtual and cell.shown is Shown.SMALL:
                     cell.shown = Shown.WITHHELD
-        if _greedy(grid):
+        if withhold_until_safe(grid):
             return grid
     for row in grid.cells:
         for cell in row:
@@ -272,8 +280,8 @@ def suppress_vector(values: Sequence[int], threshold: int, *, total_shown: Shown
     lock_total = total_shown is not None
     total_state = total_shown if total_shown is not None else _primary(total, threshold)
     grid.cells = [
-        [_Cell(v, _primary(v, threshold)) for v in values] + [_Cell(total, total_state, locked=lock_total)],
-        [_Cell(v, Shown.VISIBLE, virtual=True) for v in values] + [_Cell(total, Shown.VISIBLE, virtual=True)],
+        [GridCell(v, _primary(v, threshold)) for v in values] + [GridCell(total, total_state, locked=lock_total)],
+        [GridCell(v, Shown.VISIBLE, virtual=True) for v in values] + [GridCell(total, Shown.VISIBLE, virtual=True)],
     ]
     # Unprotectable only beside a locked visible total: suppress_distributions then withholds the distribution.
     protect(grid, relabel_small=False)
@@ -300,12 +308,12 @@ def suppress_table(values: Sequence[Sequence[int]], threshold: int, row_totals: 
         raise ValueError("the two margins disagree about the grand total")
     grid = Grid(rows=rows, columns=columns, threshold=threshold)
     grid.cells = [
-        [_Cell(v, _primary(v, threshold)) for v in row] + [_Cell(row_totals.values[i], row_totals.shown[i],
+        [GridCell(v, _primary(v, threshold)) for v in row] + [GridCell(row_totals.values[i], row_totals.shown[i],
                                                                   locked=True)]
         for i, row in enumerate(table)
     ]
-    grid.cells.append([_Cell(column_totals.values[j], column_totals.shown[j], locked=True) for j in range(columns)]
-                      + [_Cell(row_totals.total, row_totals.total_shown, locked=True)])
+    grid.cells.append([GridCell(column_totals.values[j], column_totals.shown[j], locked=True) for j in range(columns)]
+                      + [GridCell(row_totals.total, row_totals.total_shown, locked=True)])
     withheld_whole = False
     try:
         protect(grid)
@@ -324,9 +332,9 @@ def exposed_in_vector(vector: Vector, threshold: int) -> list[int]:
     n = len(vector.values)
     grid = Grid(rows=1, columns=n, threshold=threshold)
     grid.cells = [
-        [_Cell(v, s) for v, s in zip(vector.values, vector.shown, strict=True)]
-        + [_Cell(vector.total, vector.total_shown)],
-        [_Cell(v, Shown.VISIBLE, virtual=True) for v in vector.values] + [_Cell(vector.total, Shown.VISIBLE,
+        [GridCell(v, s) for v, s in zip(vector.values, vector.shown, strict=True)]
+        + [GridCell(vector.total, vector.total_shown)],
+        [GridCell(v, Shown.VISIBLE, virtual=True) for v in vector.values] + [GridCell(vector.total, Shown.VISIBLE,
                                                                                 virtual=True)],
     ]
     return [j for i, j in grid.exposed() if i == 0]
@@ -338,12 +346,12 @@ def exposed_in_table(table: Table, threshold: int) -> list[tuple[int, int]]:
     rows, columns = len(table.values), len(table.column_totals.values)
     grid = Grid(rows=rows, columns=columns, threshold=threshold)
     grid.cells = [
-        [_Cell(v, s) for v, s in zip(table.values[i], table.shown[i], strict=True)]
-        + [_Cell(table.row_totals.values[i], table.row_totals.shown[i])]
+        [GridCell(v, s) for v, s in zip(table.values[i], table.shown[i], strict=True)]
+        + [GridCell(table.row_totals.values[i], table.row_totals.shown[i])]
         for i in range(rows)
     ]
-    grid.cells.append([_Cell(table.column_totals.values[j], table.column_totals.shown[j]) for j in range(columns)]
-                      + [_Cell(table.row_totals.total, table.row_totals.total_shown)])
+    grid.cells.append([GridCell(table.column_totals.values[j], table.column_totals.shown[j]) for j in range(columns)]
+                      + [GridCell(table.row_totals.total, table.row_totals.total_shown)])
     return grid.exposed()
 
 
