@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 from twilio.twiml.voice_response import Gather, Record, VoiceResponse
 
 from hotline.access import public_route
+from hotline.settings import Settings
 from hotline.voice import pipeline, prompts
 from hotline.voice.call_state import open_call_state, seal_call_state
 from hotline.voice.edge import VoiceCall, VoiceHandler, logger, twilio_webhook, twiml
@@ -31,7 +32,6 @@ from intake.cities import find_city, list_cities
 from intake.errors import NotFound, WrongCredentials
 from intake.items import KIND_REVIEWER_REPLY, new_id
 from intake.phone import lines as phone_lines
-from intake.phone import reports as phone_reports
 from intake.reports import submission as reports
 from intake.reports.submission import ReporterAccess
 
@@ -170,15 +170,17 @@ async def _record_prompt(call: VoiceCall, state: dict[str, Any], response: Voice
     language = state["lang"]
     if state.get("tries", 0) >= MAX_TRIES:
         return _goodbye(language)
-    disguised = await run_in_threadpool(phone_lines.case_or_city_disguises_voice, call.database,
-                                        state.get("case", ""), state.get("city", ""))
-    minutes = max(1, call.settings.phone_max_recording_seconds // 60)
-    _say(response, language, text(language, "record_prompt" if disguised else "record_prompt_plain",
-                                  minutes=minutes))
+    choice = await run_in_threadpool(phone_lines.case_or_city_audio_choice, call.database,
+                                     state.get("case", ""), state.get("city", ""))
+    max_seconds = _max_recording_seconds(call.settings, choice.keep_audio)
+    minutes = max(1, max_seconds // 60)
+    prompt = ("record_prompt_transcript" if not choice.keep_audio else
+              "record_prompt" if choice.disguise_voice else "record_prompt_plain")
+    _say(response, language, text(language, prompt, minutes=minutes))
     token = _seal(call, state)
     response.append(Record(
         action=_url(call, "/voice/recorded", s=token), method="POST",
-        max_length=call.settings.phone_max_recording_seconds, timeout=SILENCE_SECONDS, finish_on_key="#",
+        max_length=max_seconds, timeout=SILENCE_SECONDS, finish_on_key="#",
         play_beep=True, trim="trim-silence", transcribe=False,
         recording_status_callback=_url(call, "/voice/recording-status", s=token),
         recording_status_callback_method="POST", recording_status_callback_event="completed absent",
@@ -188,6 +190,14 @@ async def _record_prompt(call: VoiceCall, state: dict[str, Any], response: Voice
     response.redirect(_url(call, "/voice/record", s=_seal(call, {**state, "tries": state.get("tries", 0) + 1})),
                       method="POST")
     return response
+
+
+def _max_recording_seconds(settings: Settings, keep_audio: bool) -> int:
+    """The longest recording a caller may leave. Where only the transcript is kept, no longer than what is
+    transcribed: a longer one would keep nothing (docs/design.md#transcripts)."""
+    if keep_audio:
+        return settings.phone_max_recording_seconds
+    return min(settings.phone_max_recording_seconds, settings.transcribe_max_seconds)
 
 
 def _read_key(response: VoiceResponse | Gather, language: str, report_key: str) -> None:
@@ -353,7 +363,7 @@ async def recorded(call: VoiceCall) -> Response:
     if state.get("kind") == pipeline.KIND_MESSAGE:
         return twiml(_goodbye(lang, "recording_added"))
     opened = await run_in_threadpool(
-        phone_reports.open_phone_report, call.database, call.config, case_id=state.get("case", ""),
+        pipeline.open_report, call.database, call.config, call.settings.pepper, case_id=state.get("case", ""),
         city_slug=state.get("city", ""), category=state.get("category", ""))
     if opened is None:
         return twiml(_goodbye(lang, "already_received"))
@@ -446,7 +456,7 @@ async def recording_status(call: VoiceCall) -> Response:
     status = call.field("RecordingStatus")
     pepper = call.settings.pepper
     if status == "completed":
-        destination: dict[str, Any] = {name: state[name] for name in ("kind", "case", "city", "category")
+        destination: dict[str, Any] = {name: state[name] for name in ("kind", "case", "city", "category", "lang")
                                        if name in state}
         await run_in_threadpool(pipeline.enqueue_store, call.database, pepper, recording_sid=call.field(
             "RecordingSid"), call_sid=call.call_sid, destination=destination)
