@@ -5,9 +5,11 @@ from __future__ import annotations
 from hotline.exports.pdf import Document
 from intake.casework.export import CaseExport
 from intake.categories import category_label
+from intake.phone.transcription import reason_sentence
 
 KIND_LABELS = {"report": "Report", "reporter_message": "Message from the reporter", "reviewer_reply": "Reply",
-               "information_request": "Request for information", "internal_note": "Internal note"}
+               "information_request": "Request for information", "internal_note": "Internal note",
+               "transcript": "Machine transcript (contains errors)", "transcript_unavailable": "Transcript unavailable"}
 
 
 def case_pdf(exported: CaseExport, font_path: str = "") -> bytes:
@@ -30,6 +32,8 @@ def case_pdf(exported: CaseExport, font_path: str = "") -> bytes:
         pdf.paragraph(f"{label}, {who}, {item.created_on.isoformat()}{extra}", 10, bold=True)
         if item.streamed:
             pdf.paragraph("[a file or recording: in the case's ZIP export]")
+        elif item.kind == "transcript_unavailable":
+            pdf.paragraph(reason_sentence(item.text))
         else:
             pdf.paragraph(item.text)
         if item.redacted_on:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from intake.messages import N_
 from intake.phone.audio import Audio
 
 logger = logging.getLogger("hotline.transcription")
@@ -40,6 +41,21 @@ UNREADABLE = "unreadable"
 ENGINE_FAILED = "engine_failed"
 LANGUAGE = "language"
 REASONS = (TOO_LONG, EMPTY, UNREADABLE, ENGINE_FAILED, LANGUAGE)
+# How the console words each reason (translated there, hotline.rendering).
+REASON_SENTENCES = {
+    TOO_LONG: N_("too long: the recording is longer than this service transcribes "
+                 "(HOTLINE_TRANSCRIBE_MAX_SECONDS)."),
+    EMPTY: N_("no words were heard in the recording."),
+    UNREADABLE: N_("the recording could not be read as audio, so nothing of it could be transcribed or "
+                   "disguised."),
+    ENGINE_FAILED: N_("the transcription engine could not run (the operator should check "
+                      "HOTLINE_TRANSCRIBE_MODEL_DIR and the worker's log)."),
+    LANGUAGE: N_("the transcription engine does not know the caller's language (PocketSphinx is English only)."),
+}
+
+
+def reason_sentence(reason: str) -> str:
+    return REASON_SENTENCES.get(reason, N_("unknown reason."))
 # Anything quieter than this (about -60 dBFS) throughout is silence, not speech.
 SILENCE_RMS = 0.001
 # PocketSphinx decodes in pieces of this length, so a long recording never builds one huge lattice.
