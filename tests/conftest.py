@@ -74,3 +74,11 @@ def database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def config() -> IntakeConfig:
     return IntakeConfig(pepper=TEST_PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+
+
+@pytest.fixture(scope="session")
+def whisper_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Whisper base model (CTranslate2) joined from the pinned test packages, once per test process."""
+    from tests.transcription_support import whisper_model
+
+    return whisper_model(tmp_path_factory.mktemp("whisper-base"))
