@@ -24,8 +24,15 @@ from intake.operations.migrate import upgrade
 from intake.phone.lines import add_number
 from intake.reports.submission import open_report
 from tests.e2e.servers import free_port, running
-from tests.hotline.voice.twilio_calls import ACCOUNT_SID, AUTH_TOKEN, CALLER_FIELDS, PUBLIC_URL, Twiml, drain, \
-    spoken_key
+from tests.hotline.voice.twilio_calls import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    CALLER_FIELDS,
+    PUBLIC_URL,
+    Twiml,
+    drain,
+    spoken_key,
+)
 from tests.transcription_support import need_espeak
 
 NUMBER = "+18165550111"

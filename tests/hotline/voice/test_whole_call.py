@@ -88,7 +88,7 @@ def test_a_whole_call_becomes_a_sealed_case_and_leaves_nothing_of_the_caller(pho
         case = session.get(Case, case_id)
         items = session.exec(sqlmodel_select(CaseItem).where(CaseItem.case_id == case_id)).all()
         assert case.channel == "phone" and case.category == "safety"
-        assert [item.kind for item in items][0] == KIND_RECORDING and len(items) == 2
+        assert items[0].kind == KIND_RECORDING and len(items) == 2
         assert items[1].kind in ("transcript", "transcript_unavailable") and items[1].key_for_reporter is None
         assert items[0].ciphertext is None and items[0].stream_header and items[0].key_for_reporter is None
 
