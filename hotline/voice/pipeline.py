@@ -29,18 +29,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.settings import Settings
+from hotline.voice.call_state import open_call_state
+from hotline.voice.exit_calls import fields_of
 from hotline.voice.twilio_rest import CALL_SID, RECORDING_SID, TwilioRest
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.errors import NotFound
+from intake.errors import InvalidInput, NotFound
+from intake.exit.questionnaire import MAX_TEXT_CHARS
+from intake.exit.survey import UNAVAILABLE, Credential, submit_survey
 from intake.operations import jobs
 from intake.operations.jobs import Handler, JobRun
 from intake.phone import recordings
 from intake.phone import reports as phone_reports
 from intake.phone.recordings import Transcription
-from intake.phone.transcription import Engine, EngineUnavailable, WhisperEngine, make_engine
+from intake.phone.transcription import Engine, EngineUnavailable, Transcript, WhisperEngine, make_engine
 
 logger = logging.getLogger("hotline.voice")
 
@@ -64,6 +68,8 @@ CALL_FORGET_DELAY = timedelta(minutes=10)
 
 KIND_REPORT = "report"
 KIND_MESSAGE = "message"
+# An exit interview's closing comment: the payload carries the call's sealed state (hotline.voice.exit_calls).
+KIND_EXIT = "exit"
 
 
 class CaseNotOpenYet(Exception):
@@ -126,6 +132,9 @@ def open_report(database: Database, config: IntakeConfig, pepper: bytes, *, case
 
 
 def _valid_store_payload(payload: dict[str, Any]) -> bool:
+    if payload.get("kind") == KIND_EXIT:
+        return (RECORDING_SID.match(str(payload.get("recording", ""))) is not None
+                and CALL_SID.match(str(payload.get("call", ""))) is not None and bool(payload.get("exit")))
     return (RECORDING_SID.match(str(payload.get("recording", ""))) is not None
             and CALL_SID.match(str(payload.get("call", ""))) is not None
             and payload.get("kind") in (KIND_REPORT, KIND_MESSAGE)
@@ -141,8 +150,10 @@ def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     config = settings.intake_config()
     engine = transcription_engine(settings)
     return {
-        STORE_RECORDING: lambda run: store_recording(run, database, config, rest, settings.pepper, engine,
-                                                     settings.transcribe_max_seconds),
+        STORE_RECORDING: lambda run: (
+            store_exit_comment(run, database, config, rest, settings, engine)
+            if run.payload.get("kind") == KIND_EXIT else
+            store_recording(run, database, config, rest, settings.pepper, engine, settings.transcribe_max_seconds)),
         DELETE_RECORDING: lambda run: delete_recording(run, database, rest, settings.pepper),
         FORGET_CALL: lambda run: forget_call(run, database, rest),
         ROUTE_CASE: lambda run: route_case(run, database),
@@ -166,7 +177,7 @@ def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest:
     payload = run.payload
     if not _valid_store_payload(payload):  # cannot come from our callback; nothing to do but close it
         with database.write() as session:
-            run.finish(session)
+            run.finish(session, month_only=True)
         return
     recording_sid, call_sid, case_id = payload["recording"], payload["call"], payload["case"]
     if not phone_reports.case_is_open(database, case_id) and payload["kind"] == KIND_REPORT:
@@ -179,7 +190,7 @@ def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest:
 
     def then(session: Any) -> None:
         _enqueue_delete(session, pepper, recording_sid, call_sid, run.clock)
-        run.finish(session)
+        run.finish(session, month_only=True)
 
     try:
         with jobs.kept_alive(run):
@@ -199,13 +210,49 @@ def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest:
             then(session)
 
 
+def store_exit_comment(run: JobRun, database: Database, config: IntakeConfig, rest: TwilioRest,
+                       settings: Settings, engine: Engine) -> None:
+    """An exit interview's closing comment: transcribed in memory, its audio never kept, then the whole survey
+    sent with the transcript as the ``comments`` answer, in the transaction that queues the recording's deletion
+    at Twilio and finishes this job (dated to the month only, as the response is)."""
+    payload = run.payload
+    recording_sid, call_sid = payload.get("recording", ""), payload.get("call", "")
+
+    def then(session: Any) -> None:
+        _enqueue_delete(session, settings.pepper, recording_sid, call_sid, run.clock)
+        run.finish(session, month_only=True)
+
+    received = datetime.fromisoformat(str(payload.get("received")))
+    state = open_call_state(settings.session_key, call_sid, str(payload.get("exit", "")), received.timestamp())
+    credential = Credential.decode(str((state or {}).get("cred", "")))
+    if state is None or credential is None or not _valid_store_payload(payload):
+        with database.write() as session:
+            then(session)
+        return
+    with jobs.kept_alive(run):
+        wav = rest.fetch_wav(recording_sid)
+        transcript = recordings.transcribe_only(
+            wav, str(state.get("lang", "en")), Transcription(engine, settings.transcribe_max_seconds),
+            give_up=run.attempt >= UNREADABLE_ATTEMPTS)
+        del wav
+    comment = transcript.text[:MAX_TEXT_CHARS].strip() if isinstance(transcript, Transcript) else ""
+    try:
+        submit_survey(database, config, credential, str(state.get("q", "")),
+                      fields_of(dict(state.get("a", {})), comment), clock=run.clock, in_transaction=then)
+    except (*UNAVAILABLE, InvalidInput):
+        # Used or expired meanwhile, or the questionnaire changed: nothing is stored, the recording goes.
+        logger.warning("exit interview by phone not stored", extra={"fields": {}})
+        with database.write() as session:
+            then(session)
+
+
 def route_case(run: JobRun, database: Database) -> None:
     """The routing deadline of a phone case: route it if its recording has not done so (a no-op otherwise)."""
     case_id = str(run.payload.get("case", ""))
     if phone_reports.route_unrouted(database, case_id, clock=run.clock):
         logger.warning("phone case routed before its recording was stored", extra={"fields": {}})
     with database.write() as session:
-        run.finish(session)
+        run.finish(session, month_only=True)
 
 
 def delete_recording(run: JobRun, database: Database, rest: TwilioRest, pepper: bytes) -> None:
@@ -213,7 +260,7 @@ def delete_recording(run: JobRun, database: Database, rest: TwilioRest, pepper: 
     if RECORDING_SID.match(recording_sid):
         rest.delete_recording(recording_sid)
     with database.write() as session:
-        run.finish(session)
+        run.finish(session, month_only=True)
         if CALL_SID.match(call_sid):  # the call's record may be waiting for this recording: wake it
             jobs.run_sooner(session, _keyed(pepper, "voice-call", call_sid), run.clock())
 
@@ -226,6 +273,6 @@ def forget_call(run: JobRun, database: Database, rest: TwilioRest) -> None:
             raise RecordingsPending()
         rest.delete_call(call_sid)
     with database.write() as session:
-        run.finish(session)
+        run.finish(session, month_only=True)
     # The call's last job is done: let no old copy of its payloads outlive it in SQLite's log.
     recordings.scrub_write_ahead_log(database)

@@ -96,12 +96,20 @@ class JobRun:
         """Whether a failure now would fail the job for good."""
         return self.attempt >= self.max_attempts
 
-    def finish(self, session: Session) -> None:
-        """Mark the job done in ``session``'s transaction, which must also hold the job's effect."""
+    def finish(self, session: Session, *, month_only: bool = False) -> None:
+        """Mark the job done in ``session``'s transaction, which must also hold the job's effect.
+
+        ``month_only``: the job's times become the first of the month, as an anonymous exit response's are
+        (docs/design.md#exit-interviews): a job that stored one must not date it to the second."""
+        now = self.clock()
+        times: dict[str, Any] = {"finished_at": now}
+        if month_only:
+            month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            times = {"finished_at": month, "created_at": month, "run_after": month}
         result = session.execute(
             update(Job)
             .where(col(Job.id) == self.id, col(Job.lease_token) == self.lease_token, col(Job.state) == RUNNING)
-            .values(state=DONE, finished_at=self.clock(), lease_token=None, lease_until=None, payload="{}")
+            .values(state=DONE, lease_token=None, lease_until=None, payload="{}", **times)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {self.id} was taken over by another worker")

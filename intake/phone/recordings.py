@@ -98,6 +98,27 @@ def transcript_of(audio: Audio | None, language: str, transcription: Transcripti
         return unavailable
 
 
+def transcribe_only(original_wav: bytes, language: str, transcription: Transcription, *,
+                    give_up: bool = False) -> Transcript | TranscriptUnavailable:
+    """A recording's transcript, or why there is none, keeping nothing of the audio (an exit interview's closing
+    comment, docs/design.md#exit-interviews-by-phone). Unreadable audio raises AudioError unless ``give_up``; an
+    engine that cannot run raises EngineUnavailable, so the recording waits for it."""
+    try:
+        audio: Audio | None = decode_wav(original_wav)
+    except AudioError:
+        if not give_up:
+            raise
+        audio = None
+    transcript = transcript_of(audio, language, transcription)
+    assert transcript is not None
+    if isinstance(transcript, EngineUnavailable):
+        raise transcript
+    if isinstance(transcript, TranscriptUnavailable):
+        logger.error("transcript unavailable", extra={"fields": {"reason": transcript.reason,
+                                                                 "detail": transcript.detail}})
+    return transcript
+
+
 def store_recording(
     db: Database,
     *,
