@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,7 +22,7 @@ from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.voice.routes import voice_routes
-from hotline.web import reporter
+from hotline.web import demo_phone, reporter
 from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, not_found, server_error
 from hotline.web.exit import survey as exit_survey
@@ -51,13 +52,16 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+def create_app(settings: Settings, database: Database | None = None, *, demo_twilio: Any = None) -> Starlette:
+    """The app. ``demo_twilio`` (``hotline demo`` only, with ``settings.demo``): the local stand-in for Twilio
+    whose call simulator is then served under /demo/; nothing else ever serves it."""
     settings.check()
     database = database or Database(settings.database_url)
     app_metrics = AppMetrics(database)
     environments = make_environments()
+    demo = settings.demo and demo_twilio is not None
     app = Starlette(
-        routes=routes(),
+        routes=[*demo_phone.demo_routes(), *routes()] if demo else routes(),
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(RequestMetricsMiddleware, metrics=app_metrics),
@@ -78,5 +82,6 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         environments=environments,
         submission_throttle=Throttle(settings.reports_per_client_per_hour, 3600),
         city_submission_throttle=Throttle(settings.reports_per_city_per_hour, 3600),
+        demo_twilio=demo_twilio if demo else None,
     )
     return app

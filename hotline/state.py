@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from jinja2 import Environment
 from starlette.requests import Request
@@ -26,6 +27,8 @@ class AppState:
     # Abuse resistance without tracking: in-memory counts only.
     submission_throttle: Throttle | None = None
     city_submission_throttle: Throttle | None = None
+    # ``hotline demo`` only: the local stand-in for Twilio the call simulator drives (hotline.web.demo_phone).
+    demo_twilio: Any = None
 
     @property
     def session_cookie(self) -> str:

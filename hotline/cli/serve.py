@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from typing import Any
 
 import uvicorn
 
@@ -37,9 +38,9 @@ def check_schema(database: Database) -> None:
         raise CommandError("The database schema is older than this version: run `hotline db upgrade` first.")
 
 
-def serve(settings: Settings, database: Database, host: str, port: int) -> None:
+def serve(settings: Settings, database: Database, host: str, port: int, *, demo_twilio: Any = None) -> None:
     configure_logging(settings.log_level)
-    app = create_app(settings, database)
+    app = create_app(settings, database, demo_twilio=demo_twilio)
     # access_log=False: uvicorn's access log prints client addresses; hotline.middleware.access_log replaces it.
     # forwarded_allow_ips: only the configured proxy may say who the client is (the client cannot); without it,
     # every client behind the proxy would share one rate-limit count and one attacker could lock everyone out.
