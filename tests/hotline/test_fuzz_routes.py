@@ -30,8 +30,8 @@ from tests.hotline.fuzz_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-FAMILIES = {"demo": test_fuzz_demo, "reporter": test_fuzz_reporter, "console": test_fuzz_console, "exit": test_fuzz_exit,
-            "voice": test_fuzz_voice}
+FAMILIES = {"demo": test_fuzz_demo, "reporter": test_fuzz_reporter, "console": test_fuzz_console,
+            "exit": test_fuzz_exit, "voice": test_fuzz_voice}
 POST_FORMS = {**test_fuzz_reporter.POST_FORMS, **test_fuzz_console.POST_FORMS, **test_fuzz_exit.POST_FORMS,
               **test_fuzz_demo.POST_FORMS}
 # Fields whose names the fuzz tests take from the page (questionnaire answers) rather than from a list.
