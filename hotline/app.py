@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,7 +22,7 @@ from hotline.settings import Settings
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.voice.routes import voice_routes
-from hotline.web import reporter
+from hotline.web import demo_phone, reporter
 from hotline.web.console.routes import console_routes
 from hotline.web.errors import http_exception, not_found, server_error
 from hotline.web.exit import survey as exit_survey
@@ -54,13 +55,16 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+def create_app(settings: Settings, database: Database | None = None, *, demo_twilio: Any = None) -> Starlette:
+    """The app. ``demo_twilio`` (``hotline demo`` only, with ``settings.demo``): the local stand-in for Twilio
+    whose call simulator is then served under /demo/; nothing else ever serves it."""
     settings.check()
     database = database or Database(settings.database_url)
     app_metrics = AppMetrics(database)
     environments = make_environments()
+    demo = settings.demo and demo_twilio is not None
     app = Starlette(
-        routes=routes(),
+        routes=[*demo_phone.demo_routes(), *routes()] if demo else routes(),
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(RequestMetricsMiddleware, metrics=app_metrics),
@@ -83,5 +87,6 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         refused_post_throttle=Throttle(settings.refused_posts_per_client_per_10_minutes, 600),
         withheld_caller_throttle=Throttle(settings.withheld_caller_key_attempts_per_10_minutes, 600),
         invitation_code_throttle=Throttle(INVITATION_CODE_ATTEMPTS_PER_10_MINUTES, 600),
+        demo_twilio=demo_twilio if demo else None,
     )
     return app

@@ -17,6 +17,7 @@ from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, need
 from hotline.public_facts import PublicFacts, public_facts
 from intake.categories import category_label
 from intake.messages import N_
+from intake.phone.transcription import reason_sentence
 
 # How each reviewer role reads on the report form's list of reviewers a reporter may leave out.
 ROLE_LABELS = {"reviewer": N_("Reviewer"), "admin": N_("Administrator"), "auditor": N_("Auditor")}
@@ -36,6 +37,7 @@ def make_environment(language: str = DEFAULT_LANGUAGE) -> Environment:
     environment.filters["report_key_groups"] = format_report_key
     environment.filters["category_label"] = category_label
     environment.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    environment.filters["transcript_reason"] = reason_sentence
     return environment
 
 

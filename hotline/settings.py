@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
 from intake.config import IntakeConfig
 from intake.operations.mail import SmtpConfig
+from intake.phone.transcription import ENGINE_POCKETSPHINX, ENGINE_WHISPER, ENGINES
 
 MIN_SECRET_CHARS = 32
 # Where the test suite serves from; the only public addresses the test KDF is accepted with.
@@ -100,6 +101,11 @@ class Settings:
     twilio_api_timeout_ms: int = 30_000
     phone_shared_number: str = ""
     phone_max_recording_seconds: int = 600
+    # Offline transcription of recordings (docs/phone.md#transcripts): "auto" is faster-whisper when a model
+    # directory is given, else PocketSphinx. Recordings longer than the cap get no transcript.
+    transcribe_engine: str = "auto"
+    transcribe_model_dir: str = ""
+    transcribe_max_seconds: int = 1800
     # Where exact times are shown (console, exports): the IANA zone of every city, unless a city is named in
     # city_time_zones ("slug=Zone,slug=Zone"). The five founding cities are all America/Chicago. Day-only values
     # (what a reporter did) are dates and are never converted (docs/design.md#threat-model-and-anonymity-rules).
@@ -122,6 +128,13 @@ class Settings:
         host than this machine (browsers treat http://127.0.0.1 and http://localhost as secure contexts)."""
         parts = urlsplit(self.public_url)
         return parts.scheme == "https" or parts.hostname in LOOPBACK_HOSTS
+
+    @property
+    def transcription_engine(self) -> str:
+        """The engine's name (intake.phone.transcription): "auto" resolved."""
+        if self.transcribe_engine == "auto":
+            return ENGINE_WHISPER if self.transcribe_model_dir else ENGINE_POCKETSPHINX
+        return self.transcribe_engine
 
     @property
     def phone_enabled(self) -> bool:
@@ -262,6 +275,13 @@ class Settings:
             raise SettingsError("HOTLINE_PHONE_SHARED_NUMBER must be in international form, such as +18165550100.")
         if not 10 <= self.phone_max_recording_seconds <= 14_400:
             raise SettingsError("HOTLINE_PHONE_MAX_RECORDING_SECONDS must be between 10 and 14400 (Twilio's limit).")
+        if self.transcribe_engine not in ("auto", *ENGINES):
+            raise SettingsError("HOTLINE_TRANSCRIBE_ENGINE must be auto, faster-whisper or pocketsphinx.")
+        if self.transcription_engine == ENGINE_WHISPER and not self.transcribe_model_dir:
+            raise SettingsError("HOTLINE_TRANSCRIBE_ENGINE=faster-whisper needs HOTLINE_TRANSCRIBE_MODEL_DIR: the "
+                                "directory holding a CTranslate2 Whisper model (see docs/phone.md#transcripts).")
+        if not 10 <= self.transcribe_max_seconds <= 14_400:
+            raise SettingsError("HOTLINE_TRANSCRIBE_MAX_SECONDS must be between 10 and 14400.")
         if not 100 <= self.twilio_api_timeout_ms <= 600_000:
             raise SettingsError("HOTLINE_TWILIO_API_TIMEOUT_MS must be between 100 and 600000.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from jinja2 import Environment
 from starlette.requests import Request
@@ -32,6 +33,8 @@ class AppState:
     refused_post_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
     withheld_caller_throttle: Throttle = field(default_factory=lambda: Throttle(30, 600))
     invitation_code_throttle: Throttle = field(default_factory=lambda: Throttle(10, 600))
+    # ``hotline demo`` only: the local stand-in for Twilio the call simulator drives (hotline.web.demo_phone).
+    demo_twilio: Any = None
 
     @property
     def session_cookie(self) -> str:

@@ -98,3 +98,11 @@ def every_pdf_is_laid_out_cleanly(monkeypatch: pytest.MonkeyPatch) -> Iterator[l
 
         problems = [problem for index, body in enumerate(made) for problem in layout_problems(body, f"PDF {index + 1}")]
         assert problems == [], "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def whisper_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Whisper base model (CTranslate2) joined from the pinned test packages, once per test process."""
+    from tests.transcription_support import whisper_model
+
+    return whisper_model(tmp_path_factory.mktemp("whisper-base"))

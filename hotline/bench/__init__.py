@@ -7,3 +7,5 @@ file is produced by the command.
 
 # Every part, in the order ``hotline bench all`` runs them (each a module here).
 PARTS: tuple[str, ...] = ("intake", "inbox", "voice", "exit", "audit", "rotation")
+# Parts that use no database: ``hotline bench all`` runs each once, and its section names no database.
+STANDALONE: tuple[str, ...] = ("transcribe",)

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import time
 
-from hotline.bench import PARTS
+from hotline.bench import PARTS, STANDALONE
 from hotline.bench.databases import POSTGRESQL, SQLITE, add_common_arguments
 
 # Sizes for --quick: every code path of every part, in seconds rather than half an hour.
@@ -22,6 +22,7 @@ QUICK: dict[str, list[str]] = {
     "exit": ["--responses", "40", "--repeat", "1"],
     "audit": ["--entries", "300", "--repeat", "1"],
     "rotation": ["--cases", "40"],
+    "transcribe": ["--sentences", "1"],
 }
 
 
@@ -29,8 +30,8 @@ def register(parts: argparse._SubParsersAction) -> None:
     parser = parts.add_parser("all", help="Every benchmark, on SQLite and PostgreSQL, into docs/BENCHMARKS.md.",
                               description="Run every part with its defaults, on a new SQLite file and, with "
                                           "--database-url, on PostgreSQL, and (with --write) record each.")
-    parser.add_argument("--only", nargs="+", choices=PARTS, metavar="PART",
-                        help=f"Run only these parts (of {', '.join(PARTS)}).")
+    parser.add_argument("--only", nargs="+", choices=(*PARTS, *STANDALONE), metavar="PART",
+                        help=f"Run only these parts (of {', '.join((*PARTS, *STANDALONE))}).")
     parser.add_argument("--quick", action="store_true",
                         help="Tiny sizes that check every part runs (figures from it mean nothing).")
     add_common_arguments(parser)
@@ -40,7 +41,7 @@ def register(parts: argparse._SubParsersAction) -> None:
 def _parts_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline bench")
     parts = parser.add_subparsers(dest="bench_part", required=True)
-    for name in PARTS:
+    for name in (*PARTS, *STANDALONE):
         importlib.import_module(f"hotline.bench.{name}").register(parts)
     return parser
 
@@ -49,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
     parser = _parts_parser()
     databases = [(SQLITE, None)] + ([(POSTGRESQL, args.database_url)] if args.database_url else [])
     summary = []
-    for name in args.only or PARTS:
-        for kind, url in databases:
+    for name in args.only or (*PARTS, *STANDALONE):
+        for kind, url in databases[:1] if name in STANDALONE else databases:
             argv = [name, *(QUICK[name] if args.quick else []), "--report", str(args.report)]
-            argv += ["--database-url", url] if url else []
+            argv += ["--database-url", url] if url and name not in STANDALONE else []
             argv += ["--write"] if args.write else []
             print(f"\n=== hotline bench {name} on {kind}", flush=True)
             started = time.perf_counter()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from hotline.bench import PARTS
+from hotline.bench import PARTS, STANDALONE
 
-# "all" (hotline.bench.everything) runs every other part, on both databases.
-BENCH_MODULES: dict[str, str] = {**{name: name for name in PARTS}, "all": "everything"}
+# "all" (hotline.bench.everything) runs every other part, on both databases (STANDALONE ones once).
+BENCH_MODULES: dict[str, str] = {**{name: name for name in (*PARTS, *STANDALONE)}, "all": "everything"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:

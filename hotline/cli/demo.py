@@ -1,5 +1,6 @@
 """``hotline demo``: a fresh SQLite database with the five cities, an ethics officer and a city attorney each,
-then serve it."""
+and a demo phone number for each city, then serve it with the call simulator (hotline.web.demo_phone) and a
+worker."""
 
 from __future__ import annotations
 
@@ -7,17 +8,26 @@ import argparse
 import dataclasses
 import secrets
 import tempfile
+import threading
 from pathlib import Path
 
+from hotline.bench.fake_twilio import FakeTwilio
 from hotline.cli.common import print_json, settings_from_env
 from hotline.cli.serve import serve
+from hotline.cli.worker import start_worker_thread
 from hotline.settings import Settings
 from intake.accounts.account import add_regional_coordinator, set_up_totp
 from intake.accounts.reviewers import ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR, ROLE_REVIEWER, add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.db import Database
+from intake.models.phone import PURPOSE_EXIT
 from intake.operations.migrate import upgrade
+from intake.phone.lines import add_number
 from intake.routing import ALTERNATE_GROUP, HR_GROUP
+
+# Fictional numbers (NANP 555-01xx): the shared number, one per city, and Raytown's exit-interview line.
+DEMO_SHARED_NUMBER = "+18165550100"
+DEMO_EXIT_NUMBER = "+18165550190"
 
 DEMO_CITIES = (
     ("blue-springs", "Blue Springs"),
@@ -54,6 +64,11 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
         host=host,
         port=port,
         demo=True,
+        # The phone path runs against a local stand-in for Twilio (hotline.bench.fake_twilio) with throwaway
+        # credentials; the simulator signs each request with them as Twilio would.
+        twilio_account_sid="AC" + secrets.token_hex(16),
+        twilio_auth_token=secrets.token_hex(16).encode(),
+        phone_shared_number=DEMO_SHARED_NUMBER,
     )
 
 
@@ -71,8 +86,9 @@ def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
         return {"city": city, "role": role, "email": email, "password": password,
                 "totp_secret": set_up_totp(database, config, email, password), "recovery_key": recovery_key}
 
-    for slug, name in DEMO_CITIES:
+    for number, (slug, name) in enumerate(DEMO_CITIES, start=1):
         created = create_city(database, slug, name)
+        add_number(database, slug, f"+181655501{number:02d}")
         city_key = open_city_key_with_recovery_key(find_city(database, slug), created.recovery_key)
         people: list[tuple[str, str, str, tuple[str, ...] | None]] = [
             ("ethics", f"{name} Ethics Officer", ROLE_REVIEWER, None),
@@ -86,6 +102,7 @@ def seed(settings: Settings, database: Database) -> list[dict[str, str]]:
             add_reviewer(database, config, city_slug=slug, email=email, display_name=display_name,
                          password=password, role=role, city_private_key=city_key, groups=groups)
             logins.append(login(slug, email, password, role, created.recovery_key))
+    add_number(database, "raytown", DEMO_EXIT_NUMBER, purpose=PURPOSE_EXIT)
     email, password = "coordinator@marc.example", secrets.token_urlsafe(12)
     add_regional_coordinator(database, config, email=email, display_name="MARC Regional Coordinator",
                              password=password)
@@ -104,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Demo database: {directory / 'hotline.sqlite3'}")
         print(f"Reporter site:  {settings.public_url}/")
         print(f"Reviewer site:  {settings.public_url}/review/sign-in")
+        print(f"Try a call:     {settings.public_url}/demo/phone (each city has a demo number; no Twilio needed)")
         print()
         print(f"{'city':<14} {'role':<12} {'email':<30} {'password':<18} TOTP secret (add it to an authenticator app)")
         for login in logins:
@@ -115,5 +133,18 @@ def run(args: argparse.Namespace) -> int:
         print("Demo only: these passwords, TOTP secrets and the cities' recovery keys are printed here and nowhere "
               "else.")
     if not args.no_serve:
-        serve(settings, database, args.host, args.port)
+        serve_demo(settings, database, args.host, args.port)
     return 0
+
+
+def serve_demo(settings: Settings, database: Database, host: str, port: int) -> None:
+    """Serve with the stand-in for Twilio running and a worker in this process."""
+    fake = FakeTwilio(settings.twilio_account_sid, settings.twilio_auth_token.decode())
+    with fake.running():
+        settings = dataclasses.replace(settings, twilio_api_base_url=fake.base_url)
+        stop = threading.Event()
+        start_worker_thread(settings, database, stop)
+        try:
+            serve(settings, database, host, port, demo_twilio=fake)
+        finally:
+            stop.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from typing import Any
 
 import uvicorn
 
@@ -38,9 +39,9 @@ def check_schema(database: Database) -> None:
         raise CommandError("The database schema is older than this version: run `hotline db upgrade` first.")
 
 
-def serve(settings: Settings, database: Database, host: str, port: int) -> None:
+def serve(settings: Settings, database: Database, host: str, port: int, *, demo_twilio: Any = None) -> None:
     configure_logging(settings.log_level)
-    app = create_app(settings, database)
+    app = create_app(settings, database, demo_twilio=demo_twilio)
     # access_log=False: uvicorn's access log prints client addresses; hotline.middleware.access_log replaces it.
     # forwarded_allow_ips: only a configured proxy may say who the client is (the client cannot), and none is
     # trusted unless named. http: deadlines for a request's headers and body (hotline.slow_clients).

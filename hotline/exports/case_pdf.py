@@ -33,6 +33,7 @@ from intake.items import (
 )
 from intake.messages import N_
 from intake.phone.recordings import KIND_RECORDING
+from intake.phone.transcription import reason_sentence
 
 Translate = Callable[[str], str]
 
@@ -40,7 +41,8 @@ KIND_LABELS = {KIND_REPORT: N_("Report"), KIND_REPORTER_MESSAGE: N_("Message fro
                KIND_REVIEWER_REPLY: N_("Reply sent to the reporter"),
                KIND_INFORMATION_REQUEST: N_("Request for information to the reporter"),
                KIND_INTERNAL_NOTE: N_("Internal note"), "attachment": N_("Attachment"),
-               KIND_RECORDING: N_("Phone recording")}
+               KIND_RECORDING: N_("Phone recording"), "transcript": N_("Machine transcript (contains errors)"),
+               "transcript_unavailable": N_("Transcript unavailable")}
 AUTHOR_LABELS = {AUTHOR_REPORTER: N_("the reporter"), AUTHOR_PHONE_CALLER: N_("the caller"),
                  "reviewer": N_("a reviewer"), "system": N_("the system"), WITHOUT_ACCESS: N_("someone without access")}
 STATUS_LABELS = {"received": N_("Received, not yet assessed"), "assessing": N_("Being assessed"),
@@ -230,6 +232,8 @@ def case_pdf(exported: CaseExport, font_path: str = "", *, translate: Translate 
             pdf.paragraph(_("INTERNAL: never shown to the reporter."), 9, bold=True)
         if item.streamed:
             pdf.paragraph(_("A file or recording: see Files below."), 9, muted=True)
+        elif item.kind == "transcript_unavailable":
+            pdf.paragraph(_(reason_sentence(item.text)))
         else:
             pdf.paragraph(item.text)
         if item.redacted_on:

@@ -29,6 +29,9 @@ HEADERS = {
 }
 
 
+OWN_RULES = frozenset({"Cache-Control", "Content-Security-Policy", "Permissions-Policy"})
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -45,8 +48,10 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
-                    if name == "Cache-Control" and name in headers:
-                        continue  # a static file's own caching rule stands
+                    if name in OWN_RULES and name in headers:
+                        # A static file's own caching rule stands; so do the script and microphone rules of the
+                        # demo's call simulator, the one page that sets them (hotline/web/demo_phone.py).
+                        continue
                     headers[name] = value
                 if "server" in headers:
                     del headers["server"]

@@ -59,6 +59,10 @@ TEXT = {
         "record_prompt_plain": "After the tone, say what happened: who, what, when and where. You can talk for up "
                                "to {minutes} minutes. You do not have to give your name. When you are done, press "
                                "the pound key.",
+        "record_prompt_transcript": "After the tone, say what happened: who, what, when and where. You can talk "
+                                    "for up to {minutes} minutes. You do not have to give your name. Only a "
+                                    "written transcript of your words will be kept: the recording of your voice "
+                                    "is deleted. When you are done, press the pound key.",
         "nothing_heard": "We did not hear a recording. Let's try again.",
         "received": "Thank you. Your report was received.",
         "key_intro": "Your report key is {digits} digits long. Write it down and keep it somewhere safe: it is "
@@ -103,6 +107,10 @@ TEXT = {
         "record_prompt_plain": "Después del tono, diga lo que pasó: quién, qué, cuándo y dónde. Puede hablar hasta "
                                "{minutes} minutos. No tiene que dar su nombre. Cuando termine, oprima la tecla de "
                                "número.",
+        "record_prompt_transcript": "Después del tono, diga lo que pasó: quién, qué, cuándo y dónde. Puede hablar "
+                                    "hasta {minutes} minutos. No tiene que dar su nombre. Solo se guardará una "
+                                    "transcripción escrita de sus palabras: la grabación de su voz se borra. "
+                                    "Cuando termine, oprima la tecla de número.",
         "nothing_heard": "No escuchamos ninguna grabación. Intentemos de nuevo.",
         "received": "Gracias. Recibimos su reporte.",
         "key_intro": "Su clave de reporte tiene {digits} dígitos. Anótela y guárdela en un lugar seguro: es la "

@@ -22,7 +22,8 @@ from starlette.routing import BaseRoute
 from twilio.twiml.voice_response import Gather, Record, VoiceResponse
 
 from hotline.access import public_route
-from hotline.voice import pipeline, prompts
+from hotline.settings import Settings
+from hotline.voice import exit_calls, pipeline, prompts
 from hotline.voice.call_state import open_call_state, seal_call_state
 from hotline.voice.edge import VoiceCall, VoiceHandler, logger, twilio_webhook, twiml
 from hotline.voice.prompts import ENGLISH, SPANISH, text
@@ -30,9 +31,10 @@ from hotline.voice.twilio_rest import CALL_SID, RECORDING_SID, is_recording_url
 from intake.categories import DEFAULT_CATEGORIES
 from intake.cities import find_city, list_cities
 from intake.errors import NotFound, WrongCredentials
+from intake.exit import survey as exit_survey
 from intake.items import KIND_REVIEWER_REPLY, new_id
+from intake.models.phone import PURPOSE_EXIT
 from intake.phone import lines as phone_lines
-from intake.phone import reports as phone_reports
 from intake.reports import submission as reports
 from intake.reports.submission import ReporterAccess
 
@@ -171,15 +173,17 @@ async def _record_prompt(call: VoiceCall, state: dict[str, Any], response: Voice
     language = state["lang"]
     if state.get("tries", 0) >= MAX_TRIES:
         return _goodbye(language)
-    disguised = await run_in_threadpool(phone_lines.case_or_city_disguises_voice, call.database,
-                                        state.get("case", ""), state.get("city", ""))
-    minutes = max(1, call.settings.phone_max_recording_seconds // 60)
-    _say(response, language, text(language, "record_prompt" if disguised else "record_prompt_plain",
-                                  minutes=minutes))
+    choice = await run_in_threadpool(phone_lines.case_or_city_audio_choice, call.database,
+                                     state.get("case", ""), state.get("city", ""))
+    max_seconds = _max_recording_seconds(call.settings, choice.keep_audio)
+    minutes = max(1, max_seconds // 60)
+    prompt = ("record_prompt_transcript" if not choice.keep_audio else
+              "record_prompt" if choice.disguise_voice else "record_prompt_plain")
+    _say(response, language, text(language, prompt, minutes=minutes))
     token = _seal(call, state)
     response.append(Record(
         action=_url(call, "/voice/recorded", s=token), method="POST",
-        max_length=call.settings.phone_max_recording_seconds, timeout=SILENCE_SECONDS, finish_on_key="#",
+        max_length=max_seconds, timeout=SILENCE_SECONDS, finish_on_key="#",
         play_beep=True, trim="trim-silence", transcribe=False,
         recording_status_callback=_url(call, "/voice/recording-status", s=token),
         recording_status_callback_method="POST", recording_status_callback_event="completed absent",
@@ -189,6 +193,14 @@ async def _record_prompt(call: VoiceCall, state: dict[str, Any], response: Voice
     response.redirect(_url(call, "/voice/record", s=_seal(call, {**state, "tries": state.get("tries", 0) + 1})),
                       method="POST")
     return response
+
+
+def _max_recording_seconds(settings: Settings, keep_audio: bool) -> int:
+    """The longest recording a caller may leave. Where only the transcript is kept, no longer than what is
+    transcribed: a longer one would keep nothing (docs/design.md#transcripts)."""
+    if keep_audio:
+        return settings.phone_max_recording_seconds
+    return min(settings.phone_max_recording_seconds, settings.transcribe_max_seconds)
 
 
 def _read_key(response: VoiceResponse | Gather, language: str, report_key: str) -> None:
@@ -249,6 +261,9 @@ async def incoming(call: VoiceCall) -> Response:
     called = call.field("To")
     if call.settings.phone_shared_number and called == call.settings.phone_shared_number:
         return twiml(_language_menu(call, "", None, 0))
+    line = await run_in_threadpool(phone_lines.line_for_number, call.database, called)
+    if line is not None and line.purpose == PURPOSE_EXIT:
+        return twiml(_exit.welcome(call, line.city_slug, line.city_name))
     city = await run_in_threadpool(phone_lines.city_for_number, call.database, called)
     if city is None:
         response = VoiceResponse()
@@ -354,7 +369,7 @@ async def recorded(call: VoiceCall) -> Response:
     if state.get("kind") == pipeline.KIND_MESSAGE:
         return twiml(_goodbye(lang, "recording_added"))
     opened = await run_in_threadpool(
-        phone_reports.open_phone_report, call.database, call.config, case_id=state.get("case", ""),
+        pipeline.open_report, call.database, call.config, call.settings.pepper, case_id=state.get("case", ""),
         city_slug=state.get("city", ""), category=state.get("category", ""))
     if opened is None:
         return twiml(_goodbye(lang, "already_received"))
@@ -450,8 +465,14 @@ async def recording_status(call: VoiceCall) -> Response:
         return twiml(VoiceResponse())
     status = call.field("RecordingStatus")
     pepper = call.settings.pepper
-    if status == "completed":
-        destination: dict[str, Any] = {name: state[name] for name in ("kind", "case", "city", "category")
+    if status == "completed" and state.get("kind") == exit_calls.KIND_EXIT:
+        # The answers travel to the job still sealed (the same token), bound to this call: the job table holds
+        # no answer in clear (intake.models.job).
+        await run_in_threadpool(pipeline.enqueue_store, call.database, pepper, recording_sid=call.field(
+            "RecordingSid"), call_sid=call.call_sid, destination={"kind": pipeline.KIND_EXIT, "exit": call.arg("s"),
+                                                                 "lang": state.get("lang", "en")})
+    elif status == "completed":
+        destination: dict[str, Any] = {name: state[name] for name in ("kind", "case", "city", "category", "lang")
                                        if name in state}
         await run_in_threadpool(pipeline.enqueue_store, call.database, pepper, recording_sid=call.field(
             "RecordingSid"), call_sid=call.call_sid, destination=destination)
@@ -479,6 +500,123 @@ async def fallback(call: VoiceCall) -> Response:
     return twiml(response)
 
 
+# --- exit interviews by keypad (hotline.voice.exit_calls) ------------------------------------------------------
+
+_exit = exit_calls.ExitCalls(_url, _say, _seal, _opened, _goodbye, _gather)
+
+
+async def exit_language(call: VoiceCall) -> Response:
+    chosen = {"1": ENGLISH, "2": SPANISH}.get(call.field("Digits"))
+    if chosen is None:
+        tries = _tries(call)
+        if tries + 1 >= MAX_TRIES:
+            return twiml(_goodbye(ENGLISH))
+        line = await run_in_threadpool(phone_lines.line_for_number, call.database, call.field("To"))
+        response = VoiceResponse()
+        _retry_prefix(response, None, call.field("Digits"))
+        for verb in _exit.welcome(call, _city_slug(call), line.city_name if line else "").verbs:
+            response.append(verb)
+        return twiml(response)
+    return twiml(_exit.code_prompt(call, _city_slug(call), chosen, 0))
+
+
+async def exit_code(call: VoiceCall) -> Response:
+    lang, digits, tries = prompts.language_or_default(call.arg("lang")), call.field("Digits"), _tries(call)
+    if not digits:
+        if tries + 1 >= MAX_TRIES:
+            return twiml(_goodbye(lang))
+        response = VoiceResponse()
+        _say(response, lang, text(lang, "no_choice"))
+        return twiml(_exit.code_prompt(call, _city_slug(call), lang, tries + 1, response))
+    # Counted like report keys, by the hourly keyed hash of the caller's number (hotline.voice.edge).
+    if call.state.report_key_throttle.attempt(call.caller_tag) is not None:
+        return twiml(_goodbye(lang, "too_many"))
+    opened = await exit_calls.open_by_code(call, digits)
+    if isinstance(opened, exit_survey.Survey) and opened.city_slug != _city_slug(call):
+        opened = "wrong_code"  # another city's invitation: this number is not its line
+    if isinstance(opened, str):
+        if opened != "wrong_code":
+            return twiml(_goodbye_with(lang, exit_calls.text(lang, opened)))
+        if tries + 1 >= MAX_TRIES:
+            return twiml(_goodbye(lang, "too_many"))
+        response = VoiceResponse()
+        _say(response, lang, exit_calls.text(lang, "wrong_code"))
+        return twiml(_exit.code_prompt(call, _city_slug(call), lang, tries + 1, response))
+    city = await run_in_threadpool(find_city, call.database, opened.city_slug)
+    state = {"cred": opened.credential.encode(), "q": opened.questionnaire.id, "c": city.id, "i": 0, "a": {},
+             "lang": lang}
+    return twiml(_exit.question(call, state, opened.questionnaire))
+
+
+def _goodbye_with(language: str, words: str) -> VoiceResponse:
+    response = VoiceResponse()
+    _say(response, language, words)
+    response.hangup()
+    return response
+
+
+async def _exit_state(call: VoiceCall) -> tuple[dict[str, Any], Any] | None:
+    state = _opened(call)
+    if state is None or not isinstance(state.get("a"), dict):
+        return None
+    questionnaire = await exit_calls.load_questionnaire(call, int(state["c"]), int(state["q"]))
+    return state, questionnaire
+
+
+async def _exit_finished(call: VoiceCall, state: dict[str, Any], questionnaire: Any) -> Response:
+    """After the last question: the comment menu, or (no comment question) the answers sent."""
+    if exit_calls.has_comment(questionnaire):
+        return twiml(_exit.comment_menu(call, state, questionnaire, VoiceResponse()))
+    sent = await exit_calls.submit(call, state)
+    return twiml(_goodbye_with(state["lang"], exit_calls.text(state["lang"], "thanks")) if sent
+                 else _goodbye(state["lang"], "error"))
+
+
+async def exit_answer(call: VoiceCall) -> Response:
+    opened = await _exit_state(call)
+    if opened is None:
+        return twiml(_goodbye(ENGLISH, "error"))
+    state, questionnaire = opened
+    questions = exit_calls.phone_questions(questionnaire)
+    index = int(state["i"])
+    if index >= len(questions):
+        return await _exit_finished(call, state, questionnaire)
+    value = "" if call.arg("skip") else exit_calls.answer_for(questions[index], call.field("Digits"))
+    if value is None:
+        response = VoiceResponse()
+        _say(response, state["lang"], exit_calls.text(state["lang"], "not_an_option"))
+        return twiml(_exit.question(call, state, questionnaire, response))
+    answers = dict(state["a"])
+    if value:
+        answers[questions[index].id] = value
+    state = {**state, "i": index + 1, "a": answers}
+    if index + 1 >= len(questions):
+        return await _exit_finished(call, state, questionnaire)
+    return twiml(_exit.question(call, state, questionnaire))
+
+
+async def exit_comment(call: VoiceCall) -> Response:
+    state = _opened(call)
+    if state is None:
+        return twiml(_goodbye(ENGLISH, "error"))
+    lang = prompts.language_or_default(state.get("lang", ""))
+    if call.field("Digits") == "1" and not call.arg("skip"):
+        max_seconds = min(exit_calls.COMMENT_MAX_SECONDS, call.settings.transcribe_max_seconds)
+        return twiml(_exit.record_comment(call, state, max_seconds))
+    sent = await exit_calls.submit(call, state)
+    return twiml(_goodbye_with(lang, exit_calls.text(lang, "thanks")) if sent else _goodbye(lang, "error"))
+
+
+async def exit_recorded(call: VoiceCall) -> Response:
+    """The comment ended. The recording job sends the answers with the comment's transcript."""
+    state = _opened(call)
+    lang = prompts.language_or_default((state or {}).get("lang", ""))
+    if state is None or not _recording_heard(call):
+        sent = state is not None and await exit_calls.submit(call, state)
+        return twiml(_goodbye_with(lang, exit_calls.text(lang, "thanks")) if sent else _goodbye(lang, "error"))
+    return twiml(_goodbye_with(lang, exit_calls.text(lang, "thanks_comment")))
+
+
 def _post(path: str, handler: VoiceHandler) -> BaseRoute:
     return public_route(path, twilio_webhook(handler, on_error=_on_error), methods=["POST"])
 
@@ -499,4 +637,9 @@ def voice_routes() -> list[BaseRoute]:
         _post("/voice/recording-status", recording_status),
         _post("/voice/call-status", call_status),
         _post("/voice/fallback", fallback),
+        _post("/voice/exit/language", exit_language),
+        _post("/voice/exit/code", exit_code),
+        _post("/voice/exit/answer", exit_answer),
+        _post("/voice/exit/comment", exit_comment),
+        _post("/voice/exit/recorded", exit_recorded),
     ]

@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     PHONE_NUMBER_ADDED = "phone.number_added"
     PHONE_NUMBER_REMOVED = "phone.number_removed"
     PHONE_VOICE_DISGUISE_CHANGED = "phone.voice_disguise_changed"
+    PHONE_AUDIO_MODE_CHANGED = "phone.audio_mode_changed"
     # Exit interviews
     EXIT_SETTINGS_CHANGED = "exit.settings_changed"
     EXIT_QUESTIONNAIRE_LOADED = "exit.questionnaire_loaded"
@@ -113,8 +114,9 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "subject: the case; detail: the channel.",
         "Report entered by staff", "Denuncia registrada por el personal"),
     A.CASE_RECORDING_ADDED: ActionInfo(
-        "A phone report's recording was fetched, sealed and stored.",
-        "subject: the case; detail: whether the voice was disguised.",
+        "A phone report's recording was fetched, transcribed, sealed and stored.",
+        "subject: the case; detail: whether the voice was disguised, whether the audio was kept (0: transcript "
+        "only), and the transcription engine or why there is no transcript.",
         "Phone recording stored", "Grabación telefónica guardada"),
     A.CASE_OPENED_BY_REPORTER: ActionInfo(
         "The reporter opened the case with the report key.",
@@ -317,7 +319,7 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         retired="merged into reviewer.city_key_closed"),
     A.PHONE_NUMBER_ADDED: ActionInfo(
         "A phone number was set to ring through to the city.",
-        "subject: the city's own number (never a caller's).",
+        "subject: the city's own number (never a caller's); detail: the purpose, when it is exit interviews.",
         "Phone number added", "Número de teléfono añadido"),
     A.PHONE_NUMBER_REMOVED: ActionInfo(
         "A phone number no longer rings through to the city.",
@@ -327,6 +329,10 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "The city turned voice disguise of recordings on or off.",
         "detail: on or off.",
         "Voice disguise changed", "Distorsión de voz cambiada"),
+    A.PHONE_AUDIO_MODE_CHANGED: ActionInfo(
+        "The city chose to keep callers' audio beside its transcript, or the transcript only.",
+        "detail: whether audio is kept (0: transcript only).",
+        "Phone audio mode changed", "Modo de audio telefónico cambiado"),
     A.EXIT_SETTINGS_CHANGED: ActionInfo(
         "HR changed the city's exit-interview settings.",
         "detail: mode, suppression threshold, invitation days, open link.",

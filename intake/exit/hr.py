@@ -27,8 +27,9 @@ from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.exit.questionnaire import current_row, from_row
 from intake.items import new_id
-from intake.models import City, ExitInvitation, ExitSettings, GroupMember, ReviewerGroup
+from intake.models import City, ExitInvitation, ExitSettings, GroupMember, PhoneNumber, ReviewerGroup
 from intake.models.exit import COMPLETED, INVITED, MODES, STARTED
+from intake.models.phone import PURPOSE_EXIT
 from intake.models.routing import PURPOSE_HR
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O or U to misread
@@ -157,6 +158,35 @@ def format_code(code: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
+# The short code keyed on a telephone: its 60 bits as a 19-digit number (2^60 has 19 digits), since a keypad
+# has no letters. The same code, so the same invitation, whichever way it is entered.
+PHONE_CODE_DIGITS = 19
+
+
+def phone_code(code: str) -> str:
+    """``7K3M...`` -> ``0123 4567 8901 2345 678``: the code as digits, in groups of four for reading."""
+    value = 0
+    for ch in code:
+        value = value * 32 + CODE_ALPHABET.index(ch)
+    digits = str(value).zfill(PHONE_CODE_DIGITS)
+    return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
+
+
+def code_from_phone(digits: str) -> str | None:
+    """The short code keyed as digits, or None when they cannot be one."""
+    digits = digits.replace(" ", "")
+    if len(digits) != PHONE_CODE_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return None
+    value = int(digits)
+    if value >= 32 ** CODE_CHARS:
+        return None
+    chars = []
+    for _ in range(CODE_CHARS):
+        value, rest = divmod(value, 32)
+        chars.append(CODE_ALPHABET[rest])
+    return "".join(reversed(chars))
+
+
 @dataclass(frozen=True)
 class CreatedInvitation:
     invitation_id: str
@@ -164,6 +194,9 @@ class CreatedInvitation:
     code: str  # the short code, grouped for reading; shown once
     last_day: date
     expires_on: date
+    # The city's number for exit interviews by keypad, and the code as digits to key there (None: web only).
+    phone_number: str | None = None
+    phone_code: str | None = None
 
 
 def create_invitation(
@@ -203,7 +236,11 @@ def create_invitation(
         session.add(invitation)
         audit.append(session, city, actor=hr.context.actor, action=AuditAction.EXIT_INVITATION_CREATED, when=clock(),
                      subject=invitation.id)
-    return CreatedInvitation(invitation.id, token, format_code(code), day, invitation.expires_on)
+        number = session.exec(select(PhoneNumber.number).where(PhoneNumber.city_id == hr.city_id,
+                                                               PhoneNumber.purpose == PURPOSE_EXIT)
+                              .order_by(col(PhoneNumber.number))).first()
+    return CreatedInvitation(invitation.id, token, format_code(code), day, invitation.expires_on,
+                             phone_number=number, phone_code=phone_code(code) if number else None)
 
 
 @dataclass(frozen=True)

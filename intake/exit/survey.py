@@ -10,7 +10,7 @@ id that wrote the response (``xmin``): the row versions do not single out the on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,11 +162,14 @@ class SubmittedSurvey:
 def submit_survey(
     db: Database, config: IntakeConfig, credential: Credential, questionnaire_id: str,
     fields: Mapping[str, Sequence[str]], *, clock: Clock = utc_now,
+    in_transaction: Callable[[Session], None] | None = None,
 ) -> SubmittedSurvey:
     """Check and seal the answers, store them, and use up the invitation, all or nothing.
 
     :class:`InvalidInput` (the form again) for answers out of range, unknown questions or a questionnaire version
     that no longer exists; the invitation errors as in :func:`open_survey`. Nothing is stored on any of them.
+    ``in_transaction`` runs in the transaction that stores the response (the phone's recording job finishes
+    itself there).
     """
     now = clock()
     city_id, invitation_id = usable_credential(db, config, credential, now)
@@ -211,6 +214,8 @@ def submit_survey(
         elif invitation is not None:
             session.exec(update(ExitInvitation).where(col(ExitInvitation.city_id) == city_id).values(
                 status=case((col(ExitInvitation.id) == invitation.id, COMPLETED), else_=col(ExitInvitation.status))))
+        if in_transaction is not None:
+            in_transaction(session)
     return SubmittedSurvey(city.name, mode)
 
 

@@ -9,6 +9,8 @@
 - A handler commits its effect and ``JobRun.finish`` in ONE transaction. ``finish`` checks the lease token, so
   if the lease was lost and another worker took the job, this worker's transaction rolls back: each job's
   effect commits exactly once.
+- A long job (transcribing a long recording) keeps its lease with ``kept_alive``: a thread renews it every
+  third of the lease while the handler works, so no other worker takes the job from a worker still at it.
 - Failures are retried with exponential backoff and jitter, up to ``max_attempts``; the error's type is kept,
   never its message.
 """
@@ -19,7 +21,8 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,17 +88,70 @@ class JobRun:
     database: Database
     clock: Clock
     finished: bool = False
+    lease: timedelta = DEFAULT_LEASE
+    max_attempts: int = 12
 
-    def finish(self, session: Session) -> None:
-        """Mark the job done in ``session``'s transaction, which must also hold the job's effect."""
+    @property
+    def last_attempt(self) -> bool:
+        """Whether a failure now would fail the job for good."""
+        return self.attempt >= self.max_attempts
+
+    def finish(self, session: Session, *, month_only: bool = False) -> None:
+        """Mark the job done in ``session``'s transaction, which must also hold the job's effect.
+
+        ``month_only``: the job's times become the first of the month, as an anonymous exit response's are
+        (docs/design.md#exit-interviews): a job that stored one must not date it to the second."""
+        now = self.clock()
+        times: dict[str, Any] = {"finished_at": now}
+        if month_only:
+            month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            times = {"finished_at": month, "created_at": month, "run_after": month}
         result = session.execute(
             update(Job)
             .where(col(Job.id) == self.id, col(Job.lease_token) == self.lease_token, col(Job.state) == RUNNING)
-            .values(state=DONE, finished_at=self.clock(), lease_token=None, lease_until=None, payload="{}")
+            .values(state=DONE, lease_token=None, lease_until=None, payload="{}", **times)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {self.id} was taken over by another worker")
         self.finished = True
+
+
+    def renew(self) -> None:
+        """Extend the lease by its length from now; LeaseLost if another worker has taken the job."""
+        with self.database.write() as session:
+            result = session.execute(
+                update(Job)
+                .where(col(Job.id) == self.id, col(Job.lease_token) == self.lease_token, col(Job.state) == RUNNING)
+                .values(lease_until=self.clock() + self.lease)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise LeaseLost(f"job {self.id} was taken over by another worker")
+
+
+@contextmanager
+def kept_alive(run: JobRun, *, every: timedelta | None = None) -> Iterator[None]:
+    """Renew ``run``'s lease every third of it (or ``every``) while the block runs, from a thread of its own:
+    the handler's work (a download, voice disguise, transcription) needs no pauses to call back."""
+    interval = (every or run.lease / 3).total_seconds()
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(interval):
+            try:
+                run.renew()
+            except LeaseLost:
+                return  # the handler's own finish() will find out and roll back
+            except Exception as error:  # the database was busy or away: try again at the next tick
+                logger.warning("job lease not renewed", extra={"fields": {"job": run.id,
+                                                                           "error": type(error).__name__}})
+
+    thread = threading.Thread(target=renew, name=f"lease-{run.id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 Handler = Callable[[JobRun], None]
@@ -125,7 +181,8 @@ def claim(
         session.add(job)
         assert job.id is not None and job.lease_token is not None
         return JobRun(id=job.id, kind=job.kind, payload=json.loads(job.payload), attempt=job.attempts,
-                      lease_token=job.lease_token, database=database, clock=clock)
+                      lease_token=job.lease_token, database=database, clock=clock, lease=lease,
+                      max_attempts=job.max_attempts)
 
 
 def backoff(attempt: int) -> timedelta:

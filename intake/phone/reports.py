@@ -8,7 +8,10 @@ stores it agree on the case without the database ever holding a call or recordin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from sqlmodel import Session
 
 from crypto.report_keys import generate_report_key, new_reporter_key_pair, report_key_lookup
 from intake import audit
@@ -20,7 +23,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput
-from intake.models import Case
+from intake.models import Case, City
 from intake.reports.submission import CHANNEL_PHONE
 from intake.routing import decide_route, record_exclusions
 
@@ -37,11 +40,14 @@ class PhoneReport:
 
 def open_phone_report(
     db: Database, config: IntakeConfig, *, case_id: str, city_slug: str, category: str, clock: Clock = utc_now,
+    in_transaction: Callable[[Session], None] | None = None,
 ) -> PhoneReport | None:
     """Open the case that a phone recording will fill, sealed to a new reporter key pair like a web report.
 
     Returns None when the case is already open (a replayed webhook, or the worker opened it because the caller
-    hung up before hearing the key): the key of an existing case is never known again.
+    hung up before hearing the key): the key of an existing case is never known again. The case reaches no inbox
+    until :func:`route_phone_case`; ``in_transaction`` runs in the transaction that opens it (the delivery layer
+    queues there the job that routes it anyway should its recording never arrive).
     """
     problems = {}
     if not CASE_ID.match(case_id):
@@ -71,21 +77,54 @@ def open_phone_report(
             return None
         locked.last_case_number += 1
         case.number = locked.last_case_number
-        # Nothing to scan for reviewers' names: the report is a recording
-        # (docs/design.md#routing-and-conflict-of-interest).
-        decision = decide_route(session, city.id, category, [], ())
-        case.group_id = decision.group_id
+        # No group yet, so no inbox shows the case: it is routed when its recording is transcribed and the
+        # transcript has been searched for reviewers' names (route_phone_case, docs/design.md#transcripts).
         session.add(case)
         session.flush()
-        record_exclusions(session, case_id, decision)
         audit.append(session, locked, actor=audit.PHONE_CALLER, action=AuditAction.CASE_SUBMITTED, when=clock(),
                      subject=case_id, detail={"category": category, "channel": CHANNEL_PHONE})
-        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, when=clock(), subject=case_id,
-                     detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
-                             "alternate": int(decision.fell_back_to_alternate)})
+        if in_transaction is not None:
+            in_transaction(session)
     return PhoneReport(case_id=case_id, city_name=city.name, report_key=report_key)
 
 
 def case_is_open(db: Database, case_id: str) -> bool:
     with db.read() as session:
         return CASE_ID.match(case_id) is not None and session.get(Case, case_id) is not None
+
+
+def is_routed(session: Session, case_id: str) -> bool:
+    case = session.get(Case, case_id)
+    return case is not None and case.group_id is not None
+
+
+def route_phone_case(session: Session, locked: City, case_id: str, texts: Sequence[str], *,
+                     clock: Clock = utc_now) -> bool:
+    """Route a phone case, in the caller's transaction under the city lock, excluding every reviewer named in
+    ``texts`` (its transcript) exactly as a typed report's names are (intake.routing). A case already routed is
+    left alone: False. A transcript that arrives later names nobody out of a case already in inboxes, as a later
+    web message does not (docs/design.md#known-gaps)."""
+    case = session.get(Case, case_id)
+    if case is None or case.group_id is not None:
+        return False
+    assert locked.id is not None
+    decision = decide_route(session, locked.id, case.category, texts, ())
+    case.group_id = decision.group_id
+    session.add(case)
+    record_exclusions(session, case_id, decision)
+    audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, when=clock(), subject=case_id,
+                 detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
+                         "alternate": int(decision.fell_back_to_alternate)})
+    return True
+
+
+def route_unrouted(db: Database, case_id: str, *, clock: Clock = utc_now) -> bool:
+    """Route a phone case whose recording has not been stored in time (Twilio unreachable, the transcription
+    engine broken in a transcript-only city, a recording Twilio reported absent), so that no report waits
+    unseen. Names are searched for in nothing: there is no transcript yet."""
+    with db.write() as session:
+        case = session.get(Case, case_id) if CASE_ID.match(case_id) else None
+        if case is None or case.group_id is not None:
+            return False
+        locked = audit.lock_city(session, case.city_id)
+        return route_phone_case(session, locked, case_id, (), clock=clock)

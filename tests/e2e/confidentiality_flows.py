@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from tests.hotline.voice.twilio_calls import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737)
 CALLER_NUMBER = "+15555550123"
 PHONE_LINE = "+18165550111"
+EXIT_LINE = "+18165550133"
 
 
 @dataclass
@@ -186,13 +188,13 @@ def rejected_and_stray_requests(site: Site, secrets: Secrets) -> None:
 class Call:
     """One phone call as Twilio makes it: every webhook signed for the public URL, with the caller's fields."""
 
-    def __init__(self, site: Site, http: httpx.Client) -> None:
-        self.site, self.http = site, http
+    def __init__(self, site: Site, http: httpx.Client, to: str = PHONE_LINE) -> None:
+        self.site, self.http, self.to = site, http, to
         self.sid = site.fake.new_call()
 
     def post(self, address: str, **extra: str) -> Twiml:
         absolute = address if address.startswith("http") else PUBLIC_URL + address
-        params = {"AccountSid": ACCOUNT_SID, "CallSid": self.sid, "To": PHONE_LINE, "Called": PHONE_LINE,
+        params = {"AccountSid": ACCOUNT_SID, "CallSid": self.sid, "To": self.to, "Called": self.to,
                   "Direction": "inbound", "CallStatus": "in-progress", **self.site.caller, **extra}
         parts = urlsplit(absolute)
         signature = RequestValidator(AUTH_TOKEN).compute_signature(absolute, params)
@@ -255,6 +257,7 @@ class Reviewer:
     those only over https, so it is put in the jar without the flag, as a browser treats http://127.0.0.1."""
 
     def __init__(self, site: Site, email: str, password: str, totp_secret: str) -> None:
+        self.phone_codes: list[str] = []  # exit invitations' codes as digits, as HR was shown them
         self.http = site.browser()
         form = self.http.get("/review/sign-in").text
         signed_in = self.http.post("/review/sign-in", follow_redirects=False, data={
@@ -355,7 +358,28 @@ def invitation(hr: Reviewer) -> tuple[str, str]:
     link = re.search(r'id="invitation-link">[^<]*(/exit/i/[^<]+)<', created.text)
     code = re.search(r'id="invitation-code"><strong>([^<]+)<', created.text)
     assert link and code
+    by_phone = re.search(r'id="invitation-phone-code"><strong>([^<]+)<', created.text)
+    assert by_phone and EXIT_LINE in created.text
+    hr.phone_codes.append(by_phone.group(1).replace(" ", ""))
     return link.group(1), code.group(1)
+
+
+def exit_by_keypad(site: Site, code: str) -> None:
+    """An anonymous exit interview by keypad, every key answered, with a spoken closing comment."""
+    with site.browser() as http:
+        call = Call(site, http, EXIT_LINE)
+        step = call.press(call.press(call.post("/voice/incoming"), "1"), code)
+        for _ in range(15):
+            step = call.press(step, "1")
+        answer, _sid = call.record(call.press(step, "1"), seed=13)
+        assert "will be sent" in answer.said()
+        call.hang_up()
+    # The worker sends the answers with the comment's transcript, then deletes the recording at Twilio; the
+    # mode at that moment is the one the response is stored in, so wait before HR changes it.
+    deadline = time.monotonic() + 60
+    while call.sid not in {site.fake.recordings[sid][0] for sid in site.fake.deleted_recordings}:
+        assert time.monotonic() < deadline, "the keypad interview's comment was not stored"
+        time.sleep(0.2)
 
 
 def answer_survey(employee: httpx.Client, page: str, comment: str) -> None:
@@ -375,6 +399,8 @@ def exit_surveys(site: Site, hr: Reviewer, secrets: Secrets) -> None:
                                                       "q_comments": secrets.marker("refused exit comment")})
         assert refused.status_code == 400
         answer_survey(employee, refused.text, secrets.marker("exit comment, anonymous mode"))
+    invitation(hr)
+    exit_by_keypad(site, hr.phone_codes[-1])
     page = hr.get("/review/exit/raytown").text
     hr.http.post("/review/exit/raytown/settings", data={"csrf_token": hidden(page, "csrf_token"),
                                                         "mode": "confidential", "threshold": "5",

@@ -23,7 +23,7 @@ from hotline.bench.fake_twilio import FakeTwilio
 from hotline.cli.main import main
 from hotline.middleware.access_log import JsonFormatter
 from hotline.settings import INSECURE_TEST_KDF
-from hotline.voice.pipeline import FORGET_CALL
+from hotline.voice.pipeline import FORGET_CALL, ROUTE_CASE
 from intake.accounts.account import set_up_totp
 from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
@@ -76,6 +76,7 @@ def prepare(url: str) -> str:
         add_reviewer(database, config, city_slug="raytown", email=EMAIL, display_name="Officer", password=PASSWORD,
                      role="admin", city_private_key=key, groups=["ethics", "hr"])
         add_number(database, "raytown", flows.PHONE_LINE)
+        add_number(database, "raytown", flows.EXIT_LINE, purpose="exit")
         return set_up_totp(database, config, EMAIL, PASSWORD)
     finally:
         database.dispose()
@@ -84,13 +85,14 @@ def prepare(url: str) -> str:
 def wait_for_jobs(url: str) -> None:
     """Until the worker has done every job but tomorrow's retention run. The call record waits ten minutes for
     late recording callbacks unless its last recording's deletion wakes it, which a fast worker can do before
-    the call ends: here that time passes at once."""
+    the call ends, and a phone case's routing deadline an hour: here that time passes at once."""
     database = Database(url)
     try:
         deadline = time.monotonic() + 60
         while True:
             with database.write() as session:
-                session.execute(update(Job).where(col(Job.kind) == FORGET_CALL, col(Job.state) == QUEUED)
+                session.execute(update(Job).where(col(Job.kind).in_([FORGET_CALL, ROUTE_CASE]),
+                                                  col(Job.state) == QUEUED)
                                 .values(run_after=utc_now()))
                 left = session.exec(select(Job).where(col(Job.kind) != RETENTION_JOB, col(Job.state) != DONE)).all()
             if not left:
@@ -168,12 +170,13 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
                 flows.exit_surveys(site, reviewer, secrets)
                 flows.invite_and_join(site, reviewer, secrets)
                 flows.sign_in_failures(site, secrets, EMAIL)
+                wait_for_jobs(database_url)  # the keypad interview's comment
             finally:
                 reviewer.close()
             backup = tmp_path / "backups" / "hotline.backup"
             places["backup command's log and output"] = backup_in_process(env, backup, monkeypatch, capsys).encode()
             places.update({f"{name} (server running)": content for name, content in stored(database_url).items()})
-        assert fake.deleted_calls and len(fake.deleted_recordings) == 2  # the worker did fetch and delete
+        assert fake.deleted_calls and len(fake.deleted_recordings) == 3  # the worker did fetch and delete
     places["server log"] = log.read_bytes()
     places.update(stored(database_url))
     places["job table rows"] = table_rows(database_url, "job")

@@ -25,8 +25,10 @@ REQUEST = b"POST /follow-up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applica
 async def dribble(port: int, payload: bytes, head: bytes = b"") -> float | None:
     """Connect, send ``head`` at once and then ``payload`` one byte a second; return how long until the server
     closed the connection (None: it never did before the payload ran out)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    # Timed from before the connection is made: the server's deadline starts when it accepts the connection, which
+    # is after this, however long a loaded client takes to see its 500 connections open.
     started = time.monotonic()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         if head:
             writer.write(head)

@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from starlette.routing import Mount, Route
 
 from hotline.app import routes
+from hotline.web.demo_phone import demo_routes
 from intake.db import Database
 
 # Hostile fragments: each must only ever reach a page escaped. ``MARKERS`` are the raw forms that may never
@@ -267,9 +268,9 @@ PATH_SEGMENT = st.one_of(HOSTILE_TEXT.map(encode), st.binary(min_size=1, max_siz
 # --- the route table -----------------------------------------------------------------------------------------
 
 def route_table() -> list[tuple[str, str, Route | Mount]]:
-    """(method, path, route) of every route of the app; a mount is one entry with method "GET"."""
+    """(method, path, route) of every route of the app, the demo's too; a mount is one entry with method "GET"."""
     table = []
-    for route in routes():
+    for route in [*routes(), *demo_routes()]:
         if isinstance(route, Route):
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 table.append((method, route.path, route))
@@ -289,6 +290,8 @@ def family(path: str) -> str:
         return "voice"
     if path.startswith("/exit"):
         return "exit"
+    if path.startswith("/demo/"):
+        return "demo"
     if path.startswith("/review/"):
         return "console"
     return "reporter"

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from hotline.voice.edge import KEPT_FIELDS
 from intake.cities import create_city
-from tests.hotline import test_fuzz_console, test_fuzz_exit, test_fuzz_reporter, test_fuzz_voice
+from tests.hotline import test_fuzz_console, test_fuzz_demo, test_fuzz_exit, test_fuzz_reporter, test_fuzz_voice
 from tests.hotline.fuzz_support import (
     IMAGE,
     NEAR_VALID_QUERY,
@@ -30,9 +30,10 @@ from tests.hotline.fuzz_support import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-FAMILIES = {"reporter": test_fuzz_reporter, "console": test_fuzz_console, "exit": test_fuzz_exit,
-            "voice": test_fuzz_voice}
-POST_FORMS = {**test_fuzz_reporter.POST_FORMS, **test_fuzz_console.POST_FORMS, **test_fuzz_exit.POST_FORMS}
+FAMILIES = {"demo": test_fuzz_demo, "reporter": test_fuzz_reporter, "console": test_fuzz_console,
+            "exit": test_fuzz_exit, "voice": test_fuzz_voice}
+POST_FORMS = {**test_fuzz_reporter.POST_FORMS, **test_fuzz_console.POST_FORMS, **test_fuzz_exit.POST_FORMS,
+              **test_fuzz_demo.POST_FORMS}
 # Fields whose names the fuzz tests take from the page (questionnaire answers) rather than from a list.
 FIELDS_FROM_THE_PAGE = ("q-", "q_")
 

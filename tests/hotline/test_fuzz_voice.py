@@ -63,7 +63,7 @@ from tests.hotline.voice.twilio_calls import (
 # fields are sent too, hostile, though the edge drops them.
 FIELDS = ("AccountSid", "CallSid", "CallStatus", "Digits", "RecordingDuration", "RecordingSid", "RecordingStatus",
           "RecordingUrl", "To", "From", "Caller", "CallerName")
-QUERY = ("lang", "tries", "city", "s")
+QUERY = ("lang", "tries", "city", "s", "skip")
 # The callbacks that store something (a phone report, the jobs that fetch or delete a recording or forget a
 # call): when they refuse, nothing may be stored; every other webhook stores nothing at all.
 STORING = {"/voice/recorded", "/voice/recording-status", "/voice/call-status"}

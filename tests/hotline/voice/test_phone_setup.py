@@ -24,7 +24,8 @@ def test_numbers_and_disguise_from_the_command_line(database_url, monkeypatch, c
     assert main(["phone", "add-number", "--city", "raytown", "--number", "+1 (816) 555-0111"]) == 0
     assert "+18165550111 now go to Raytown" in capsys.readouterr().out
     assert main(["phone", "numbers", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"numbers": [{"number": "+18165550111", "city": "raytown"}]}
+    assert json.loads(capsys.readouterr().out) == {"numbers": [{"number": "+18165550111", "city": "raytown",
+                                                                    "purpose": "reports"}]}
     assert main(["phone", "add-number", "--city", "raytown", "--number", "+18165550111"]) == 1
     assert "already belongs" in capsys.readouterr().err
     assert main(["phone", "add-number", "--city", "raytown", "--number", "555-0111"]) == 1

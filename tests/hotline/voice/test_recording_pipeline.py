@@ -139,9 +139,10 @@ def test_a_recording_url_that_is_not_twilios_is_refused(phone):
         answer = call.recording_status(prompt, recording_sid, url)
         assert answer.status_code == 200 and answer.root is not None and len(answer.root) == 0
     with phone.database.read() as session:
-        assert session.exec(select(Job)).all() == []
-    assert drain(phone.settings, phone.database) == 0
+        assert [job.kind for job in session.exec(select(Job)).all()] == ["voice.route_case"]  # the case's deadline
+    drain(phone.settings, phone.database)
     assert recording_sid not in phone.fake.deleted_recordings  # nothing was done with it
+    assert [event for event in phone.fake.events if event.sid == recording_sid] == []
 
 
 def test_another_accounts_callback_or_a_forged_recording_sid_is_refused(phone):
@@ -150,7 +151,7 @@ def test_another_accounts_callback_or_a_forged_recording_sid_is_refused(phone):
     call.recording_status(prompt, "RE-not-a-sid", url)
     call.recording_status(prompt, recording_sid, url, status="in-progress")
     with phone.database.read() as session:
-        assert session.exec(select(Job)).all() == []
+        assert [job.kind for job in session.exec(select(Job)).all()] == ["voice.route_case"]
 
 
 def test_an_absent_recording_is_deleted_at_twilio_and_nothing_is_stored(phone):

@@ -80,13 +80,16 @@ def test_a_whole_call_becomes_a_sealed_case_and_leaves_nothing_of_the_caller(pho
     assert [e.note for e in phone.fake.events_for(recording_sid) if e.method == "DELETE" and e.outcome == "ok"] \
         == [1]
 
-    # The case: Raytown's, by phone, safety, one sealed recording item with no clear content.
+    # The case: Raytown's, by phone, safety, one sealed recording item with no clear content, and its transcript
+    # (sealed text; this vowel has no words, so PocketSphinx, the engine without a model directory, finds none or
+    # a few).
     case_id = open_report(phone.database, phone.settings.intake_config(), report_key).case_id
     with phone.database.read() as session:
         case = session.get(Case, case_id)
         items = session.exec(sqlmodel_select(CaseItem).where(CaseItem.case_id == case_id)).all()
         assert case.channel == "phone" and case.category == "safety"
-        assert [item.kind for item in items] == [KIND_RECORDING]
+        assert items[0].kind == KIND_RECORDING and len(items) == 2
+        assert items[1].kind in ("transcript", "transcript_unavailable") and items[1].key_for_reporter is None
         assert items[0].ciphertext is None and items[0].stream_header and items[0].key_for_reporter is None
 
     # Raytown's reviewer plays it: WAV, as long as the original, not the original (disguised); audited.

@@ -132,3 +132,38 @@ def test_two_worker_processes_run_a_thousand_jobs_each_exactly_once(probe):
     with probe.read() as session:
         attempts = session.exec(sqlmodel_select(func.sum(Job.attempts))).one()
     assert attempts > 1000  # failures happened and were retried
+
+
+def test_a_long_job_keeps_its_lease_while_it_works(database):
+    """A job that works for several times its lease (a long recording being transcribed) renews it from a
+    thread, so no other worker takes it meanwhile; without renewal, the job is taken over."""
+    with database.write() as session:
+        jobs.enqueue(session, "long", {})
+    lease = timedelta(milliseconds=600)
+    taken_meanwhile = []
+
+    def handler(run: jobs.JobRun) -> None:
+        with jobs.kept_alive(run, every=timedelta(milliseconds=150)):
+            for _ in range(6):
+                time.sleep(0.25)
+                taken_meanwhile.append(jobs.claim(database, {"long"}, lease=lease))
+        with database.write() as session:
+            run.finish(session)
+
+    assert jobs.run_one(database, {"long": handler}, lease=lease)
+    assert taken_meanwhile and all(other is None for other in taken_meanwhile)
+    with database.read() as session:
+        assert session.exec(sqlmodel_select(Job.state)).one() == "done"
+
+    with database.write() as session:
+        jobs.enqueue(session, "short-lease", {})
+    stolen = []
+
+    def careless(run: jobs.JobRun) -> None:
+        time.sleep(0.9)
+        stolen.append(jobs.claim(database, {"short-lease"}, lease=lease))
+        with database.write() as session:
+            run.finish(session)
+
+    jobs.run_one(database, {"short-lease": careless}, lease=lease)
+    assert stolen[0] is not None  # the lease had run out: another worker took it, and this one's finish failed
