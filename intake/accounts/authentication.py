@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 from crypto.errors import CryptoError
 from intake import audit
 from intake.accounts import totp
-from intake.accounts.reviewers import SignedInReviewer, normalize_email, unlock_reviewer
+from intake.accounts.keyring import SignedInReviewer
+from intake.accounts.reviewers import normalize_email, unlock_reviewer
 from intake.accounts.sessions import end_enrolment_sessions_of
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
@@ -131,7 +132,7 @@ def authenticate(
         secret = totp.new_secret()
         with db.write() as session:
             row = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id).with_for_update()).one()
-            row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.master_key, reviewer.id)
+            row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.account_key, reviewer.id)
             row.totp_confirmed = False
             session.add(row)
             # Only the newest secret can be confirmed: an older enrolment page must not confirm a secret that
@@ -140,7 +141,7 @@ def authenticate(
         clear(db, key)
         return Authenticated(unlocked.signed_in, enrol_totp_secret=secret)
     try:
-        confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key,
+        confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.account_key,
                                                             reviewer.id)
     except CryptoError:
         confirmed_secret = None
