@@ -200,4 +200,8 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
         master_key = unlock_with_password(password, PasswordRecord.decode(reviewer.password_record))
     except WrongSecret:
         raise WrongCredentials("wrong email or password") from None
-    return open_account(db, reviewer, account_key_from_password(db, reviewer, master_key))
+    account_key = account_key_from_password(db, reviewer, master_key)
+    if reviewer.password_wrapped_account_key is None:  # just moved under the account key: read what changed
+        with db.read() as session:
+            reviewer = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id)).one()
+    return open_account(db, reviewer, account_key)
