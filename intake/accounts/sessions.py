@@ -119,7 +119,8 @@ def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None
         session.add(ReviewerSession(
             id=row_id, reviewer_id=signed_in.reviewer_id, city_id=city_id, created_at=now, last_seen_at=now,
             stage=stage, method=method, pending_totp_secret=None if pending_totp_secret is None else wrap_under_key(
-                pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id))))
+                pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id)),
+            allowed_cities=",".join(str(m.city_id) for m in signed_in.memberships) if locked else None))
         session.flush()
         if not locked:
             _hold_keys(session, row_id, secret, signed_in)
@@ -136,10 +137,12 @@ def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None
 
 
 def _hold_keys(session: Session, row_id: str, secret: bytes, signed_in: SignedInReviewer) -> None:
-    """Keep the city keys and the account key the sign-in opened, wrapped under the cookie's secret."""
+    """Keep the city keys and the account key the sign-in opened, wrapped under the cookie's secret; after single
+    sign-on, only of the cities whose rules accepted it."""
     wrapping_key = _session_key(secret, b"city-keys")
+    allowed = _allowed(session.get(ReviewerSession, row_id))
     for held in signed_in.memberships:
-        if held.city_private_key is not None:
+        if held.city_private_key is not None and (allowed is None or held.city_id in allowed):
             session.add(SessionCityKey(session_id=row_id, city_id=held.city_id, wrapped_city_key=wrap_under_key(
                 held.city_private_key, wrapping_key, _binding(row_id, held.city_id))))
     if signed_in.account_key is not None:
@@ -148,6 +151,12 @@ def _hold_keys(session: Session, row_id: str, secret: bytes, signed_in: SignedIn
         row.wrapped_account_key = wrap_under_key(signed_in.account_key, _session_key(secret, b"account-key"),
                                                  _account_binding(row_id))
         session.add(row)
+
+
+def _allowed(row: ReviewerSession | None) -> set[int] | None:
+    if row is None or row.allowed_cities is None:
+        return None
+    return {int(part) for part in row.allowed_cities.split(",") if part.isdigit()}
 
 
 def unlock_session(db: Database, context: ReviewerContext, cookie: str, signed_in: SignedInReviewer, method: str,
@@ -291,6 +300,9 @@ def switch_city(db: Database, context: ReviewerContext, city_slug: str, *, clock
             raise NotFound("no role in that city")
         city, _membership = row
         assert city.id is not None
+        allowed = _allowed(current)
+        if allowed is not None and city.id not in allowed:
+            raise NotFound("that city's sign-in rules did not accept this sign-in")
         current.city_id = city.id
         session.add(current)
         locked = audit.lock_city(session, city.id)

@@ -71,6 +71,8 @@ class ReviewerSession(SQLModel, table=True):
     wrapped_account_key: bytes | None = None
     # How the session was signed in (password+totp, passkey, sso, ...), for the audit log.
     method: str = Field(default="password+totp", max_length=32)
+    # After single sign-on: the cities (ids, comma-separated) whose rules accepted it; None: every city held.
+    allowed_cities: str | None = Field(default=None, max_length=2000)
 
 
 class SessionCityKey(SQLModel, table=True):

@@ -27,6 +27,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('wrapped_account_key', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False,
                                       server_default='password+totp'))
+        batch_op.add_column(sa.Column('allowed_cities', sqlmodel.sql.sqltypes.AutoString(length=2000),
+                                      nullable=True))
     op.create_table('passkey',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=1400), nullable=False),
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
@@ -97,6 +99,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_passkey_reviewer_id'))
     op.drop_table('passkey')
     with op.batch_alter_table('reviewer_session', schema=None) as batch_op:
+        batch_op.drop_column('allowed_cities')
         batch_op.drop_column('method')
         batch_op.drop_column('wrapped_account_key')
     with op.batch_alter_table('reviewer', schema=None) as batch_op:
