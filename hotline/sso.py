@@ -110,6 +110,15 @@ class OidcClient:
                 self._metadata, self._keys, self._fetched = metadata, keys, time.monotonic()
             return self._metadata, self._keys
 
+    def _userinfo(self, endpoint: str, token: dict[str, Any], subject: str) -> dict[str, Any]:
+        """The email claims from the UserInfo endpoint, when the ID token does not carry them."""
+        session = self._session()
+        session.token = token
+        try:
+            return _userinfo_claims(session.get(endpoint, timeout=HTTP_TIMEOUT_SECONDS), subject)
+        except (requests.RequestException, ValueError) as error:
+            raise SsoError(f"the UserInfo endpoint could not be read ({type(error).__name__})") from None
+
     def start(self) -> tuple[str, LoginInProgress]:
         """The URL to send the browser to, and what to keep until it comes back."""
         metadata, _keys = self.metadata()
@@ -143,13 +152,23 @@ class OidcClient:
                 nonce={"essential": True, "value": login.nonce}).validate(decoded.claims)
         except (JoseError, ValueError) as error:
             raise SsoError(f"the ID token does not check out ({type(error).__name__})") from None
-        claims = decoded.claims
+        claims = dict(decoded.claims)
+        if "email" not in claims and metadata.get("userinfo_endpoint"):
+            claims.update(self._userinfo(metadata["userinfo_endpoint"], token, str(claims["sub"])))
         amr = claims.get("amr") or []
         return Claims(issuer=str(claims["iss"]), subject=str(claims["sub"])[:255],
                       email=str(claims.get("email") or "")[:320],
                       email_verified=claims.get("email_verified") is True,
                       amr=tuple(str(value) for value in amr) if isinstance(amr, list) else (),
                       acr=str(claims.get("acr") or ""))
+
+
+def _userinfo_claims(response: requests.Response, subject: str) -> dict[str, Any]:
+    data = response.json()
+    # OpenID Connect Core 1.0 section 5.3.2: the UserInfo sub must be the ID token's, or nothing of it is used.
+    if not isinstance(data, dict) or data.get("sub") != subject:
+        raise SsoError("the UserInfo answer is about someone else")
+    return {key: data[key] for key in ("email", "email_verified") if key in data}
 
 
 def clients_for(providers: list[OidcProvider], public_url: str) -> dict[str, OidcClient]:

@@ -162,7 +162,7 @@ def _allowed(row: ReviewerSession | None) -> set[int] | None:
 def unlock_session(db: Database, context: ReviewerContext, cookie: str, signed_in: SignedInReviewer, method: str,
                    *, clock: Clock = utc_now) -> None:
     """A session signed in by single sign-on gets the keys its reviewer just unlocked, and becomes a full one
-    (audited as the sign-in, with how the keys were unlocked)."""
+    (audited with how the keys were unlocked)."""
     parsed = _parse_cookie(cookie)
     if parsed is None or signed_in.reviewer_id != context.reviewer_id:
         raise NotFound("no such session")
@@ -177,8 +177,8 @@ def unlock_session(db: Database, context: ReviewerContext, cookie: str, signed_i
         _hold_keys(session, context.session_id, secret, signed_in)
         if row.city_id is not None:
             city = audit.lock_city(session, row.city_id)
-            audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_SIGNED_IN, when=clock(),
-                         detail={"method": method})
+            audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_KEYS_UNLOCKED,
+                         when=clock(), detail={"method": method})
 
 
 def confirm_totp_stage(db: Database, context: ReviewerContext, *, clock: Clock = utc_now) -> None:

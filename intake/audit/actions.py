@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     REVIEWER_SIGN_IN_DELAYED = "reviewer.sign_in_delayed"
     REVIEWER_ACCOUNT_KEY_MADE = "reviewer.account_key_made"
     REVIEWER_SIGN_IN_REFUSED = "reviewer.sign_in_refused"
+    REVIEWER_KEYS_UNLOCKED = "reviewer.keys_unlocked"
     PASSKEY_REGISTERED = "passkey.registered"
     PASSKEY_REMOVED = "passkey.removed"
     SSO_LINK_OFFERED = "sso.link_offered"
@@ -231,6 +232,10 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "did not assert the multi-factor sign-in the city requires).",
         "subject: the reviewer; detail: the method tried and the rule that refused it.",
         "Sign-in refused by the city's rules", "Inicio de sesión rechazado por las reglas de la ciudad"),
+    A.REVIEWER_KEYS_UNLOCKED: ActionInfo(
+        "After signing in through the city's identity provider, a reviewer unlocked their keys.",
+        "detail: with what (passkey or password).",
+        "Keys unlocked", "Claves desbloqueadas"),
     A.PASSKEY_REGISTERED: ActionInfo(
         "A reviewer registered a passkey.",
         "detail: whether the passkey unlocks the account key (PRF) or is a second factor only.",
