@@ -44,6 +44,9 @@ class OidcProvider:
     client_secret: bytes = field(repr=False)
     cities: tuple[str, ...] | None = None  # None: every city
     scopes: str = "openid email profile"
+    # The operator vouches that the provider's email claim is its own directory's (Entra ID sends no
+    # email_verified): it then counts as verified when an account is linked.
+    emails_verified: bool = False
 
 
 PROVIDER_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -332,7 +335,8 @@ def _provider(entry: object, where: str) -> OidcProvider:
     return OidcProvider(name=name, label=str(entry.get("label") or name), issuer=issuer,
                         client_id=client_id, client_secret=secret,
                         cities=None if cities == "*" else tuple(cities),
-                        scopes=str(entry.get("scopes") or "openid email profile"))
+                        scopes=str(entry.get("scopes") or "openid email profile"),
+                        emails_verified=entry.get("emails_verified") is True)
 
 
 SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token", "smtp_password", "audit_signing_key",

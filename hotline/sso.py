@@ -158,7 +158,7 @@ class OidcClient:
         amr = claims.get("amr") or []
         return Claims(issuer=str(claims["iss"]), subject=str(claims["sub"])[:255],
                       email=str(claims.get("email") or "")[:320],
-                      email_verified=claims.get("email_verified") is True,
+                      email_verified=claims.get("email_verified") is True or self.provider.emails_verified,
                       amr=tuple(str(value) for value in amr) if isinstance(amr, list) else (),
                       acr=str(claims.get("acr") or ""))
 

@@ -414,7 +414,8 @@ NEVER_RECORDED = (
     "content of any kind: report text, answers, messages, notes, file names, recordings, names a reporter gave",
     "a reporter's or caller's address, user agent, phone number or any other caller field",
     "a time of day for what a reporter or phone caller did (their entries carry the day only)",
-    "passwords, TOTP secrets, report keys, recovery keys or any key",
+    "passwords, TOTP secrets, report keys, recovery keys or any key, passkey PRF outputs, account keys or an "
+    "identity provider's client secret",
 )
 
 
