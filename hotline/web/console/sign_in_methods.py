@@ -100,8 +100,9 @@ async def sso_start(request: Request) -> Response:
     except SsoError as error:
         logger.warning("single sign-on unavailable", extra={"fields": {"provider": client.provider.name,
                                                                        "error": str(error)}})
+        # Shown as the sign-in page with its problem: the trouble is the provider's, and other ways in still work.
         return _sso_problem(request, state, "The city's sign-in service cannot be reached. Try again in a few "
-                                            "minutes.", 503)
+                                            "minutes.", 200)
     response = RedirectResponse(url, status_code=303)
     # SameSite=Lax: the provider sends the browser back with a top-level GET from its own site.
     response.set_cookie(COOKIE, seal_login(state.settings.session_key, login), max_age=600, path="/review/sso/",
@@ -128,7 +129,7 @@ async def sso_callback(request: Request) -> Response:
         signed_in = await run_in_threadpool(sso.sign_in, state.database, client.domain_provider, claims)
     except SsoError as error:
         logger.warning("single sign-on failed", extra={"fields": {"provider": name, "error": str(error)}})
-        return _sso_problem(request, state, "The city's sign-in service did not sign you in.", 502)
+        return _sso_problem(request, state, "The city's sign-in service did not sign you in.", 200)
     except sso.NotLinked:
         return _sso_problem(request, state, "That sign-in is not linked to a hotline account. Ask your city's "
                                             "hotline admin to link it.", 403)
