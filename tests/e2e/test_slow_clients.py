@@ -18,15 +18,15 @@ SLOW_CLIENTS = 500
 BODY_CLIENTS = 20
 HEADER_LIMIT = 3
 BODY_LIMIT = 4
-SLACK = 2.5  # seconds beyond the limit for the server to notice and the client to see the close
+SLACK = 4.0  # seconds beyond the limit for the server to notice and the client to see the close, on a busy machine
 REQUEST = b"POST /follow-up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 
 
 async def dribble(port: int, payload: bytes, head: bytes = b"") -> float | None:
     """Connect, send ``head`` at once and then ``payload`` one byte a second; return how long until the server
     closed the connection (None: it never did before the payload ran out)."""
+    started = time.monotonic()  # before connecting: the server's deadline starts later, never earlier
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    started = time.monotonic()
     try:
         if head:
             writer.write(head)
@@ -85,6 +85,6 @@ def test_slow_clients_are_cut_off_while_others_are_served(tmp_path: Path) -> Non
     with running(["serve", "--port", str(port)], env, port, tmp_path / "server.log"):
         slow, body, answers = asyncio.run(attack(port))
     assert all(cut is not None for cut in slow), f"{sum(cut is None for cut in slow)} slow clients were never cut"
-    assert max(slow) <= HEADER_LIMIT + SLACK and min(slow) >= HEADER_LIMIT - 0.5, (min(slow), max(slow))
-    assert all(cut is not None and BODY_LIMIT - 0.5 <= cut <= BODY_LIMIT + SLACK for cut in body), body
+    assert max(slow) <= HEADER_LIMIT + SLACK and min(slow) >= HEADER_LIMIT - 0.05, (min(slow), max(slow))
+    assert all(cut is not None and BODY_LIMIT - 0.05 <= cut <= BODY_LIMIT + SLACK for cut in body), body
     assert len(answers) >= 8 and max(answers) < 2.0, answers  # served throughout, promptly
