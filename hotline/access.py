@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 
 from hotline.state import app_state
 from hotline.web.errors import bad_request_page, forbidden_page, not_found_page
-from intake.accounts.reviewers import ROLE_ADMIN, ROLE_TOTP_ENROLMENT
+from intake.accounts.reviewers import ROLE_ADMIN, ROLE_TOTP_ENROLMENT, ROLE_UNLOCK
 from intake.accounts.sessions import ReviewerContext, resume_session
 from intake.errors import NotFound
 from intake.routing import city_routing_gaps
@@ -31,6 +31,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
 TOTP_ENROLMENT_PATH = "/review/totp"
+UNLOCK_PATH = "/review/unlock"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ def reviewer_route(
             if context.role == ROLE_TOTP_ENROLMENT:
                 # Nothing but the enrolment page until TOTP is set up (docs/design.md#sessions).
                 return RedirectResponse(TOTP_ENROLMENT_PATH, status_code=303)
+            if context.role == ROLE_UNLOCK:
+                # Nothing but the unlock page until the keys are open (docs/design.md#single-sign-on).
+                return RedirectResponse(UNLOCK_PATH, status_code=303)
             return not_found_page(request)
         if request.method == "POST":
             form = await request.form()

@@ -19,6 +19,7 @@ from hotline.middleware.metrics import AppMetrics, RequestMetricsMiddleware, met
 from hotline.middleware.security_headers import SecurityHeadersMiddleware
 from hotline.rendering import make_environments
 from hotline.settings import Settings
+from hotline.sso import clients_for
 from hotline.state import AppState
 from hotline.throttle import Throttle
 from hotline.voice.routes import voice_routes
@@ -88,5 +89,6 @@ def create_app(settings: Settings, database: Database | None = None, *, demo_twi
         withheld_caller_throttle=Throttle(settings.withheld_caller_key_attempts_per_10_minutes, 600),
         invitation_code_throttle=Throttle(INVITATION_CODE_ATTEMPTS_PER_10_MINUTES, 600),
         demo_twilio=demo_twilio if demo else None,
+        sso_clients=clients_for(settings.oidc_providers(), settings.public_url),
     )
     return app

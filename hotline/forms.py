@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
@@ -19,3 +22,14 @@ def text_field(form: FormData, name: str, default: str = "") -> str:
     if "\x00" in value:
         raise HTTPException(status_code=400)
     return value
+
+
+def passkey_fields(form: FormData) -> tuple[str, bytes | None]:
+    """The WebAuthn response the console's script (hotline/static/passkeys.js) put in a form, and the PRF output
+    it carried: None when there is none, or it is not 32 bytes of base64url."""
+    prf_text = text_field(form, "passkey_prf")
+    try:
+        prf = base64.urlsafe_b64decode(prf_text + "=" * (-len(prf_text) % 4)) if prf_text else None
+    except (binascii.Error, ValueError):
+        prf = None
+    return text_field(form, "passkey_response"), prf if prf is not None and len(prf) == 32 else None

@@ -7,6 +7,7 @@ or from a file named by ``HOTLINE_<NAME>_FILE`` (for container secrets), never f
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import threading
@@ -33,6 +34,25 @@ INSECURE_TEST_KDF = Argon2Cost(memory_kib=256, iterations=1, lanes=1)
 
 class SettingsError(Exception):
     """A setting is missing or unusable; the message says what to do, in one sentence."""
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """One OpenID Connect provider from HOTLINE_OIDC_PROVIDERS_FILE."""
+
+    name: str  # in URLs and the audit log: lower-case letters, digits and hyphens
+    label: str  # on the sign-in button
+    issuer: str
+    client_id: str
+    client_secret: bytes = field(repr=False)
+    cities: tuple[str, ...] | None = None  # None: every city
+    scopes: str = "openid email profile"
+    # The operator vouches that the provider's email claim is its own directory's (Entra ID sends no
+    # email_verified): it then counts as verified when an account is linked.
+    emails_verified: bool = False
+
+
+PROVIDER_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,9 @@ class Settings:
     city_time_zones: str = ""
     # The service's Tor onion address (v3, 56 characters and ".onion"), shown on the anonymity page when set.
     onion_address: str = ""
+    # Single sign-on (docs/sso.md): a JSON file listing the OpenID Connect providers, each for every city or for
+    # the cities named, with its client secret read from a file of its own. Empty: no single sign-on.
+    oidc_providers_file: str = ""
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -165,7 +188,15 @@ class Settings:
             sign_in_free_failures=max(1, self.sign_in_free_failures),
             sign_in_max_delay_seconds=max(1, self.sign_in_max_delay_seconds),
             reports_per_city_per_hour=self.reports_per_city_per_hour,
+            webauthn_rp_id=urlsplit(self.public_url).hostname or "localhost",
+            webauthn_origin=self.public_origin,
         )
+
+    @property
+    def public_origin(self) -> str:
+        """The origin of HOTLINE_PUBLIC_URL (scheme, host and port), as browsers name it."""
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def smtp_config(self) -> SmtpConfig:
         """The SMTP relay for reminders; SettingsError when HOTLINE_SMTP_HOST is not set."""
@@ -224,6 +255,7 @@ class Settings:
             raise SettingsError("HOTLINE_REQUEST_HEADER_TIMEOUT_SECONDS must be between 1 and 300 and "
                                 "HOTLINE_REQUEST_BODY_TIMEOUT_SECONDS between 1 and 3600.")
         self._check_trusted_proxies()
+        self.oidc_providers()
         self._check_time_zones()
         self._check_phone()
         if self.onion_address and not re.fullmatch(r"(https?://)?[a-z2-7]{56}\.onion/?", self.onion_address):
@@ -241,6 +273,24 @@ class Settings:
             raise SettingsError("HOTLINE_INSECURE_TEST_KDF is for the test suite only and is refused with the public "
                                 f"address {self.public_url}: remove it (passwords and report keys made with it "
                                 "are strengthened at their next use).")
+
+    def oidc_providers(self) -> list[OidcProvider]:
+        """The single sign-on providers (SettingsError, one sentence, for anything unusable in the file)."""
+        if not self.oidc_providers_file:
+            return []
+        where = f"HOTLINE_OIDC_PROVIDERS_FILE ({self.oidc_providers_file})"
+        try:
+            with open(self.oidc_providers_file, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as error:
+            raise SettingsError(f"{where} cannot be read as JSON ({type(error).__name__}).") from None
+        entries = data.get("providers") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not entries:
+            raise SettingsError(f"{where} must hold {{\"providers\": [...]}} with at least one provider.")
+        providers = [_provider(entry, where) for entry in entries]
+        if len({provider.name for provider in providers}) != len(providers):
+            raise SettingsError(f"{where} names a provider twice.")
+        return providers
 
     def trusted_proxy_list(self) -> list[str]:
         return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
@@ -304,6 +354,36 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"{name}={raw!r} is not a valid value for this setting.") from None
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _provider(entry: object, where: str) -> OidcProvider:
+    if not isinstance(entry, dict):
+        raise SettingsError(f"{where}: each provider is an object.")
+    name, issuer, client_id = (str(entry.get(key, "")) for key in ("name", "issuer", "client_id"))
+    if not PROVIDER_NAME.match(name) or len(name) > 64:
+        raise SettingsError(f"{where}: a provider's name must be lower-case letters, digits and hyphens.")
+    parts = urlsplit(issuer)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise SettingsError(f"{where}: the issuer of {name} must be an https:// URL.")
+    if not client_id:
+        raise SettingsError(f"{where}: {name} needs its client_id.")
+    secret_file = str(entry.get("client_secret_file", ""))
+    try:
+        with open(secret_file, encoding="utf-8") as handle:
+            secret = handle.read().strip().encode("utf-8")
+    except OSError:
+        raise SettingsError(f"{where}: the client_secret_file of {name} cannot be read.") from None
+    if not secret:
+        raise SettingsError(f"{where}: the client_secret_file of {name} is empty.")
+    cities = entry.get("cities", "*")
+    if cities != "*" and (not isinstance(cities, list) or not all(isinstance(c, str) for c in cities)):
+        raise SettingsError(f"{where}: the cities of {name} must be \"*\" or a list of city slugs.")
+    return OidcProvider(name=name, label=str(entry.get("label") or name), issuer=issuer,
+                        client_id=client_id, client_secret=secret,
+                        cities=None if cities == "*" else tuple(cities),
+                        scopes=str(entry.get("scopes") or "openid email profile"),
+                        emails_verified=entry.get("emails_verified") is True)
 
 
 SECRET_FIELDS = frozenset({"pepper", "session_key", "metrics_token", "smtp_password", "audit_signing_key",

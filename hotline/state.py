@@ -9,6 +9,7 @@ from jinja2 import Environment
 from starlette.requests import Request
 
 from hotline.settings import Settings
+from hotline.sso import OidcClient
 from hotline.throttle import Throttle
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
@@ -25,6 +26,8 @@ class AppState:
     sign_in_throttle: Throttle
     # The time the sign-in limits count by (tests move it; intake.clock).
     clock: Clock = utc_now
+    # The single sign-on providers by name (hotline.sso).
+    sso_clients: dict[str, OidcClient] = field(default_factory=dict)
     # One template environment per language (hotline.i18n); ``templates`` is the English one.
     environments: dict[str, Environment] = field(default_factory=dict)
     # Abuse resistance without tracking: per-client counts in memory only; the counts per account and per city

@@ -33,3 +33,7 @@ class IntakeConfig:
     sign_in_max_delay_seconds: int = 30
     # Reports a city accepts an hour, counted in the database across instances (intake.reports.submission).
     reports_per_city_per_hour: int = 500
+    # WebAuthn relying party (intake.accounts.passkeys): the host name passkeys are bound to, and the origin
+    # browsers sign for; both from HOTLINE_PUBLIC_URL.
+    webauthn_rp_id: str = "localhost"
+    webauthn_origin: str = "http://localhost:8000"

@@ -2,7 +2,8 @@
 middleware.
 
 The Content-Security-Policy is at least as strict as GlobaLeaks': nothing loads unless listed, and only from
-our own origin; no script at all, since every page works without JavaScript.
+our own origin; no script at all on reporter pages, since every page works without JavaScript. The reviewer
+console alone may run the service's own scripts (passkeys).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+
+# The reviewer console may run our own scripts (passkeys need the WebAuthn API) and call back to us; reporter pages
+# never run any (docs/design.md#account-keys-and-passkeys).
+CONSOLE_PREFIX = "/review/"
+CONSOLE_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY + "; script-src 'self'; connect-src 'self'"
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -44,6 +50,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        console = str(scope.get("path", "")).startswith(CONSOLE_PREFIX)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
@@ -53,6 +61,8 @@ class SecurityHeadersMiddleware:
                         # demo's call simulator, the one page that sets them (hotline/web/demo_phone.py).
                         continue
                     headers[name] = value
+                if console:
+                    headers["Content-Security-Policy"] = CONSOLE_CONTENT_SECURITY_POLICY
                 if "server" in headers:
                     del headers["server"]
             await send(message)

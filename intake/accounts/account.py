@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from crypto.errors import CryptoError
-from crypto.passwords import city_key_wrapping_key, enroll_password
-from crypto.wrapping import wrap_under_key
 from intake import audit
 from intake.accounts import totp
+from intake.accounts.keyring import enroll
 from intake.accounts.reviewers import email_problem, normalize_email, password_problem, unlock_reviewer
 from intake.accounts.sessions import ReviewerContext, end_sessions_of
 from intake.audit.actions import AuditAction
@@ -17,14 +15,13 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
-from intake.keys.grants import city_key_binding, rewrap_personal_key
-from intake.models import Membership, Reviewer
+from intake.models import Reviewer
 
 
 def change_password(db: Database, config: IntakeConfig, context: ReviewerContext, current: str, new: str,
                     *, clock: Clock = utc_now) -> None:
-    """Re-wrap every city key and the TOTP secret under the new password. Every session of the reviewer,
-    this one included, ends: the next sign-in uses the new password."""
+    """Wrap the account key under the new password. Every session of the reviewer, this one included, ends: the
+    next sign-in uses the new password."""
     problems = {}
     if (problem := password_problem(new)) is not None:
         problems["new_password"] = problem
@@ -38,30 +35,15 @@ def change_password(db: Database, config: IntakeConfig, context: ReviewerContext
         raise InvalidInput({"current_password": "That is not your current password."}) from None
     reviewer = unlocked.reviewer
     assert reviewer.id is not None
-    record, new_master = enroll_password(new, config.reviewer_kdf)
-    secret = None
-    if reviewer.totp_wrapped_secret is not None:
-        try:
-            secret = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key, reviewer.id)
-        except CryptoError:
-            secret = None
+    # Only the account key's wrapping changes: everything else is under the account key, and passkeys that
+    # unlock it keep doing so (docs/design.md#account-keys-and-passkeys).
+    enrolled = enroll(new, config, account_key=unlocked.account_key)
     now = clock()
     with db.write() as session:
         row = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id).with_for_update()).one()
-        row.password_record = record.encode()
-        row.totp_wrapped_secret = totp.wrap_secret(secret, new_master, reviewer.id) if secret is not None else None
-        row.totp_confirmed = row.totp_confirmed and secret is not None
+        enrolled.seal(row)
         session.add(row)
-        # The personal key too, so city keys granted by a rotation still open after the change.
-        rewrap_personal_key(session, reviewer.id, unlocked.master_key, new_master)
         for held in unlocked.signed_in.memberships:
-            membership = session.exec(select(Membership).where(Membership.reviewer_id == reviewer.id,
-                                                               Membership.city_id == held.city_id)).one()
-            if held.city_private_key is not None:
-                membership.wrapped_city_key = wrap_under_key(
-                    held.city_private_key, city_key_wrapping_key(new_master, held.city_id),
-                    city_key_binding(held.city_id, reviewer.id))
-                session.add(membership)
             city = audit.lock_city(session, held.city_id)
             audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_PASSWORD_CHANGED, when=now)
         end_sessions_of(session, reviewer.id)
@@ -77,7 +59,7 @@ def set_up_totp(db: Database, config: IntakeConfig, email: str, password: str, *
     now = clock()
     with db.write() as session:
         row = session.exec(select(Reviewer).where(Reviewer.id == reviewer_id).with_for_update()).one()
-        row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.master_key, reviewer_id)
+        row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.account_key, reviewer_id)
         row.totp_confirmed, row.totp_last_step = True, 0
         session.add(row)
         for held in unlocked.signed_in.memberships:
@@ -100,15 +82,17 @@ def add_regional_coordinator(db: Database, config: IntakeConfig, *, email: str, 
         problems["password"] = problem
     if problems:
         raise InvalidInput(problems)
-    record, _master = enroll_password(password, config.reviewer_kdf)
+    enrolled = enroll(password, config)
     with db.write() as session:
         existing = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
         if existing is not None:
             raise AlreadyExists(f"{email} already has an account")
-        row = Reviewer(email=email, display_name=display_name.strip(), password_record=record.encode(),
+        row = Reviewer(email=email, display_name=display_name.strip(), password_record=enrolled.record.encode(),
                        regional_coordinator=True, created_at=clock())
         session.add(row)
         session.flush()
         assert row.id is not None
+        enrolled.seal(row)
+        session.add(row)
         return row.id
 

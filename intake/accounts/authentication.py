@@ -23,17 +23,21 @@ from sqlmodel import Session, select
 
 from crypto.errors import CryptoError
 from intake import audit
-from intake.accounts import totp
-from intake.accounts.reviewers import SignedInReviewer, normalize_email, unlock_reviewer
+from intake.accounts import passkeys, policy, totp
+from intake.accounts.keyring import SignedInReviewer, open_account
+from intake.accounts.reviewers import normalize_email, unlock_reviewer
 from intake.accounts.sessions import end_enrolment_sessions_of
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.errors import WrongCredentials
+from intake.errors import IntakeError, WrongCredentials
 from intake.limits.counters import claim_attempt, clear, counter_key
 from intake.models import Membership, Reviewer
 
+METHOD_PASSWORD_TOTP = "password+totp"  # noqa: S105 (a method name, not a password)
+METHOD_PASSWORD_PASSKEY = "password+passkey"  # noqa: S105 (a method name)
+METHOD_PASSKEY = "passkey"
 # A count of failures is forgotten a day after the last one.
 FORGET_FAILURES_AFTER = timedelta(hours=24)
 COUNTER_PURPOSE = "sign-in"
@@ -44,6 +48,13 @@ class Authenticated:
     signed_in: SignedInReviewer
     # Set when the reviewer has no confirmed TOTP yet: the secret to enrol, shown once as a QR code.
     enrol_totp_secret: bytes | None = None
+    # How: "password+totp", "password+passkey" or "passkey" (for the audit log).
+    method: str = METHOD_PASSWORD_TOTP
+
+
+class RefusedByCityRules(IntakeError):
+    """Every factor was right, but the reviewer's cities do not allow this way of signing in (password sign-in is
+    off there: they sign in through the city's identity provider)."""
 
 
 @dataclass(frozen=True)
@@ -131,16 +142,17 @@ def authenticate(
         secret = totp.new_secret()
         with db.write() as session:
             row = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id).with_for_update()).one()
-            row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.master_key, reviewer.id)
+            row.totp_wrapped_secret = totp.wrap_secret(secret, unlocked.account_key, reviewer.id)
             row.totp_confirmed = False
             session.add(row)
             # Only the newest secret can be confirmed: an older enrolment page must not confirm a secret that
             # is no longer the stored one.
             end_enrolment_sessions_of(session, reviewer.id)
         clear(db, key)
-        return Authenticated(unlocked.signed_in, enrol_totp_secret=secret)
+        return Authenticated(password_allowed(db, unlocked.signed_in, METHOD_PASSWORD_TOTP, clock=clock),
+                             enrol_totp_secret=secret)
     try:
-        confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.master_key,
+        confirmed_secret: bytes | None = totp.unwrap_secret(reviewer.totp_wrapped_secret, unlocked.account_key,
                                                             reviewer.id)
     except CryptoError:
         confirmed_secret = None
@@ -155,7 +167,56 @@ def authenticate(
     if step is None:
         raise failed(reviewer.id, "code")
     clear(db, key)
-    return Authenticated(unlocked.signed_in)
+    return Authenticated(password_allowed(db, unlocked.signed_in, METHOD_PASSWORD_TOTP, clock=clock))
+
+
+def password_allowed(db: Database, signed_in: SignedInReviewer, method: str, *,
+                     clock: Clock = utc_now) -> SignedInReviewer:
+    """The sign-in without the cities whose admins turned password sign-in off (audited there);
+    :class:`RefusedByCityRules` when none is left."""
+    with db.read() as session:
+        rules = policy.rules_of(session, [m.city_id for m in signed_in.memberships])
+    refusing = [city_id for city_id, rule in rules.items() if not rule.password_allowed]
+    if not refusing:
+        return signed_in
+    policy.refuse_in(db, signed_in.reviewer_id, refusing, method=method, rule="password sign-in off", clock=clock)
+    kept = policy.keep_cities(signed_in, [city_id for city_id in rules if city_id not in refusing])
+    if not kept.memberships and not kept.regional_coordinator:
+        raise RefusedByCityRules("password sign-in is off in every city of this account")
+    return kept
+
+
+def authenticate_with_passkey(db: Database, config: IntakeConfig, email: str, password: str, response: str,
+                              prf_output: bytes | None, *, clock: Clock = utc_now) -> Authenticated:
+    """A passkey in place of TOTP, counted like any sign-in on the email typed. A passkey that unlocks the account
+    key (PRF) needs nothing else; one that does not is a second factor, with the password."""
+    now = clock()
+    key = sign_in_counter(config, email)
+    claim = claim_attempt(db, key, delay_after=lambda failures: delay_after(failures, config),
+                          forget_after=FORGET_FAILURES_AFTER, now=now)
+    account = _account_id(db, email)
+
+    def failed(reason: str) -> SignInFailed:
+        return SignInFailed(SignInFailure(account, reason, claim.failures, claim.delay_seconds, now))
+
+    try:
+        verified = passkeys.verify_assertion(db, config, response, prf_output, purpose=passkeys.SIGN_IN,
+                                             reviewer_id=None, clock=clock)
+    except WrongCredentials:
+        raise failed("passkey") from None
+    if verified.reviewer.id != account:
+        raise failed("passkey")
+    if verified.account_key is not None:
+        clear(db, key)
+        return Authenticated(open_account(db, verified.reviewer, verified.account_key).signed_in,
+                             method=METHOD_PASSKEY)
+    try:
+        unlocked = unlock_reviewer(db, config, email, password)
+    except WrongCredentials:
+        raise failed("password") from None
+    clear(db, key)
+    return Authenticated(password_allowed(db, unlocked.signed_in, METHOD_PASSWORD_PASSKEY, clock=clock),
+                         method=METHOD_PASSWORD_PASSKEY)
 
 
 def confirm_totp_enrolment(db: Database, reviewer_id: int, secret: bytes, code: str, *,

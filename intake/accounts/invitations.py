@@ -27,10 +27,11 @@ from sqlmodel import Session, col, delete, select
 
 from crypto import invitations as codes
 from crypto.errors import CryptoError, WrongSecret
-from crypto.passwords import city_key_wrapping_key, enroll_password, unlock_with_password
+from crypto.passwords import city_key_wrapping_key, unlock_with_password
 from crypto.personal_keys import seal_city_key_to_reviewer
 from crypto.wrapping import wrap_under_key
 from intake import audit
+from intake.accounts.keyring import enroll
 from intake.accounts.reviewers import (
     CONTENT_ROLES,
     ROLE_ADMIN,
@@ -283,7 +284,7 @@ def join_with_code(db: Database, config: IntakeConfig, *, code: str, password: s
         with contextlib.suppress(WrongSecret):
             unlock_with_password(password, dummy_password_record(config))
         return
-    record, master_key = enroll_password(password, config.reviewer_kdf)
+    enrolled = enroll(password, config)
     with db.write() as session:
         row, parsed = _by_code(session, config, code, now)
         city = audit.lock_city(session, row.city_id)
@@ -291,12 +292,14 @@ def join_with_code(db: Database, config: IntakeConfig, *, code: str, password: s
         assert city.id is not None
         if session.exec(select(Reviewer.id).where(Reviewer.email == row.email)).first() is not None:
             return  # made meanwhile: the same answer as above
-        reviewer = Reviewer(email=row.email, display_name=row.display_name, password_record=record.encode(),
-                            created_at=now)
+        reviewer = Reviewer(email=row.email, display_name=row.display_name,
+                            password_record=enrolled.record.encode(), created_at=now)
         session.add(reviewer)
         session.flush()
         assert reviewer.id is not None
-        ensure_personal_key(session, reviewer.id, master_key, clock=clock)
+        enrolled.seal(reviewer)
+        session.add(reviewer)
+        ensure_personal_key(session, reviewer.id, enrolled.account_key, clock=clock)
         wrapped = None
         if row.wrapped_city_key is not None:
             try:
@@ -304,7 +307,7 @@ def join_with_code(db: Database, config: IntakeConfig, *, code: str, password: s
                                                      city_id=city.id)
             except CryptoError:
                 raise NotFound("no open invitation has that code") from None
-            wrapped = wrap_under_key(private, city_key_wrapping_key(master_key, city.id),
+            wrapped = wrap_under_key(private, city_key_wrapping_key(enrolled.account_key, city.id),
                                      city_key_binding(city.id, reviewer.id))
         invitation_id, role = row.id, row.role
         _join(session, city, reviewer.id, row, wrapped, now)

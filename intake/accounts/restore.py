@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, delete, select
 
 from crypto import hpke_keys
 from crypto.errors import CryptoError, WrongSecret
-from crypto.passwords import city_key_wrapping_key, enroll_password
+from crypto.passwords import city_key_wrapping_key
 from crypto.wrapping import wrap_under_key
 from intake import audit
+from intake.accounts.keyring import enroll
 from intake.accounts.reviewers import (
     CONTENT_ROLES,
     ROLE_ADMIN,
@@ -36,7 +37,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.keys.grants import city_key_binding, replace_personal_key
-from intake.models import City, Membership, Reviewer
+from intake.models import City, Membership, Passkey, Reviewer
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _restore(db: Database, config: IntakeConfig, city: City, *, recovery_key: st
     if problems:
         raise InvalidInput(problems)
     assert private is not None and city.id is not None
-    record, master = enroll_password(new_password, config.reviewer_kdf)
+    enrolled = enroll(new_password, config)  # a new account key: the lost password's one cannot be opened
     now = clock()
     closed: list[str] = []
     with db.write() as session:
@@ -118,22 +119,26 @@ def _restore(db: Database, config: IntakeConfig, city: City, *, recovery_key: st
         new_account = reviewer is None
         if reviewer is None:
             name = display_name.strip() or email
-            reviewer = Reviewer(email=email, display_name=name[:200], password_record=record.encode(), created_at=now)
-        reviewer.password_record = record.encode()
+            reviewer = Reviewer(email=email, display_name=name[:200], password_record=enrolled.record.encode(),
+                                created_at=now)
         reviewer.active = True
         # TOTP's secret was wrapped under the lost password: it is set up again at the next sign-in.
         reviewer.totp_wrapped_secret, reviewer.totp_confirmed, reviewer.totp_last_step = None, False, 0
         session.add(reviewer)
         session.flush()
         assert reviewer.id is not None
-        replace_personal_key(session, reviewer.id, master, clock=clock)
+        enrolled.seal(reviewer)
+        session.add(reviewer)
+        # Passkeys unlocked the old account key, and may be what was lost: they are registered again.
+        session.exec(delete(Passkey).where(col(Passkey.reviewer_id) == reviewer.id))
+        replace_personal_key(session, reviewer.id, enrolled.account_key, clock=clock)
         memberships = session.exec(select(Membership).where(Membership.reviewer_id == reviewer.id)).all()
         here = next((m for m in memberships if m.city_id == city.id), None)
         if here is None:
             here = Membership(reviewer_id=reviewer.id, city_id=city.id, role=ROLE_ADMIN, created_at=now)
         if make_admin:
             here.role = ROLE_ADMIN
-        here.wrapped_city_key = (wrap_under_key(private, city_key_wrapping_key(master, city.id),
+        here.wrapped_city_key = (wrap_under_key(private, city_key_wrapping_key(enrolled.account_key, city.id),
                                                 city_key_binding(city.id, reviewer.id))
                                  if here.role in CONTENT_ROLES else None)
         session.add(here)

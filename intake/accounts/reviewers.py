@@ -10,9 +10,16 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from crypto.errors import WrongSecret
-from crypto.passwords import PasswordRecord, city_key_wrapping_key, enroll_password, unlock_with_password
-from crypto.wrapping import unwrap_with_key, wrap_under_key
+from crypto.passwords import PasswordRecord, city_key_wrapping_key, unlock_with_password
+from crypto.wrapping import wrap_under_key
 from intake import audit
+from intake.accounts.keyring import (
+    SignedInReviewer,
+    UnlockedReviewer,
+    account_key_from_password,
+    enroll,
+    open_account,
+)
 from intake.accounts.strengthening import below_configured_cost, strengthen_password
 from intake.audit.actions import AuditAction
 from intake.cities import city_by_slug
@@ -20,8 +27,8 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
-from intake.keys.grants import city_key_binding, ensure_personal_key, grant_city_key, pick_up_city_keys
-from intake.models import City, Membership, Reviewer
+from intake.keys.grants import city_key_binding, ensure_personal_key, grant_city_key
+from intake.models import Membership, Reviewer
 from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
 ROLE_REVIEWER = "reviewer"
@@ -34,6 +41,8 @@ CONTENT_ROLES = (ROLE_REVIEWER, ROLE_ADMIN)
 # aggregate statistics across cities only; a session still enrolling TOTP reaches nothing but the enrolment page.
 ROLE_COORDINATOR = "coordinator"
 ROLE_TOTP_ENROLMENT = "totp-enrolment"
+# A session signed in by single sign-on whose keys are still locked: it reaches the unlock page alone.
+ROLE_UNLOCK = "unlock"
 # Every role that a signed-in session can act with, for route rules.
 SESSION_ROLES = (*ROLES, ROLE_COORDINATOR)
 
@@ -47,35 +56,6 @@ class AddedReviewer:
     email: str
     city_slug: str
     role: str
-
-
-@dataclass(frozen=True)
-class UnlockedMembership:
-    city_id: int
-    city_slug: str
-    city_name: str
-    role: str
-    # The city private key, in memory only for the length of the sign-in; None for auditors.
-    city_private_key: bytes | None
-
-
-@dataclass(frozen=True)
-class SignedInReviewer:
-    reviewer_id: int
-    email: str
-    display_name: str
-    memberships: tuple[UnlockedMembership, ...]
-    regional_coordinator: bool = False
-
-
-@dataclass(frozen=True)
-class UnlockedReviewer:
-    """A password that matched: the reviewer's row, the master key (in memory for this request only) and the
-    city keys it opened."""
-
-    reviewer: Reviewer
-    master_key: bytes
-    signed_in: SignedInReviewer
 
 
 def normalize_email(email: str) -> str:
@@ -146,11 +126,11 @@ def add_reviewer(
     _validate(email, display_name, password if existing is None else None, role)
     if role in CONTENT_ROLES and city_private_key is None:
         raise InvalidInput({"role": "This role reads cases, so the city key must be unlocked to add it."})
-    master_key = None
+    enrolled = None
     if existing is None:
         if password is None:
             raise InvalidInput({"password": "A new account needs a first password."})
-        record, master_key = enroll_password(password, config.reviewer_kdf)
+        enrolled = enroll(password, config)
     now = clock()
     with db.write() as session:
         city = city_by_slug(session, city_slug)
@@ -160,10 +140,13 @@ def add_reviewer(
         if existing is None:
             if session.exec(select(Reviewer).where(Reviewer.email == email)).first():
                 raise AlreadyExists("that email was just added")
-            reviewer = Reviewer(email=email, display_name=display_name.strip(), password_record=record.encode(),
-                                created_at=now)
+            assert enrolled is not None
+            reviewer = Reviewer(email=email, display_name=display_name.strip(),
+                                password_record=enrolled.record.encode(), created_at=now)
             session.add(reviewer)
             session.flush()
+            enrolled.seal(reviewer)
+            session.add(reviewer)
         else:
             reviewer = existing
         assert reviewer.id is not None
@@ -172,10 +155,11 @@ def add_reviewer(
         ).first():
             raise AlreadyExists(f"{email} already has a role in {city.slug}")
         wrapped = None
-        if master_key is not None:
-            ensure_personal_key(session, reviewer.id, master_key, clock=clock)  # so key rotation can reach them
+        if enrolled is not None:
+            # so key rotation can reach them
+            ensure_personal_key(session, reviewer.id, enrolled.account_key, clock=clock)
             if role in CONTENT_ROLES and city_private_key is not None:
-                wrapped = wrap_under_key(city_private_key, city_key_wrapping_key(master_key, city.id),
+                wrapped = wrap_under_key(city_private_key, city_key_wrapping_key(enrolled.account_key, city.id),
                                          city_key_binding(city.id, reviewer.id))
         elif role in CONTENT_ROLES and city_private_key is not None:
             grant_city_key(session, reviewer.id, city, city_private_key)
@@ -202,19 +186,13 @@ def sign_in(db: Database, config: IntakeConfig, email: str, password: str) -> Si
 
 
 def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: str) -> UnlockedReviewer:
+    """Check the password and open the account key it unlocks, and every city key under it.
+    :class:`WrongCredentials` for an unknown email (after the same Argon2id derivation) or a wrong password."""
     email = normalize_email(email)
     if len(password) > MAX_PASSWORD_CHARS or len(email) > 320:
         raise WrongCredentials("wrong email or password")
     with db.read() as session:
         reviewer = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
-        rows = (
-            session.exec(
-                select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
-                .where(Membership.reviewer_id == reviewer.id)
-            ).all()
-            if reviewer is not None
-            else []
-        )
     if reviewer is None or not reviewer.active:
         with contextlib.suppress(WrongSecret):
             unlock_with_password(password, dummy_password_record(config))
@@ -224,30 +202,10 @@ def unlock_reviewer(db: Database, config: IntakeConfig, email: str, password: st
         master_key = unlock_with_password(password, record)
     except WrongSecret:
         raise WrongCredentials("wrong email or password") from None
-    reviewer_id = reviewer.id
-    assert reviewer_id is not None
-    strengthened = below_configured_cost(record, config)
-    if strengthened:  # made at a cheaper cost: at full cost from now on, while the password is here
-        master_key = strengthen_password(db, config, reviewer_id, password, record, master_key)
-    if pick_up_city_keys(db, reviewer_id, master_key) or strengthened:  # a rotated city key was waiting
-        with db.read() as session:
-            reviewer = session.get(Reviewer, reviewer_id)
-            assert reviewer is not None
-            rows = session.exec(
-                select(Membership, City).join(City, City.id == Membership.city_id)  # type: ignore[arg-type]
-                .where(Membership.reviewer_id == reviewer_id)
-            ).all()
-    memberships = []
-    for membership, city in rows:
-        assert city.id is not None
-        private = None
-        if membership.wrapped_city_key is not None:
-            # A copy dropped or left behind by a restore in another city (intake.accounts.account) stays closed: the
-            # reviewer keeps the role but reads nothing there until that city restores it too.
-            with contextlib.suppress(WrongSecret):
-                private = unwrap_with_key(membership.wrapped_city_key, city_key_wrapping_key(master_key, city.id),
-                                          city_key_binding(city.id, reviewer_id))
-        memberships.append(UnlockedMembership(city.id, city.slug, city.name, membership.role, private))
-    signed_in = SignedInReviewer(reviewer_id, reviewer.email, reviewer.display_name, tuple(memberships),
-                                 reviewer.regional_coordinator)
-    return UnlockedReviewer(reviewer, master_key, signed_in)
+    account_key = account_key_from_password(db, reviewer, master_key)
+    if below_configured_cost(record, config):  # made at a cheaper cost: at full cost from now on, while it is here
+        assert reviewer.id is not None
+        strengthen_password(db, config, reviewer.id, password, record, account_key)
+    with db.read() as session:  # moved under the account key or strengthened just now: read what changed
+        reviewer = session.exec(select(Reviewer).where(Reviewer.id == reviewer.id)).one()
+    return open_account(db, reviewer, account_key)

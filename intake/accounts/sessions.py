@@ -20,7 +20,8 @@ from sqlmodel import Session, col, delete, select
 from crypto.errors import CryptoError
 from crypto.wrapping import unwrap_with_key, wrap_under_key
 from intake import audit
-from intake.accounts.reviewers import ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SignedInReviewer
+from intake.accounts.keyring import SignedInReviewer
+from intake.accounts.reviewers import ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, ROLE_UNLOCK
 from intake.audit.actions import AuditAction
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
@@ -33,6 +34,7 @@ _SECRET_BYTES = 32
 
 STAGE_FULL = "full"
 STAGE_TOTP_ENROLMENT = "totp-enrolment"
+STAGE_UNLOCK = "unlock"
 # The city id of a regional coordinator's context: no city has it, so every case rule matches nothing.
 NO_CITY = 0
 
@@ -54,6 +56,8 @@ class ReviewerContext:
     csrf_token: str
     # The TOTP secret being enrolled (only in a session of stage "totp-enrolment").
     pending_totp_secret: bytes | None = None
+    # The reviewer's account key (crypto.account_keys), open for this request only; None before unlocking.
+    account_key: bytes | None = None
 
     @property
     def actor(self) -> str:
@@ -88,12 +92,19 @@ def _totp_binding(row_id: str) -> bytes:
     return f"hotline/v1/session-totp|session={row_id}".encode()
 
 
+def _account_binding(row_id: str) -> bytes:
+    return f"hotline/v1/session-account-key|session={row_id}".encode()
+
+
 def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None, *, clock: Clock = utc_now,
-                  pending_totp_secret: bytes | None = None) -> str:
+                  pending_totp_secret: bytes | None = None, method: str = "password+totp",
+                  locked: bool = False) -> str:
     """Open a session working in ``city_id`` (None: a regional coordinator's) and return the cookie value.
 
     With ``pending_totp_secret`` the session is only for enrolling TOTP: it reaches the enrolment
-    page alone, and the city keys it holds stay closed until :func:`confirm_totp_stage` is called.
+    page alone, and the city keys it holds stay closed until :func:`confirm_totp_stage` is called. With
+    ``locked`` (after single sign-on) it holds no key and reaches only the unlock page until
+    :func:`unlock_session`. ``method`` says how the reviewer signed in, for the audit log.
     """
     if city_id is None:
         if not signed_in.regional_coordinator:
@@ -102,27 +113,72 @@ def start_session(db: Database, signed_in: SignedInReviewer, city_id: int | None
         raise NotFound("no role in that city")
     identifier, secret = os.urandom(_ID_BYTES), os.urandom(_SECRET_BYTES)
     row_id = _row_id(identifier)
-    wrapping_key = _session_key(secret, b"city-keys")
     now = clock()
-    stage = STAGE_FULL if pending_totp_secret is None else STAGE_TOTP_ENROLMENT
+    stage = (STAGE_UNLOCK if locked else STAGE_FULL if pending_totp_secret is None else STAGE_TOTP_ENROLMENT)
     with db.write() as session:
         session.add(ReviewerSession(
             id=row_id, reviewer_id=signed_in.reviewer_id, city_id=city_id, created_at=now, last_seen_at=now,
-            stage=stage, pending_totp_secret=None if pending_totp_secret is None else wrap_under_key(
-                pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id))))
+            stage=stage, method=method, pending_totp_secret=None if pending_totp_secret is None else wrap_under_key(
+                pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id)),
+            allowed_cities=",".join(str(m.city_id) for m in signed_in.memberships) if locked else None))
         session.flush()
-        for held in signed_in.memberships:
-            if held.city_private_key is not None:
-                session.add(SessionCityKey(session_id=row_id, city_id=held.city_id, wrapped_city_key=wrap_under_key(
-                    held.city_private_key, wrapping_key, _binding(row_id, held.city_id))))
+        if not locked:
+            _hold_keys(session, row_id, secret, signed_in)
         for held in signed_in.memberships if city_id is None else [m for m in signed_in.memberships
                                                                     if m.city_id == city_id]:
             city = audit.lock_city(session, held.city_id)
+            detail: dict[str, str | int] = {"method": method}
+            if city_id is None:
+                detail["regional"] = 1
             audit.append(session, city, actor=audit.reviewer_actor(signed_in.reviewer_id),
-                         action=AuditAction.REVIEWER_SIGNED_IN
-                                if stage == STAGE_FULL else AuditAction.REVIEWER_TOTP_ENROLMENT_STARTED,
-                         when=now, detail={"regional": 1} if city_id is None else None)
+                         action=AuditAction.REVIEWER_TOTP_ENROLMENT_STARTED if stage == STAGE_TOTP_ENROLMENT
+                         else AuditAction.REVIEWER_SIGNED_IN, when=now, detail=detail)
     return f"{_b64(identifier)}.{_b64(secret)}"
+
+
+def _hold_keys(session: Session, row_id: str, secret: bytes, signed_in: SignedInReviewer) -> None:
+    """Keep the city keys and the account key the sign-in opened, wrapped under the cookie's secret; after single
+    sign-on, only of the cities whose rules accepted it."""
+    wrapping_key = _session_key(secret, b"city-keys")
+    allowed = _allowed(session.get(ReviewerSession, row_id))
+    for held in signed_in.memberships:
+        if held.city_private_key is not None and (allowed is None or held.city_id in allowed):
+            session.add(SessionCityKey(session_id=row_id, city_id=held.city_id, wrapped_city_key=wrap_under_key(
+                held.city_private_key, wrapping_key, _binding(row_id, held.city_id))))
+    if signed_in.account_key is not None:
+        row = session.get(ReviewerSession, row_id)
+        assert row is not None
+        row.wrapped_account_key = wrap_under_key(signed_in.account_key, _session_key(secret, b"account-key"),
+                                                 _account_binding(row_id))
+        session.add(row)
+
+
+def _allowed(row: ReviewerSession | None) -> set[int] | None:
+    if row is None or row.allowed_cities is None:
+        return None
+    return {int(part) for part in row.allowed_cities.split(",") if part.isdigit()}
+
+
+def unlock_session(db: Database, context: ReviewerContext, cookie: str, signed_in: SignedInReviewer, method: str,
+                   *, clock: Clock = utc_now) -> None:
+    """A session signed in by single sign-on gets the keys its reviewer just unlocked, and becomes a full one
+    (audited with how the keys were unlocked)."""
+    parsed = _parse_cookie(cookie)
+    if parsed is None or signed_in.reviewer_id != context.reviewer_id:
+        raise NotFound("no such session")
+    _identifier, secret = parsed
+    with db.write() as session:
+        row = session.get(ReviewerSession, context.session_id)
+        if row is None or row.stage != STAGE_UNLOCK:
+            raise NotFound("no such session")
+        row.stage, row.method, row.last_seen_at = STAGE_FULL, method, clock()
+        session.add(row)
+        session.flush()
+        _hold_keys(session, context.session_id, secret, signed_in)
+        if row.city_id is not None:
+            city = audit.lock_city(session, row.city_id)
+            audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_KEYS_UNLOCKED,
+                         when=clock(), detail={"method": method})
 
 
 def confirm_totp_stage(db: Database, context: ReviewerContext, *, clock: Clock = utc_now) -> None:
@@ -190,17 +246,22 @@ def resume_session(db: Database, config: IntakeConfig, cookie: str, *, clock: Cl
             held = session.get(SessionCityKey, (row_id, row.city_id))
         row.last_seen_at = now
         session.add(row)
-    private = pending = None
+    private = pending = account_key = None
     try:
         if held is not None and row.stage == STAGE_FULL and row.city_id is not None:
             private = unwrap_with_key(held.wrapped_city_key, _session_key(secret, b"city-keys"),
                                       _binding(row_id, row.city_id))
         if row.pending_totp_secret is not None:
             pending = unwrap_with_key(row.pending_totp_secret, _session_key(secret, b"totp"), _totp_binding(row_id))
+        if row.wrapped_account_key is not None and row.stage == STAGE_FULL:
+            account_key = unwrap_with_key(row.wrapped_account_key, _session_key(secret, b"account-key"),
+                                          _account_binding(row_id))
     except CryptoError:
         raise NotFound("no such session") from None
     assert reviewer.id is not None
-    if row.stage != STAGE_FULL:
+    if row.stage == STAGE_UNLOCK:
+        role = ROLE_UNLOCK
+    elif row.stage != STAGE_FULL:
         role = ROLE_TOTP_ENROLMENT
     elif membership is None:
         role = ROLE_COORDINATOR
@@ -211,7 +272,7 @@ def resume_session(db: Database, config: IntakeConfig, cookie: str, *, clock: Cl
         city_id=city.id if city is not None and city.id is not None else NO_CITY,
         city_slug=city.slug if city is not None else "", city_name=city.name if city is not None else "",
         role=role, city_private_key=private, csrf_token=_b64(_session_key(secret, b"csrf")),
-        pending_totp_secret=pending,
+        pending_totp_secret=pending, account_key=account_key,
     )
 
 
@@ -244,6 +305,9 @@ def switch_city(db: Database, context: ReviewerContext, city_slug: str, *, clock
             raise NotFound("no role in that city")
         city, _membership = row
         assert city.id is not None
+        allowed = _allowed(current)
+        if allowed is not None and city.id not in allowed:
+            raise NotFound("that city's sign-in rules did not accept this sign-in")
         current.city_id = city.id
         session.add(current)
         locked = audit.lock_city(session, city.id)

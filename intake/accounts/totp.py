@@ -37,12 +37,12 @@ def _binding(reviewer_id: int) -> bytes:
     return b"hotline/v1/totp-secret|reviewer=%d" % reviewer_id
 
 
-def wrap_secret(secret: bytes, master_key: bytes, reviewer_id: int) -> bytes:
-    return wrap_under_key(secret, totp_wrapping_key(master_key), _binding(reviewer_id))
+def wrap_secret(secret: bytes, account_key: bytes, reviewer_id: int) -> bytes:
+    return wrap_under_key(secret, totp_wrapping_key(account_key), _binding(reviewer_id))
 
 
-def unwrap_secret(wrapped: bytes, master_key: bytes, reviewer_id: int) -> bytes:
-    return unwrap_with_key(wrapped, totp_wrapping_key(master_key), _binding(reviewer_id))
+def unwrap_secret(wrapped: bytes, account_key: bytes, reviewer_id: int) -> bytes:
+    return unwrap_with_key(wrapped, totp_wrapping_key(account_key), _binding(reviewer_id))
 
 
 def _totp(secret: bytes) -> pyotp.TOTP:

@@ -44,6 +44,15 @@ class AuditAction(StrEnum):
     REVIEWER_SIGN_IN_FAILED = "reviewer.sign_in_failed"
     REVIEWER_LOCKED = "reviewer.locked"
     REVIEWER_SIGN_IN_DELAYED = "reviewer.sign_in_delayed"
+    REVIEWER_ACCOUNT_KEY_MADE = "reviewer.account_key_made"
+    REVIEWER_SIGN_IN_REFUSED = "reviewer.sign_in_refused"
+    REVIEWER_KEYS_UNLOCKED = "reviewer.keys_unlocked"
+    PASSKEY_REGISTERED = "passkey.registered"
+    PASSKEY_REMOVED = "passkey.removed"
+    SSO_LINK_OFFERED = "sso.link_offered"
+    SSO_LINKED = "sso.linked"
+    SSO_UNLINKED = "sso.unlinked"
+    SIGN_IN_POLICY_CHANGED = "city.sign_in_policy_changed"
     REVIEWER_INVITED = "reviewer.invited"
     REVIEWER_INVITATION_ACCEPTED = "reviewer.invitation_accepted"
     REVIEWER_INVITATION_DECLINED = "reviewer.invitation_declined"
@@ -199,7 +208,8 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "Reviewer removed", "Revisor retirado"),
     A.REVIEWER_SIGNED_IN: ActionInfo(
         "A reviewer signed in.",
-        "detail: whether it was a regional (coordinator) sign-in.",
+        "detail: how (password and TOTP, password and passkey, passkey, or single sign-on then passkey or "
+        "password) and whether it was a regional (coordinator) sign-in.",
         "Signed in", "Inicio de sesión"),
     A.REVIEWER_TOTP_ENROLMENT_STARTED: ActionInfo(
         "A reviewer without TOTP signed in with a password and was sent to set it up.",
@@ -224,6 +234,46 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "subject: the reviewer; detail: how many seconds the next attempt waits and after how many failures in a "
         "row.",
         "Sign-in slowed down", "Inicio de sesión ralentizado"),
+    A.REVIEWER_ACCOUNT_KEY_MADE: ActionInfo(
+        "An account made before account keys signed in with its password: its keys were moved under a new account "
+        "key, losing nothing.",
+        "nothing beyond the actor.",
+        "Account key made", "Clave de cuenta creada"),
+    A.REVIEWER_SIGN_IN_REFUSED: ActionInfo(
+        "A sign-in was refused by the city's sign-in rules (password sign-in turned off, or the identity provider "
+        "did not assert the multi-factor sign-in the city requires).",
+        "subject: the reviewer; detail: the method tried and the rule that refused it.",
+        "Sign-in refused by the city's rules", "Inicio de sesión rechazado por las reglas de la ciudad"),
+    A.REVIEWER_KEYS_UNLOCKED: ActionInfo(
+        "After signing in through the city's identity provider, a reviewer unlocked their keys.",
+        "detail: with what (passkey or password).",
+        "Keys unlocked", "Claves desbloqueadas"),
+    A.PASSKEY_REGISTERED: ActionInfo(
+        "A reviewer registered a passkey.",
+        "detail: whether the passkey unlocks the account key (PRF) or is a second factor only.",
+        "Passkey added", "Llave de acceso añadida"),
+    A.PASSKEY_REMOVED: ActionInfo(
+        "A reviewer removed one of their passkeys; its wrapping of the account key went with it.",
+        "nothing beyond the actor.",
+        "Passkey removed", "Llave de acceso eliminada"),
+    A.SSO_LINK_OFFERED: ActionInfo(
+        "An admin allowed a reviewer to link the city's single sign-on once: their next sign-in there whose "
+        "verified email matches theirs is linked.",
+        "subject: the reviewer; detail: the identity provider's name.",
+        "Single sign-on link offered", "Enlace de inicio de sesión único ofrecido"),
+    A.SSO_LINKED: ActionInfo(
+        "A reviewer's identity at the city's identity provider (issuer and subject) was linked to their account.",
+        "subject: the reviewer; detail: the identity provider's name.",
+        "Single sign-on linked", "Inicio de sesión único enlazado"),
+    A.SSO_UNLINKED: ActionInfo(
+        "An admin removed a reviewer's single sign-on link, or an offer of one.",
+        "subject: the reviewer; detail: the identity provider's name.",
+        "Single sign-on unlinked", "Inicio de sesión único desenlazado"),
+    A.SIGN_IN_POLICY_CHANGED: ActionInfo(
+        "An admin changed how the city's reviewers may sign in.",
+        "detail: whether password sign-in is allowed and whether the identity provider must assert multi-factor "
+        "sign-in.",
+        "Sign-in rules changed", "Reglas de inicio de sesión cambiadas"),
     A.REVIEWER_INVITED: ActionInfo(
         "An admin invited someone to join the city with a role; the entry is the same whether their email "
         "already had an account or not.",
@@ -389,7 +439,8 @@ NEVER_RECORDED = (
     "content of any kind: report text, answers, messages, notes, file names, recordings, names a reporter gave",
     "a reporter's or caller's address, user agent, phone number or any other caller field",
     "a time of day for what a reporter or phone caller did (their entries carry the day only)",
-    "passwords, TOTP secrets, report keys, recovery keys or any key",
+    "passwords, TOTP secrets, report keys, recovery keys or any key, passkey PRF outputs, account keys or an "
+    "identity provider's client secret",
 )
 
 

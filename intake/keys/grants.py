@@ -19,8 +19,6 @@ from crypto.personal_keys import (
     new_personal_key_pair,
     open_city_key_grant,
     open_personal_private_key,
-    personal_binding,
-    personal_key_wrapping_key,
     seal_city_key_to_reviewer,
 )
 from crypto.wrapping import wrap_under_key
@@ -39,17 +37,17 @@ def city_key_binding(city_id: int, reviewer_id: int) -> bytes:
     return b"hotline/v1/city-private-key|reviewer=%d|city=%d" % (reviewer_id, city_id)
 
 
-def ensure_personal_key(session: Session, reviewer_id: int, master_key: bytes, *, clock: Clock = utc_now) -> bool:
+def ensure_personal_key(session: Session, reviewer_id: int, account_key: bytes, *, clock: Clock = utc_now) -> bool:
     """Give the reviewer a personal key pair if they have none (in the caller's transaction)."""
     if session.get(ReviewerKey, reviewer_id) is not None:
         return False
-    public, wrapped = new_personal_key_pair(master_key, reviewer_id)
+    public, wrapped = new_personal_key_pair(account_key, reviewer_id)
     session.add(ReviewerKey(reviewer_id=reviewer_id, public_key=public, wrapped_private_key=wrapped,
                             created_at=clock()))
     return True
 
 
-def replace_personal_key(session: Session, reviewer_id: int, master_key: bytes, *, clock: Clock = utc_now) -> None:
+def replace_personal_key(session: Session, reviewer_id: int, account_key: bytes, *, clock: Clock = utc_now) -> None:
     """A new personal key pair under a new master key (a password reset): grants sealed to the old pair are
     dropped, since nobody can open them any more."""
     existing = session.get(ReviewerKey, reviewer_id)
@@ -58,23 +56,10 @@ def replace_personal_key(session: Session, reviewer_id: int, master_key: bytes, 
     for grant in session.exec(select(CityKeyGrant).where(CityKeyGrant.reviewer_id == reviewer_id)).all():
         session.delete(grant)
     session.flush()
-    ensure_personal_key(session, reviewer_id, master_key, clock=clock)
+    ensure_personal_key(session, reviewer_id, account_key, clock=clock)
 
 
-def rewrap_personal_key(session: Session, reviewer_id: int, old_master_key: bytes, new_master_key: bytes) -> None:
-    """A password change re-wraps the personal private key under the new master key, as it re-wraps
-    the city keys, so grants sealed to the reviewer still open after it."""
-    personal = session.get(ReviewerKey, reviewer_id)
-    if personal is None:
-        ensure_personal_key(session, reviewer_id, new_master_key)
-        return
-    private = open_personal_private_key(personal.wrapped_private_key, old_master_key, reviewer_id)
-    personal.wrapped_private_key = wrap_under_key(private, personal_key_wrapping_key(new_master_key),
-                                                  personal_binding(reviewer_id))
-    session.add(personal)
-
-
-def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, clock: Clock = utc_now) -> int:
+def pick_up_city_keys(db: Database, reviewer_id: int, account_key: bytes, *, clock: Clock = utc_now) -> int:
     """Called from sign-in: make the personal key pair if missing and take every waiting rotated city key.
 
     Returns how many city keys were taken (the caller re-reads its memberships when it is not zero). A grant for
@@ -87,7 +72,7 @@ def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, cloc
         return 0  # the usual sign-in: nothing to write
     taken = 0
     with db.write() as session:
-        ensure_personal_key(session, reviewer_id, master_key, clock=clock)
+        ensure_personal_key(session, reviewer_id, account_key, clock=clock)
         session.flush()
         personal = session.get(ReviewerKey, reviewer_id)
         assert personal is not None
@@ -96,7 +81,7 @@ def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, cloc
         if not grants:
             return 0
         try:
-            personal_private = open_personal_private_key(personal.wrapped_private_key, master_key, reviewer_id)
+            personal_private = open_personal_private_key(personal.wrapped_private_key, account_key, reviewer_id)
         except CryptoError:
             logger.warning("personal key does not open", extra={"fields": {"reviewer": reviewer_id}})
             return 0
@@ -114,8 +99,9 @@ def pick_up_city_keys(db: Database, reviewer_id: int, master_key: bytes, *, cloc
                 continue
             if hpke_keys.public_bytes_of(city_private) != city.public_key:
                 continue
-            membership.wrapped_city_key = wrap_under_key(city_private, city_key_wrapping_key(master_key, grant.city_id),
-                                                         city_key_binding(grant.city_id, reviewer_id))
+            membership.wrapped_city_key = wrap_under_key(
+                city_private, city_key_wrapping_key(account_key, grant.city_id),
+                city_key_binding(grant.city_id, reviewer_id))
             session.add(membership)
             audit.append(session, city, actor=audit.reviewer_actor(reviewer_id), action=AuditAction.KEY_GRANT_TAKEN,
                          when=clock(), detail={"key_version": grant.key_version})

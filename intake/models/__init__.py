@@ -12,6 +12,7 @@ from intake.models.questionnaire import Questionnaire
 from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerInvitation, ReviewerSession, SessionCityKey
 from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
+from intake.models.sign_in import CitySignInPolicy, Passkey, SsoLink, SsoLinkOffer, WebAuthnChallenge
 
 __all__ = [
     "AttemptCounter",
@@ -24,6 +25,7 @@ __all__ = [
     "City",
     "CityKeyGrant",
     "CityKeyRotation",
+    "CitySignInPolicy",
     "CityVoiceSettings",
     "ExitInvitation",
     "ExitPublication",
@@ -34,6 +36,7 @@ __all__ = [
     "ItemChunk",
     "Job",
     "Membership",
+    "Passkey",
     "PhoneNumber",
     "Questionnaire",
     "ResealedCityKey",
@@ -44,4 +47,7 @@ __all__ = [
     "ReviewerKey",
     "ReviewerSession",
     "SessionCityKey",
+    "SsoLink",
+    "SsoLinkOffer",
+    "WebAuthnChallenge",
 ]

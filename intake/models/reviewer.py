@@ -16,11 +16,14 @@ class Reviewer(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     # crypto.passwords.PasswordRecord: salt, Argon2id cost and verifier. Never the password.
     password_record: bytes
+    # The account key (crypto.account_keys) wrapped under the password's master key. None for an account made
+    # before account keys, until its next sign-in with the password (intake.accounts.keyring).
+    password_wrapped_account_key: bytes | None = None
     active: bool = Field(default=True)
     # MARC's regional coordinator: aggregate statistics across cities, never case content.
     regional_coordinator: bool = Field(default=False)
     created_at: datetime
-    # TOTP (RFC 6238) secret wrapped under a key derived from the password's master key (intake.accounts.totp), so
+    # TOTP (RFC 6238) secret wrapped under a key derived from the account key (intake.accounts.totp), so
     # neither a database dump nor the server's secrets reveal it. Confirmed once a first code was accepted.
     totp_wrapped_secret: bytes | None = None
     totp_confirmed: bool = Field(default=False)
@@ -57,11 +60,19 @@ class ReviewerSession(SQLModel, table=True):
     city_id: int | None = Field(default=None, foreign_key="city.id")
     created_at: datetime
     last_seen_at: datetime
-    # "full", or "totp-enrolment" for a reviewer who still has to set up TOTP: such a session reaches only the
-    # enrolment page (hotline.access), and its city keys stay closed until a first code is accepted.
+    # "full", "totp-enrolment" for a reviewer who still has to set up TOTP (it reaches only the enrolment page and
+    # its city keys stay closed until a first code is accepted), or "unlock" after single sign-on, until the
+    # reviewer unlocks their keys with a passkey or the password (hotline.access).
     stage: str = Field(default="full", max_length=16)
     # The TOTP secret being enrolled, wrapped under a key only the session cookie carries.
     pending_totp_secret: bytes | None = None
+    # The account key, wrapped under a key only the session cookie carries: lets a signed-in reviewer register a
+    # passkey that unlocks it (docs/design.md#account-keys-and-passkeys).
+    wrapped_account_key: bytes | None = None
+    # How the session was signed in (password+totp, passkey, sso, ...), for the audit log.
+    method: str = Field(default="password+totp", max_length=32)
+    # After single sign-on: the cities (ids, comma-separated) whose rules accepted it; None: every city held.
+    allowed_cities: str | None = Field(default=None, max_length=2000)
 
 
 class SessionCityKey(SQLModel, table=True):

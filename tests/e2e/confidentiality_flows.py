@@ -12,7 +12,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx2 as httpx
 import pyotp
@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from hotline.bench.fake_twilio import FakeTwilio
 from tests.hotline.voice.twilio_calls import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, Twiml, spoken_key, voiced_wav
+from tests.intake.accounts.soft_passkey import SoftPasskey, b64url
 
 ADDRESS = "203.0.113.77"  # TEST-NET-3 (RFC 5737)
 CALLER_NUMBER = "+15555550123"
@@ -34,13 +35,17 @@ EXIT_LINE = "+18165550133"
 class Secrets:
     """Every value the scan must not find, by name; the markers are unique to one run."""
 
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str | bytes] = field(default_factory=dict)
 
     def marker(self, name: str) -> str:
         self.values[name] = f"MARKER-{uuid.uuid4().hex}"
         return self.values[name]
 
     def add(self, name: str, value: str) -> str:
+        self.values[name] = value
+        return value
+
+    def add_bytes(self, name: str, value: bytes) -> bytes:
         self.values[name] = value
         return value
 
@@ -449,3 +454,81 @@ def invite_and_join(site: Site, admin: Reviewer, secrets: Secrets) -> None:
         done = browser.post("/review/join", data={"form_token": hidden(step.text, "form_token"), "code": code,
                                                   "password": password, "password_again": password})
         assert done.status_code == 200 and "Done." in done.text, done.text[-2000:]
+
+
+def plain_cookie(client: httpx.Client, response: httpx.Response, name_suffix: str) -> None:
+    """A Secure cookie the server set, put in the jar without its flags: the test speaks plain HTTP to 127.0.0.1,
+    as a browser would speak HTTPS to the public address."""
+    for header in response.headers.get_list("set-cookie"):
+        name, value = header.split(";")[0].split("=", 1)
+        if name.endswith(name_suffix) and value:
+            client.cookies.set(name, value, domain="127.0.0.1")
+
+
+def passkeys(site: Site, reviewer: Reviewer, secrets: Secrets, email: str) -> SoftPasskey:
+    """The reviewer registers a passkey that unlocks their keys (its PRF output a secret), then signs in with it
+    alone: neither PRF output may be kept anywhere."""
+    public = urlsplit(PUBLIC_URL)
+    authenticator = SoftPasskey(public.hostname or "", f"{public.scheme}://{public.netloc}")
+    page = reviewer.get("/review/account").text
+    options = reviewer.http.post("/review/account/passkeys/options", data={
+        "csrf_token": hidden(page, "csrf_token")}).json()
+    response, prf = authenticator.create(options)
+    assert prf is not None
+    secrets.add_bytes("PRF output at registration", prf)
+    done = reviewer.http.post("/review/account/passkeys", data={
+        "csrf_token": hidden(page, "csrf_token"), "passkey_response": response, "passkey_prf": b64url(prf),
+        "name": "scan laptop"})
+    assert "unlocks your keys on its own" in done.text, done.text[-2000:]
+    with site.browser() as browser:
+        form = browser.get("/review/sign-in").text
+        options = browser.post("/review/sign-in/passkey-options", data={
+            "form_token": hidden(form, "form_token"), "email": email}).json()
+        response, prf = authenticator.get(options)
+        assert prf is not None
+        secrets.add_bytes("PRF output at sign-in", prf)
+        signed_in = browser.post("/review/sign-in", follow_redirects=False, data={
+            "form_token": hidden(form, "form_token"), "email": email, "password": "", "code": "",
+            "passkey_response": response, "passkey_prf": b64url(prf)})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/review/home", signed_in.text
+    return authenticator
+
+
+def single_sign_on(site: Site, admin: Reviewer, secrets: Secrets, authenticator: SoftPasskey, login: str) -> None:
+    """The admin allows linking; the reviewer signs in through the real OpenID Provider (its development login and
+    consent pages, walked as a browser would), then unlocks with the passkey."""
+    page = admin.get("/review/admin").text
+    options = page[page.index('id="link-reviewer"'):]
+    reviewer_id = re.search(r'<option value="(\d+)">Officer</option>', options).group(1)
+    admin.act("/review/admin/sso-links", page, reviewer=reviewer_id, provider="marc")
+    with site.browser() as browser:
+        answer = browser.get("/review/sso/marc", follow_redirects=False)
+        assert answer.status_code == 303, answer.text[-2000:]
+        plain_cookie(browser, answer, "hotline-sso")
+        url = answer.headers["location"]
+        answer = browser.get(url, follow_redirects=False)
+        for _ in range(20):
+            if answer.is_redirect:
+                url = urljoin(url, answer.headers["location"])
+                if url.startswith(PUBLIC_URL):  # back to us: at 127.0.0.1, not the public address
+                    answer = browser.get(site.base + url[len(PUBLIC_URL):], follow_redirects=False)
+                    break
+                answer = browser.get(url, follow_redirects=False)
+                continue
+            action = re.search(r'<form[^>]*action="([^"]+)"', answer.text).group(1)
+            fields = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', answer.text))
+            if 'name="login"' in answer.text:
+                fields.update(login=login, password="the test provider checks no password")
+            answer = browser.post(urljoin(url, action), data=fields, follow_redirects=False)
+        assert answer.status_code == 200 and "/review/unlock" in answer.text, answer.text[-2000:]
+        plain_cookie(browser, answer, "hotline-session")
+        unlock = browser.get("/review/unlock")
+        assert unlock.status_code == 200 and "Unlock your keys" in unlock.text, unlock.text[-2000:]
+        options = browser.post("/review/unlock/options", data={"csrf_token": hidden(unlock.text, "csrf_token")}).json()
+        response, prf = authenticator.get(options)
+        assert prf is not None
+        secrets.add_bytes("PRF output at unlocking", prf)
+        opened = browser.post("/review/unlock", follow_redirects=False, data={
+            "csrf_token": hidden(unlock.text, "csrf_token"), "passkey_response": response,
+            "passkey_prf": b64url(prf)})
+        assert opened.status_code == 303 and opened.headers["location"] == "/review/home", opened.text[-2000:]

@@ -43,8 +43,15 @@ def _base64_forms(data: bytes) -> list[bytes]:
     return forms
 
 
-def forms_of(value: str) -> list[tuple[str, bytes, bool]]:
-    """(form, needle, ignore case) for every way ``value`` is looked for."""
+def forms_of(value: str | bytes) -> list[tuple[str, bytes, bool]]:
+    """(form, needle, ignore case) for every way ``value`` is looked for: a text as text, hex and base64; raw bytes
+    (a key, a PRF output) as themselves, hex, base64 and base64url."""
+    if isinstance(value, bytes):
+        found = [("raw", value, False), ("hex", value.hex().encode(), True)]
+        found += [("base64", needle, False) for needle in _base64_forms(value)]
+        found += [("base64url", needle.replace(b"+", b"-").replace(b"/", b"_"), False)
+                  for needle in _base64_forms(value)]
+        return found
     data = value.encode("utf-8")
     found = [("text", data.lower(), True), ("hex", data.hex().encode(), True)]
     found += [("base64", needle, False) for needle in _base64_forms(data)]
@@ -58,7 +65,7 @@ def address_forms(address: str) -> list[str]:
     return [str(ip), ".".join(reversed(str(ip).split("."))), str(int(ip)), f"{packed[:4]}:{packed[4:]}"]
 
 
-def scan(secrets: Mapping[str, str], places: Mapping[str, bytes]) -> list[Finding]:
+def scan(secrets: Mapping[str, str | bytes], places: Mapping[str, bytes]) -> list[Finding]:
     """Every place each secret is found in, in any of its forms."""
     findings = []
     for place, content in places.items():

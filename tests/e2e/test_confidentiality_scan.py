@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy
 from sqlmodel import col, select, update
 
+from crypto.account_keys import open_with_passkey
 from hotline.bench.fake_twilio import FakeTwilio
 from hotline.cli.main import main
 from hotline.middleware.access_log import JsonFormatter
@@ -30,7 +32,7 @@ from intake.cities import create_city, find_city, open_city_key_with_recovery_ke
 from intake.clock import utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.models import City, Job
+from intake.models import City, Job, Passkey
 from intake.models.job import DONE, QUEUED
 from intake.operations.migrate import upgrade
 from intake.operations.retention import RETENTION_JOB
@@ -47,8 +49,10 @@ from tests.e2e.leak_scan import (
     sqlite_files,
     table_rows,
 )
+from tests.e2e.oidc import openid_provider
 from tests.e2e.servers import free_port, running
 from tests.hotline.voice.twilio_calls import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
+from tests.intake.accounts.soft_passkey import SoftPasskey
 
 PEPPER = "scan-pepper-" + "p" * 32
 PASSWORD = "a good long password"
@@ -80,6 +84,19 @@ def prepare(url: str) -> str:
         return set_up_totp(database, config, EMAIL, PASSWORD)
     finally:
         database.dispose()
+
+
+def account_key(url: str, authenticator: SoftPasskey) -> bytes:
+    """The reviewer's account key, opened as the server opens it, to be looked for everywhere."""
+    database = Database(url)
+    try:
+        with database.read() as session:
+            passkey = session.exec(select(Passkey)).one()
+    finally:
+        database.dispose()
+    assert passkey.wrapped_account_key is not None
+    return open_with_passkey(passkey.wrapped_account_key, authenticator.prf_output(passkey.prf_salt) or b"",
+                             passkey.reviewer_id, authenticator.credential_id)
 
 
 def wait_for_jobs(url: str) -> None:
@@ -143,12 +160,20 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
     workdir.mkdir()
     port = free_port()
     places: dict[str, bytes] = {}
-    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, seed=8).running() as fake:
+    client_secret = secrets.marker("OpenID Connect client secret")
+    (tmp_path / "client_secret").write_text(client_secret + "\n")
+    provider_accounts = {"officer": {"email": EMAIL, "email_verified": True}}
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, seed=8).running() as fake, openid_provider(
+            free_port(), "hotline-scan", client_secret, [PUBLIC_URL + "/review/sso/marc/callback"], provider_accounts,
+            tmp_path / "provider.log") as issuer:
+        (tmp_path / "providers.json").write_text(json.dumps({"providers": [{
+            "name": "marc", "issuer": issuer, "client_id": "hotline-scan",
+            "client_secret_file": str(tmp_path / "client_secret"), "cities": "*"}]}))
         env = {"HOTLINE_DATABASE_URL": database_url, "HOTLINE_PEPPER": PEPPER, "HOTLINE_SESSION_KEY": "s" * 40,
                "HOTLINE_INSECURE_TEST_KDF": "1", "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_LOG_LEVEL": "debug",
                "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                "HOTLINE_TWILIO_API_BASE_URL": fake.base_url, "HOTLINE_WORKER_POLL_SECONDS": "0.1",
-               "HOTLINE_TRUSTED_PROXIES": "127.0.0.1"}
+               "HOTLINE_TRUSTED_PROXIES": "127.0.0.1", "HOTLINE_OIDC_PROVIDERS_FILE": str(tmp_path / "providers.json")}
         site = flows.Site(f"http://127.0.0.1:{port}", headers, fake, flows.caller_fields(secrets))
         log = tmp_path / "server.log"
         with running(["serve", "--with-worker", "--port", str(port)], {**env, "TMPDIR": str(scratch)}, port, log,
@@ -169,6 +194,8 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
                 flows.staff_intake(reviewer, secrets)
                 flows.exit_surveys(site, reviewer, secrets)
                 flows.invite_and_join(site, reviewer, secrets)
+                authenticator = flows.passkeys(site, reviewer, secrets, EMAIL)
+                flows.single_sign_on(site, reviewer, secrets, authenticator, "officer")
                 flows.sign_in_failures(site, secrets, EMAIL)
                 wait_for_jobs(database_url)  # the keypad interview's comment
             finally:
@@ -177,6 +204,7 @@ def test_no_marker_address_agent_or_caller_number_is_kept_anywhere(
             places["backup command's log and output"] = backup_in_process(env, backup, monkeypatch, capsys).encode()
             places.update({f"{name} (server running)": content for name, content in stored(database_url).items()})
         assert fake.deleted_calls and len(fake.deleted_recordings) == 3  # the worker did fetch and delete
+    secrets.add_bytes("account key", account_key(database_url, authenticator))
     places["server log"] = log.read_bytes()
     places.update(stored(database_url))
     places["job table rows"] = table_rows(database_url, "job")
@@ -204,9 +232,14 @@ def test_the_scan_finds_what_is_planted_in_clear(database: Database, tmp_path: P
     logs.mkdir()
     (logs / "app.log").write_text(f'{{"message": "request", "client": "{flows.ADDRESS}"}}\n')
     (logs / "other.log").write_text(base64.b64encode(f"agent={agent};".encode()).decode())
+    # A key or a PRF output: raw bytes, sent by browsers as base64url. These bytes make "+" and "/" in base64, so
+    # only the base64url form can find them.
+    key = bytes([0xFB, 0xFF, 0xBF]) * 10 + b"\x01\x02"
+    (logs / "key.log").write_text("prf=" + base64.urlsafe_b64encode(key).decode().rstrip("=") + "\n")
     places = {**stored(database.url), "job table rows": table_rows(database.url, "job"),
               **files_under(logs, "log")}
-    secrets = {"job marker": job_marker, "column marker": column_marker, "user agent": agent,
+    secrets: dict[str, str | bytes] = {"job marker": job_marker, "column marker": column_marker, "user agent": agent,
+               "key": key,
                **{f"address as {form}": form for form in address_forms(flows.ADDRESS)}}
     in_database = ("database file", "pg_dump")  # SQLite: the main file or its log, wherever the page is now
     found = {(finding.secret, "database" if finding.place.startswith(in_database) else finding.place, finding.form)
@@ -216,4 +249,5 @@ def test_the_scan_finds_what_is_planted_in_clear(database: Database, tmp_path: P
         # pg_dump writes a bytea column as hex: the hex form is what finds it there.
         ("column marker", "database", "text" if database.is_sqlite else "hex"),
         ("address as 203.0.113.77", "log app.log", "text"), ("user agent", "log other.log", "base64"),
+        ("key", "log key.log", "base64url"),
     }, report(scan(secrets, places))

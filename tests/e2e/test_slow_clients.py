@@ -18,7 +18,7 @@ SLOW_CLIENTS = 500
 BODY_CLIENTS = 20
 HEADER_LIMIT = 3
 BODY_LIMIT = 4
-SLACK = 2.5  # seconds beyond the limit for the server to notice and the client to see the close
+SLACK = 4.0  # seconds beyond the limit for the server to notice and the client to see the close, on a busy machine
 REQUEST = b"POST /follow-up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 
 
@@ -87,6 +87,6 @@ def test_slow_clients_are_cut_off_while_others_are_served(tmp_path: Path) -> Non
     with running(["serve", "--port", str(port)], env, port, tmp_path / "server.log"):
         slow, body, answers = asyncio.run(attack(port))
     assert all(cut is not None for cut in slow), f"{sum(cut is None for cut in slow)} slow clients were never cut"
-    assert max(slow) <= HEADER_LIMIT + SLACK and min(slow) >= HEADER_LIMIT - 0.5, (min(slow), max(slow))
-    assert all(cut is not None and BODY_LIMIT - 0.5 <= cut <= BODY_LIMIT + SLACK for cut in body), body
+    assert max(slow) <= HEADER_LIMIT + SLACK and min(slow) >= HEADER_LIMIT - 0.05, (min(slow), max(slow))
+    assert all(cut is not None and BODY_LIMIT - 0.05 <= cut <= BODY_LIMIT + SLACK for cut in body), body
     assert len(answers) >= 8 and max(answers) < 2.0, answers  # served throughout, promptly

@@ -412,10 +412,11 @@ def source_names(patterns: Iterable[str], roots: Iterable[Path]) -> set[str]:
 # Every query parameter the app reads (tests/hotline/test_fuzz_routes.py checks the code reads no other); every
 # GET route is fuzzed with all of them, so a page that starts reading one is already covered.
 QUERY_NAMES = ("lang", "category", "done", "page", "action", "quarter", "split", "year", "status", "channel",
-               "assignee", "group_id", "overdue", "sort")
+               "assignee", "group_id", "overdue", "sort", "state", "code", "error")
 VALID_QUERY = {"lang": "es", "category": "safety", "done": "reply", "page": "2", "action": "case.read",
                "quarter": "2026-Q1", "split": "department", "year": "2026", "status": "new", "channel": "web",
-               "assignee": "me", "group_id": "1", "overdue": "1", "sort": "due"}
+               "assignee": "me", "group_id": "1", "overdue": "1", "sort": "due", "state": "x" * 32,
+               "code": "RgPJ7WavA8Mfsp-iTwp3fLsoosSuHymgu4PQ7WqAwBG", "error": "access_denied"}
 # Values each parameter might nearly accept: the edges of its range and its look-alikes.
 NEAR_VALID_QUERY = {
     "lang": ("ES", "es ", "en-US", "fr", "es\u200b"), "category": ("SAFETY", "safety ", "fraud-waste-abuse"),
@@ -424,6 +425,7 @@ NEAR_VALID_QUERY = {
     "split": ("__class__", "tenure_band", "main_reason", "separation_type"), "year": ("0000", "1969", "9999"),
     "status": ("closed", "CLOSED", "new "), "channel": ("phone", "walk-in", "web-"), "assignee": ("none", "0", "-1"),
     "group_id": ("0", "999999999"), "overdue": ("on", "true", "0"), "sort": ("received", "-due", "due "),
+    "state": ("", "%00", "a" * 4000), "code": ("", " ", "x" * 4000), "error": ("", "login_required"),
 }
 
 

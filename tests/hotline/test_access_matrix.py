@@ -17,6 +17,8 @@ from hotline.access import PUBLIC, SIGNED_IN
 from hotline.app import create_app, routes
 from intake.accounts.account import add_regional_coordinator
 from intake.accounts.reviewers import add_reviewer
+from intake.accounts.reviewers import sign_in as sign_in_intake
+from intake.accounts.sessions import resume_session, start_session
 from intake.cities import find_city, open_city_key_with_recovery_key
 from intake.models import CaseItem
 from tests.hotline.conftest import PASSWORD, enrol, hidden, sign_in, submit_report
@@ -76,6 +78,14 @@ def matrix(seeded):
             assert sign_in(client, email).status_code == 200
             persona.csrf = hidden(client.get("/review/account").text, "csrf_token")
         personas.append(persona)
+    # After single sign-on, before unlocking: a session with no key that reaches the unlock page alone.
+    locked_client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    signed_in = sign_in_intake(database, config, seeded.logins["raytown"], PASSWORD)
+    cookie = start_session(database, signed_in, signed_in.memberships[0].city_id, method="sso", locked=True)
+    locked_client.cookies.set(app.state.hotline.session_cookie, cookie)
+    locked = Persona("SSO-locked A", "unlock", "raytown", locked_client,
+                     resume_session(database, config, cookie).csrf_token)
+    personas.append(locked)
     reporter = TestClient(app, base_url="https://testserver")
     submit_report(reporter, "raytown", f"{MARKER}: Eddie Excluded signs his own overtime.",
                   category="fraud-waste-abuse",  # with a name given, so the identity routes have something to open
@@ -94,7 +104,9 @@ FORM = {"reply": "matrix reply", "request": "matrix question", "note": "matrix n
         "subsection": "", "category": "safety", "channel": "walk-in", "narrative": "matrix staff report",
         "email": "", "name": "", "password": "", "role": "", "reviewer": "x", "recovery_key": "",
         "new_password": "", "slug": "", "group": "x", "member": "1", "current_password": "",
-        "new_password_again": "different", "code": "", "invitation": "0" * 32}
+        "new_password_again": "different", "code": "", "invitation": "0" * 32,
+        "passkey": "x", "provider": "x", "password_allowed": "1", "require_mfa": "", "passkey_response": "",
+        "passkey_prf": ""}
 
 
 def console_requests(case_id: str, item_id: str) -> list[tuple[str, str, frozenset[str]]]:
@@ -130,6 +142,8 @@ def test_the_access_matrix_holds(matrix):
                                                                           or path.endswith("0" * 32))
             if persona.role is None:
                 expected_ok = response.status_code == 303 and response.headers["location"] == "/review/sign-in"
+            elif persona.role == "unlock" and "unlock" not in roles:
+                expected_ok = status == 303 and response.headers["location"] == "/review/unlock"
             elif persona.role not in roles or kept_from_the_case or kept_from_exit:
                 expected_ok = status == 404
             elif path == "/review/city" and persona.city is None:

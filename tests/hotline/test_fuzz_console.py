@@ -6,12 +6,15 @@ request to every one of them and checks: no 500, nothing unescaped, nothing stor
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -30,6 +33,7 @@ from intake.accounts.reviewers import (
     ROLE_COORDINATOR,
     ROLE_REVIEWER,
     ROLE_TOTP_ENROLMENT,
+    ROLE_UNLOCK,
     add_reviewer,
     sign_in,
 )
@@ -67,7 +71,7 @@ EXIT = "/review/exit/{city}"
 # Each console form and the fields it reads (tests/hotline/test_fuzz_routes.py fails on a POST route no family
 # lists, and on a field the code reads that no family sends).
 POST_FORMS = {
-    "/review/sign-in": ("form_token", "email", "password", "code"),
+    "/review/sign-in": ("form_token", "email", "password", "code", "passkey_response", "passkey_prf"),
     "/review/totp": ("csrf_token", "code"),
     "/review/sign-out": ("csrf_token",),
     "/review/city": ("csrf_token", "city"),
@@ -87,6 +91,15 @@ POST_FORMS = {
     "/review/account/invitations/accept": ("csrf_token", "invitation"),
     "/review/account/invitations/decline": ("csrf_token", "invitation"),
     "/review/join": ("form_token", "code", "password", "password_again"),
+    "/review/sign-in/passkey-options": ("form_token", "email"),
+    "/review/unlock": ("csrf_token", "password", "passkey_response", "passkey_prf"),
+    "/review/unlock/options": ("csrf_token",),
+    "/review/account/passkeys/options": ("csrf_token",),
+    "/review/account/passkeys": ("csrf_token", "passkey_response", "passkey_prf", "name"),
+    "/review/account/passkeys/remove": ("csrf_token", "passkey"),
+    "/review/admin/sign-in-rules": ("csrf_token", "password_allowed", "require_mfa"),
+    "/review/admin/sso-links": ("csrf_token", "reviewer", "provider"),
+    "/review/admin/sso-links/remove": ("csrf_token", "reviewer", "provider"),
     "/review/admin/reviewers/remove": ("csrf_token", "reviewer"),
     "/review/admin/restore": ("csrf_token", "email", "recovery_key", "new_password"),
     "/review/admin/groups": ("csrf_token", "slug", "name"),
@@ -112,6 +125,7 @@ PEOPLE = {  # persona: (email, name, role, groups)
     "removable": ("removable@raytown.example", "Rem Removable", ROLE_REVIEWER, []),
     "victim": ("victim@raytown.example", "Vic Victim", ROLE_REVIEWER, []),
     "enrolling": ("enrolling@raytown.example", "Eno Enrolling", ROLE_REVIEWER, []),
+    "locked": ("locked@raytown.example", "Loc Locked", ROLE_REVIEWER, []),
 }
 COORDINATOR = "coordinator@marc.example"
 
@@ -122,6 +136,8 @@ def persona_for(path: str, roles: frozenset[str]) -> str:
         return "changer"
     if roles == {ROLE_TOTP_ENROLMENT}:
         return "enrolling"
+    if roles == {ROLE_UNLOCK}:
+        return "locked"
     if roles == {ROLE_COORDINATOR}:
         return "coordinator"
     if roles == {ROLE_ADMIN}:
@@ -154,13 +170,21 @@ class ConsoleWorld:
                                  password=PASSWORD)
         enrol(database, settings, COORDINATOR)
         self.recovery_key = seeded.recovery_keys["raytown"]
+        # One single sign-on provider, at an address where nothing answers: its routes meet hostile input without
+        # the network (starting a login answers 503; a callback without its cookie, 400).
+        directory = Path(tempfile.mkdtemp(prefix="hotline-fuzz-sso-"))
+        (directory / "secret").write_text("fuzz-client-secret")
+        (directory / "providers.json").write_text(json.dumps({"providers": [{
+            "name": "marc", "issuer": "http://127.0.0.1:9", "client_id": "hotline",
+            "client_secret_file": str(directory / "secret"), "cities": "*"}]}))
+        settings = replace(settings, oidc_providers_file=str(directory / "providers.json"))
         app = create_app(settings, database)
         # Every request comes from one address here: the sign-in throttle would answer 429 to most of them.
         app.state.hotline.sign_in_throttle = Throttle(10**9, 600)
         app.state.hotline.invitation_code_throttle = Throttle(10**9, 600)
         self.app = app
         self.personas: dict[str, Persona] = {}
-        for name in ("anonymous", "main", "admin", "auditor", "coordinator", "enrolling", "changer"):
+        for name in ("anonymous", "main", "admin", "auditor", "coordinator", "enrolling", "changer", "locked"):
             client = stack.enter_context(TestClient(app, base_url="https://testserver",
                                                     raise_server_exceptions=False))
             self.personas[name] = Persona(client)
@@ -230,11 +254,23 @@ class ConsoleWorld:
         persona.client.cookies.set(self.app.state.hotline.session_cookie, cookie)
         persona.csrf = resume_session(self.database, config, cookie).csrf_token
 
+    def fresh_locked_session(self) -> None:
+        """A session signed in by single sign-on, its keys still locked (a request may unlock it)."""
+        config = self.settings.intake_config()
+        signed_in = sign_in(self.database, config, PEOPLE["locked"][0], PASSWORD)
+        cookie = start_session(self.database, signed_in, signed_in.memberships[0].city_id, method="sso",
+                               locked=True)
+        persona = self.personas["locked"]
+        persona.client.cookies.set(self.app.state.hotline.session_cookie, cookie)
+        persona.csrf = resume_session(self.database, config, cookie).csrf_token
+
     def ready(self, sent: Sent) -> Sent:
-        """The request as its persona sends it now: with a session of its own if the request ends it, and the
-        persona's CSRF token in place of the placeholder it was drawn with."""
+        """The request as its persona sends it now: with a session of its own if the request ends it (or may
+        unlock it), and the persona's CSRF token in place of the placeholder it was drawn with."""
         if sent.route in SESSION_ENDING:
             self.fresh_changer_session()
+        if sent.persona == "locked":
+            self.fresh_locked_session()
         if sent.body is None:
             return sent
         csrf = self.personas[sent.persona].csrf.encode()
@@ -256,12 +292,13 @@ class ConsoleWorld:
             "mode": "anonymous", "threshold": "5", "invitation_days": "30", "open_link": "on",
             "department": "parks", "separation_type": "voluntary",
             "last_day": datetime.now(UTC).date().isoformat(), "quarter": "2026-Q1",
-            "invitation": "0" * 32, "password_again": PASSWORD,
+            "invitation": "0" * 32, "password_again": PASSWORD, "passkey": "AAAA", "provider": "marc",
+            "password_allowed": "1", "require_mfa": "", "passkey_response": "{}", "passkey_prf": "",
         }
 
     def valid_path(self) -> dict[str, str]:
         return {"case_id": self.case_id, "item_id": self.attachment, "city": "raytown",
-                "response_id": self.response_id}
+                "response_id": self.response_id, "provider": "marc"}
 
 
 def personas() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Every setting is documented (a test fails when one is not), and weak secrets stop start-up."""
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,35 @@ def test_session_lifetime_is_checked():
     for hours in ("0", "169"):
         with pytest.raises(SettingsError, match="HOTLINE_SESSION_MAX_HOURS"):
             Settings.from_env({**SECRETS, "HOTLINE_SESSION_MAX_HOURS": hours}).check()
+
+
+def test_single_sign_on_providers_are_read_from_a_file_with_their_secrets_in_files_of_their_own(tmp_path):
+    secret = tmp_path / "entra-secret"
+    secret.write_text("the-client-secret\n")
+    providers = tmp_path / "providers.json"
+    base = Settings(pepper=b"p" * 40, session_key=b"s" * 40, oidc_providers_file=str(providers))
+    entry = {"name": "raytown-entra", "label": "Raytown", "issuer": "https://login.example.org/t/v2.0",
+             "client_id": "app", "client_secret_file": str(secret), "cities": ["raytown"]}
+    providers.write_text(json.dumps({"providers": [entry]}))
+    base.check()
+    (provider,) = base.oidc_providers()
+    assert provider.client_secret == b"the-client-secret" and provider.cities == ("raytown",)
+    assert "the-client-secret" not in repr(provider)
+    for broken, words in (({**entry, "issuer": "http://login.example.org"}, "https://"),
+                          ({**entry, "name": "Raytown Entra"}, "lower-case"),
+                          ({**entry, "client_secret_file": str(tmp_path / "missing")}, "cannot be read"),
+                          ({**entry, "client_id": ""}, "client_id"),
+                          ({**entry, "cities": "raytown"}, "list of city slugs")):
+        providers.write_text(json.dumps({"providers": [broken]}))
+        with pytest.raises(SettingsError, match=words):
+            base.check()
+    providers.write_text("not json")
+    with pytest.raises(SettingsError, match="JSON"):
+        base.check()
+
+
+def test_no_proxy_is_trusted_unless_named():
+    assert Settings().trusted_proxy_list() == []
+    assert Settings(trusted_proxies="10.0.0.5, 172.18.0.0/16").trusted_proxy_list() == ["10.0.0.5", "172.18.0.0/16"]
+    with pytest.raises(SettingsError, match="HOTLINE_TRUSTED_PROXIES"):
+        Settings(pepper=b"p" * 40, session_key=b"s" * 40, trusted_proxies="*").check()

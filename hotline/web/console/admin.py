@@ -14,12 +14,16 @@ from hotline.access import reviewer
 from hotline.forms import text_field
 from hotline.rendering import render
 from hotline.state import app_state
-from intake.accounts import administration, invitations, restore
+from intake.accounts import administration, invitations, policy, restore, sso
 from intake.accounts.reviewers import ROLES
 from intake.categories import DEFAULT_CATEGORIES
 from intake.errors import AlreadyExists, InvalidInput
 
 NOTICES = {"withdrawn": "The invitation was withdrawn: its code no longer works.",
+           "rules": "The city's sign-in rules were changed.",
+           "sso-offered": "Single sign-on can be linked: the reviewer signs in through it once, within a week, "
+                          "with the email of their account.",
+           "sso-removed": "The single sign-on link was removed.",
            "removed": "The reviewer no longer has a role in this city.",
            "restored": "Access was restored. Give the reviewer the new password in person; they set up two-step "
                        "sign-in again at their next sign-in.",
@@ -32,9 +36,13 @@ async def admin_page(request: Request, *, problems: dict[str, str] | None = None
     state, context = app_state(request), reviewer(request)
     data = await run_in_threadpool(administration.city_administration, state.database, context)
     open_invitations = await run_in_threadpool(invitations.open_invitations, state.database, context)
+    rules = await run_in_threadpool(policy.city_rules, state.database, context.city_id)
+    links = await run_in_threadpool(sso.links_in_city, state.database, context)
     return render(request, "reviewer/admin/index.html", {
         "context": context, "data": data, "roles": ROLES, "categories": DEFAULT_CATEGORIES,
-        "invitations": open_invitations,
+        "invitations": open_invitations, "rules": rules, "links": links,
+        "providers": [(name, client.provider.label) for name, client in state.sso_clients.items()
+                      if client.domain_provider.serves(context.city_slug)],
         "names": {m.reviewer_id: m.display_name for m in data.members},
         "group_names": {g.group_id: g.name for g in data.groups},
         "problems": problems or {}, "notice": NOTICES.get(request.query_params.get("done", "")), **(extra or {}),
@@ -108,3 +116,27 @@ async def group_member(request: Request) -> Response:
 async def route_category(request: Request) -> Response:
     return await _act(request, "routing", lambda state, context, form: administration.route_category(
         state.database, context, text_field(form, "category"), _number(form, "group")))
+
+
+async def sign_in_rules(request: Request) -> Response:
+    return await _act(request, "rules", lambda state, context, form: policy.set_rules(
+        state.database, context, password_allowed=text_field(form, "password_allowed") == "1",
+        require_mfa=text_field(form, "require_mfa") == "1"))
+
+
+def _provider(state: Any, form: FormData) -> sso.Provider:
+    client = state.sso_clients.get(text_field(form, "provider"))
+    if client is None:
+        raise InvalidInput({"provider": "Choose one of the identity providers listed."})
+    provider: sso.Provider = client.domain_provider
+    return provider
+
+
+async def offer_sso_link(request: Request) -> Response:
+    return await _act(request, "sso-offered", lambda state, context, form: sso.offer_link(
+        state.database, context, _number(form, "reviewer"), _provider(state, form)))
+
+
+async def remove_sso_link(request: Request) -> Response:
+    return await _act(request, "sso-removed", lambda state, context, form: sso.remove_link(
+        state.database, context, _number(form, "reviewer"), text_field(form, "provider")))

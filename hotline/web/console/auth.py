@@ -13,12 +13,19 @@ from starlette.responses import RedirectResponse, Response
 from hotline.access import reviewer
 from hotline.client_address import count_attempt
 from hotline.form_tokens import TokenCheck, check_public_form_token, issue_public_form_token
-from hotline.forms import text_field
+from hotline.forms import passkey_fields, text_field
 from hotline.rendering import render
 from hotline.state import AppState, app_state
 from hotline.web.errors import forbidden_page, not_found_page, too_many_page
-from intake.accounts import account, totp
-from intake.accounts.authentication import SignInFailed, authenticate, confirm_totp_enrolment, record_failure
+from intake.accounts import account, passkeys, totp
+from intake.accounts.authentication import (
+    RefusedByCityRules,
+    SignInFailed,
+    authenticate,
+    authenticate_with_passkey,
+    confirm_totp_enrolment,
+    record_failure,
+)
 from intake.accounts.invitations import invitations_for
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
@@ -26,7 +33,11 @@ from intake.errors import InvalidInput, TooManyAttempts, WrongCredentials
 
 ACCOUNT_NOTICES = {"joined": "You joined the city. Sign out and sign in again to open its cases: your copy of its key "
                              "is waiting for your password.",
-                   "declined": "The invitation was declined."}
+                   "declined": "The invitation was declined.",
+                   "passkey": "The passkey was added. It replaces the code from your authenticator app at sign-in; "
+                              "this authenticator cannot unlock your keys, so you also type your password.",
+                   "passkey-unlocks": "The passkey was added. It signs you in and unlocks your keys on its own.",
+                   "passkey-removed": "The passkey was removed."}
 HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
 
 
@@ -34,26 +45,27 @@ def home_path(role: str) -> str:
     return "/review/" if role in CONTENT_ROLES else HOME_BY_ROLE.get(role, "/review/account")
 
 
-def _sign_in_page(request: Request, state: AppState, *, problem: str | None = None, status_code: int = 200,
+def sign_in_page(request: Request, state: AppState, *, problem: str | None = None, status_code: int = 200,
                   email: str = "", notice: str | None = None, wait_seconds: int = 0,
                   background: BackgroundTask | None = None) -> Response:
     """The sign-in form. ``wait_seconds``: how long the next attempt on this email must wait, told in words and
     in ``Retry-After`` (RFC 9110 section 10.2.3)."""
     response = render(request, "reviewer/sign_in.html", {
         "form_token": issue_public_form_token(state.settings.session_key, time.time()),
-        "problem": problem, "email": email, "notice": notice, "wait_seconds": wait_seconds},
+        "problem": problem, "email": email, "notice": notice, "wait_seconds": wait_seconds,
+        "providers": [(name, client.provider.label) for name, client in state.sso_clients.items()]},
         status_code=status_code, headers={"Retry-After": str(wait_seconds)} if wait_seconds else None)
     response.background = background
     return response
 
 
-def _set_cookie(response: Response, state: AppState, cookie: str) -> Response:
+def set_session_cookie(response: Response, state: AppState, cookie: str) -> Response:
     response.set_cookie(state.session_cookie, cookie, path="/", secure=state.settings.secure_cookies,
                         httponly=True, samesite="strict")
     return response
 
 
-def _clear_cookie(response: Response, state: AppState) -> Response:
+def clear_session_cookie(response: Response, state: AppState) -> Response:
     response.delete_cookie(state.session_cookie, path="/", secure=state.settings.secure_cookies, httponly=True,
                            samesite="strict")
     return response
@@ -62,7 +74,7 @@ def _clear_cookie(response: Response, state: AppState) -> Response:
 async def sign_in_form(request: Request) -> Response:
     notice = {"password": "Your password was changed. Sign in with the new one.",
               "totp": "Two-step sign-in is set up."}.get(request.query_params.get("done", ""))
-    return _sign_in_page(request, app_state(request), notice=notice)
+    return sign_in_page(request, app_state(request), notice=notice)
 
 
 async def sign_in_submit(request: Request) -> Response:
@@ -72,32 +84,43 @@ async def sign_in_submit(request: Request) -> Response:
     if check is TokenCheck.INVALID:
         return forbidden_page(request)
     if check is TokenCheck.EXPIRED:
-        return _sign_in_page(request, state, problem="The page was open too long. Sign in again.", status_code=400)
+        return sign_in_page(request, state, problem="The page was open too long. Sign in again.", status_code=400)
     wait = count_attempt(request, state.sign_in_throttle)
     if wait is not None:
         return too_many_page(request, wait)
     email = text_field(form, "email")
+    response, prf = passkey_fields(form)
     try:
-        result = await run_in_threadpool(lambda: authenticate(state.database, state.config, email,
-                                                              text_field(form, "password"), text_field(form, "code"),
-                                                              clock=state.clock))
+        if response:  # a passkey in place of the code (hotline/static/passkeys.js)
+            result = await run_in_threadpool(lambda: authenticate_with_passkey(
+                state.database, state.config, email, text_field(form, "password"), response, prf,
+                clock=state.clock))
+        else:
+            result = await run_in_threadpool(lambda: authenticate(
+                state.database, state.config, email, text_field(form, "password"), text_field(form, "code"),
+                clock=state.clock))
     except SignInFailed as failed:
         # The audit entries of a known account are written after the answer is sent, so an unknown email is
         # answered in the same time (docs/design.md#limits-an-attacker-cannot-turn-against-users).
-        return _sign_in_page(request, state, problem="Wrong email, password or code.", status_code=400, email=email,
+        return sign_in_page(request, state, problem="Wrong email, password or code.", status_code=400, email=email,
                              wait_seconds=failed.retry_after_seconds,
                              background=BackgroundTask(record_failure, state.database, failed.failure))
     except TooManyAttempts as refused:
-        return _sign_in_page(request, state, problem="Too many failed sign-ins with this email.", status_code=429,
-                             email=email, wait_seconds=refused.retry_after_seconds)
+        return sign_in_page(request, state, problem="Too many failed sign-ins with this email.", status_code=429,
+                            email=email, wait_seconds=refused.retry_after_seconds)
+    except RefusedByCityRules:
+        return sign_in_page(request, state, problem="Your city has turned sign-in with a password off: sign in "
+                                                    "through your city's sign-in service below.", status_code=403,
+                            email=email)
     signed_in = result.signed_in
     if not signed_in.memberships and not signed_in.regional_coordinator:
-        return _sign_in_page(request, state, problem="This account has no role in any city yet.", status_code=400)
+        return sign_in_page(request, state, problem="This account has no role in any city yet.", status_code=400)
     city_id = None if signed_in.regional_coordinator else signed_in.memberships[0].city_id
-    cookie = await run_in_threadpool(start_session, state.database, signed_in, city_id,
-                                     pending_totp_secret=result.enrol_totp_secret)
+    cookie = await run_in_threadpool(lambda: start_session(state.database, signed_in, city_id,
+                                                           pending_totp_secret=result.enrol_totp_secret,
+                                                           method=result.method))
     target = "/review/totp" if result.enrol_totp_secret is not None else "/review/home"
-    return _set_cookie(RedirectResponse(target, status_code=303), state, cookie)
+    return set_session_cookie(RedirectResponse(target, status_code=303), state, cookie)
 
 
 async def home(request: Request) -> Response:
@@ -141,7 +164,7 @@ async def totp_confirm(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     state = app_state(request)
     await run_in_threadpool(end_session, state.database, request.cookies.get(state.session_cookie, ""))
-    return _clear_cookie(RedirectResponse("/review/sign-in", status_code=303), state)
+    return clear_session_cookie(RedirectResponse("/review/sign-in", status_code=303), state)
 
 
 async def change_city(request: Request) -> Response:
@@ -156,9 +179,10 @@ async def account_page(request: Request, *, problems: dict[str, str] | None = No
     state, context = app_state(request), reviewer(request)
     cities = await run_in_threadpool(cities_of, state.database, context.reviewer_id)
     waiting = await run_in_threadpool(invitations_for, state.database, context)
+    mine = await run_in_threadpool(passkeys.passkeys_of, state.database, context.reviewer_id)
     return render(request, "reviewer/account.html", {
         "context": context, "cities": cities, "problems": problems or {}, "is_admin": context.role == ROLE_ADMIN,
-        "invitations": waiting, "notice": ACCOUNT_NOTICES.get(request.query_params.get("done", ""))},
+        "invitations": waiting, "passkeys": mine, "notice": ACCOUNT_NOTICES.get(request.query_params.get("done", ""))},
         status_code=status_code)
 
 
@@ -174,4 +198,4 @@ async def change_password(request: Request) -> Response:
                                 text_field(form, "current_password"), new)
     except InvalidInput as invalid:
         return await account_page(request, problems=invalid.problems, status_code=400)
-    return _clear_cookie(RedirectResponse("/review/sign-in?done=password", status_code=303), state)
+    return clear_session_cookie(RedirectResponse("/review/sign-in?done=password", status_code=303), state)

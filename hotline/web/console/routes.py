@@ -6,17 +6,36 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from hotline.access import public_route, reviewer_route
-from hotline.web.console import admin, audit_log, auth, case, case_files, inbox, joining, staff_intake, stats
+from hotline.web.console import (
+    admin,
+    audit_log,
+    auth,
+    case,
+    case_files,
+    inbox,
+    joining,
+    sign_in_methods,
+    staff_intake,
+    stats,
+)
 from hotline.web.exit import hr as exit_hr
 from hotline.web.exit import regional as exit_regional
-from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_COORDINATOR, ROLE_TOTP_ENROLMENT, SESSION_ROLES
+from intake.accounts.reviewers import (
+    CONTENT_ROLES,
+    ROLE_ADMIN,
+    ROLE_COORDINATOR,
+    ROLE_TOTP_ENROLMENT,
+    ROLE_UNLOCK,
+    SESSION_ROLES,
+)
 from intake.audit.viewer import AUDIT_ROLES
 from intake.casework.statistics import STATISTICS_ROLES
 
 ADMIN = (ROLE_ADMIN,)
 REGION = (ROLE_COORDINATOR,)
 ENROLMENT = (ROLE_TOTP_ENROLMENT,)
-ANY_SESSION = (*SESSION_ROLES, ROLE_TOTP_ENROLMENT)
+UNLOCK = (ROLE_UNLOCK,)
+ANY_SESSION = (*SESSION_ROLES, ROLE_TOTP_ENROLMENT, ROLE_UNLOCK)
 
 
 def console_routes() -> list[BaseRoute]:
@@ -33,6 +52,17 @@ def console_routes() -> list[BaseRoute]:
         reviewer_route("/review/account/password", auth.change_password, roles=SESSION_ROLES, methods=["POST"]),
         reviewer_route("/review/account/invitations/accept", joining.accept, roles=SESSION_ROLES, methods=["POST"]),
         reviewer_route("/review/account/invitations/decline", joining.decline, roles=SESSION_ROLES,
+                       methods=["POST"]),
+        public_route("/review/sign-in/passkey-options", sign_in_methods.sign_in_options, methods=["POST"]),
+        public_route("/review/sso/{provider}", sign_in_methods.sso_start),
+        public_route("/review/sso/{provider}/callback", sign_in_methods.sso_callback),
+        reviewer_route("/review/unlock", sign_in_methods.unlock_page, roles=UNLOCK),
+        reviewer_route("/review/unlock", sign_in_methods.unlock_submit, roles=UNLOCK, methods=["POST"]),
+        reviewer_route("/review/unlock/options", sign_in_methods.unlock_options, roles=UNLOCK, methods=["POST"]),
+        reviewer_route("/review/account/passkeys/options", sign_in_methods.registration_options,
+                       roles=SESSION_ROLES, methods=["POST"]),
+        reviewer_route("/review/account/passkeys", sign_in_methods.register, roles=SESSION_ROLES, methods=["POST"]),
+        reviewer_route("/review/account/passkeys/remove", sign_in_methods.remove, roles=SESSION_ROLES,
                        methods=["POST"]),
         public_route("/review/join", joining.join_form),
         public_route("/review/join", joining.join_submit, methods=["POST"]),
@@ -62,6 +92,9 @@ def console_routes() -> list[BaseRoute]:
                        methods=["POST"]),
         reviewer_route("/review/admin/reviewers/remove", admin.remove_reviewer, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/restore", admin.restore_access, roles=ADMIN, methods=["POST"]),
+        reviewer_route("/review/admin/sign-in-rules", admin.sign_in_rules, roles=ADMIN, methods=["POST"]),
+        reviewer_route("/review/admin/sso-links", admin.offer_sso_link, roles=ADMIN, methods=["POST"]),
+        reviewer_route("/review/admin/sso-links/remove", admin.remove_sso_link, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/groups", admin.add_group, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/groups/members", admin.group_member, roles=ADMIN, methods=["POST"]),
         reviewer_route("/review/admin/routing", admin.route_category, roles=ADMIN, methods=["POST"]),

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from hotline.middleware.security_headers import CONTENT_SECURITY_POLICY
+from hotline.middleware.security_headers import CONSOLE_CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY
 from tests.hotline.conftest import hidden, sign_in, submit_report
 
-REPORTER_PAGES = ["/", "/report/raytown", "/follow-up", "/nowhere", "/review/sign-in"]
+REPORTER_PAGES = ["/", "/report/raytown", "/follow-up", "/nowhere", "/exit"]
 
 
 @pytest.mark.parametrize("path", REPORTER_PAGES)
@@ -24,6 +24,16 @@ def test_every_page_has_the_security_headers(client, path):
     assert response.headers["cache-control"] == "no-store"
     assert "server" not in response.headers
     assert csp == CONTENT_SECURITY_POLICY
+
+
+def test_the_console_alone_may_run_its_own_script(client):
+    """Passkeys need the WebAuthn API: console pages allow scripts from this origin only, and load only ours."""
+    page = client.get("/review/sign-in")
+    assert page.headers["content-security-policy"] == CONSOLE_CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONSOLE_CONTENT_SECURITY_POLICY and "unsafe" not in CONSOLE_CONTENT_SECURITY_POLICY
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/passkeys.js" defer>']
+    for path in REPORTER_PAGES:
+        assert "<script" not in client.get(path).text, path
 
 
 def test_reporter_pages_set_no_cookie_and_load_nothing_from_elsewhere(client):

@@ -6,7 +6,6 @@ import pytest
 from sqlmodel import select
 
 from crypto.errors import DecryptionFailed, WrongSecret
-from crypto.passwords import PasswordRecord, enroll_password, unlock_with_password
 from crypto.recovery import recovery_wrapping_key
 from crypto.wrapping import unwrap_with_key
 from intake.accounts.restore import recover_city_admin
@@ -16,9 +15,8 @@ from intake.casework import cases as casework
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key, recovery_binding
 from intake.errors import InvalidInput, NotFound
 from intake.items import text_for_city
-from intake.keys.grants import rewrap_personal_key
 from intake.keys.rotation import rotate_city_key, rotation_status
-from intake.models import AuditEntry, CaseItem, CityKeyGrant, CityKeyRotation, Membership, Reviewer, ReviewerKey
+from intake.models import AuditEntry, CaseItem, CityKeyGrant, CityKeyRotation, Membership, ReviewerKey
 from intake.reports.submission import submit_report
 
 PASSWORD = "a long enough password"
@@ -137,13 +135,10 @@ def test_a_reviewer_without_a_personal_key_is_named_and_recovery_restores_an_adm
 
 
 def test_a_password_change_keeps_the_personal_key_so_grants_still_open(database, config, city):
-    with database.write() as session:
-        reviewer = session.get(Reviewer, 1)
-        old_master = unlock_with_password(PASSWORD, PasswordRecord.decode(reviewer.password_record))
-        record, new_master = enroll_password("a changed password!", config.reviewer_kdf)
-        reviewer.password_record = record.encode()
-        session.add(reviewer)
-        rewrap_personal_key(session, 1, old_master, new_master)
+    from intake.accounts.account import change_password
+
+    change_password(database, config, session_for(database, config, "one@raytown.example")[1], PASSWORD,
+                    "a changed password!")
     result = rotate_city_key(database, "raytown", city.recovery_key)
     signed_in = sign_in(database, config, "one@raytown.example", "a changed password!")
     assert signed_in.memberships[0].city_private_key == open_city_key_with_recovery_key(

@@ -108,8 +108,9 @@ def test_the_admin_is_answered_alike_for_an_existing_account_and_a_new_email(see
 
 
 def test_no_form_asks_for_another_accounts_password():
-    """The only password fields: signing in (your own), changing your own, choosing one when joining, and the
-    new password an admin sets when restoring a reviewer's access with the recovery key (it checks nothing)."""
+    """The only password fields: signing in (your own), unlocking your own keys after single sign-on, changing your
+    own, choosing one when joining, and the new password an admin sets when restoring a reviewer's access with the
+    recovery key (it checks nothing)."""
     found = {}
     for template in TEMPLATES.rglob("*.html"):
         names = re.findall(r'<input[^>]*type="password"[^>]*name="([\w-]+)"|<input[^>]*name="([\w-]+)"[^>]*'
@@ -119,7 +120,7 @@ def test_no_form_asks_for_another_accounts_password():
             found[str(template.relative_to(TEMPLATES))] = fields
     assert found == {"reporter/follow_up.html": {"report_key"}, "reviewer/sign_in.html": {"password"},
                      "reviewer/account.html": {"current_password", "new_password", "new_password_again"},
-                     "reviewer/join.html": {"password", "password_again"},
+                     "reviewer/join.html": {"password", "password_again"}, "reviewer/unlock.html": {"password"},
                      "reviewer/admin/index.html": {"recovery_key", "new_password"}}, found
 
 
