@@ -370,6 +370,8 @@ def refused(response: object) -> bool:
     if status >= 400:
         return True
     text = response.text  # type: ignore[attr-defined]
+    if 'id="report-key"' in text:  # a receipt: accepted, even when it carries an alert (call 911 now)
+        return False
     return status == 200 and ('role="alert"' in text or 'class="problem"' in text)
 
 
