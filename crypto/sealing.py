@@ -1,7 +1,8 @@
 """Sealing one item of content: a fresh data key, AES-256-GCM content, the data key sealed with HPKE.
 
 Every item (a report, an answer set, a message, a note, an attachment, a recording, an exit response) gets a
-fresh 256-bit data key. The content is encrypted under it with AES-256-GCM, and the data key is sealed with
+fresh 256-bit data key. The content is padded (crypto.padding: at least 1 KiB, then Padmé), encrypted under it
+with AES-256-GCM, and the data key is sealed with
 HPKE (RFC 9180, base mode) to the city's public key, and also to the reporter's public key where the reporter
 may read the item back. The :class:`ItemContext` becomes the AEAD associated data and the HPKE ``info``, so a
 ciphertext or sealed key moved to another city, case or item fails to open.
@@ -10,6 +11,7 @@ ciphertext or sealed key moved to another city, case or item fails to open.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto import hpke_keys
 from crypto.errors import DecryptionFailed
+from crypto.padding import padded_length
 from crypto.params import AES_GCM_NONCE_BYTES, AES_GCM_TAG_BYTES, DATA_KEY_BYTES, HPKE_AEAD, HPKE_KDF, HPKE_KEM
 
 _SUITE = hpke.Suite(HPKE_KEM, HPKE_KDF, HPKE_AEAD)
@@ -60,9 +63,37 @@ def new_data_key() -> bytes:
     return os.urandom(DATA_KEY_BYTES)
 
 
-def encrypt_with_data_key(data_key: bytes, plaintext: bytes, context: ItemContext) -> bytes:
+# A padded plaintext (crypto.padding): a zero byte, the format version, the content's length, the content, zeros.
+# Content sealed before padding existed is text or JSON, which never starts with a zero byte, so it still opens.
+_PADDED_MARK = b"\x00\x01"
+_PADDED_LENGTH = struct.Struct(">I")
+_PADDED_HEADER = len(_PADDED_MARK) + _PADDED_LENGTH.size
+
+
+def pad(plaintext: bytes, at_least: int = 0) -> bytes:
+    """``plaintext`` padded as if it were at least ``at_least`` bytes long (so answers of different widths can
+    seal to one size), then to a Padmé length of at least 1 KiB."""
+    total = padded_length(_PADDED_HEADER + max(len(plaintext), at_least))
+    return _PADDED_MARK + _PADDED_LENGTH.pack(len(plaintext)) + plaintext + bytes(total - _PADDED_HEADER
+                                                                                  - len(plaintext))
+
+
+def unpad(padded: bytes) -> bytes:
+    if not padded.startswith(_PADDED_MARK):
+        return padded  # sealed before padding: its content as it was
+    if len(padded) < _PADDED_HEADER:
+        raise DecryptionFailed("padded content is truncated")
+    (length,) = _PADDED_LENGTH.unpack_from(padded, len(_PADDED_MARK))
+    end = _PADDED_HEADER + length
+    if end > len(padded) or any(padded[end:]):
+        raise DecryptionFailed("padded content is malformed")
+    return padded[_PADDED_HEADER:end]
+
+
+def encrypt_with_data_key(data_key: bytes, plaintext: bytes, context: ItemContext, *, at_least: int = 0) -> bytes:
+    """The content padded (crypto.padding; see :func:`pad`) and sealed under the item's data key."""
     nonce = os.urandom(AES_GCM_NONCE_BYTES)
-    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, context.associated_data())
+    return nonce + AESGCM(data_key).encrypt(nonce, pad(plaintext, at_least), context.associated_data())
 
 
 def decrypt_with_data_key(data_key: bytes, ciphertext: bytes, context: ItemContext) -> bytes:
@@ -70,9 +101,10 @@ def decrypt_with_data_key(data_key: bytes, ciphertext: bytes, context: ItemConte
         raise DecryptionFailed("ciphertext is truncated")
     nonce, body = ciphertext[:AES_GCM_NONCE_BYTES], ciphertext[AES_GCM_NONCE_BYTES:]
     try:
-        return AESGCM(data_key).decrypt(nonce, body, context.associated_data())
+        padded = AESGCM(data_key).decrypt(nonce, body, context.associated_data())
     except InvalidTag:
         raise DecryptionFailed("content does not open under this key and context") from None
+    return unpad(padded)
 
 
 def _hpke_info(context: ItemContext, recipient: Recipient) -> bytes:
@@ -105,11 +137,14 @@ def seal_to_city(
     context: ItemContext,
     city_public_key: bytes | hpke_keys.PublicKey,
     reporter_public_key: bytes | hpke_keys.PublicKey | None = None,
+    *,
+    at_least: int = 0,
 ) -> SealedItem:
-    """Encrypt ``plaintext`` under a fresh data key sealed to the city, and to the reporter when given."""
+    """Encrypt ``plaintext`` (padded as if at least ``at_least`` bytes long) under a fresh data key sealed to the
+    city, and to the reporter when given."""
     data_key = new_data_key()
     return SealedItem(
-        ciphertext=encrypt_with_data_key(data_key, plaintext, context),
+        ciphertext=encrypt_with_data_key(data_key, plaintext, context, at_least=at_least),
         key_for_city=seal_data_key(data_key, city_public_key, context, Recipient.CITY),
         key_for_reporter=(
             seal_data_key(data_key, reporter_public_key, context, Recipient.REPORTER)

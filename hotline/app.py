@@ -69,7 +69,8 @@ def create_app(settings: Settings, database: Database | None = None, *, demo_twi
         middleware=[
             Middleware(AccessLogMiddleware),
             Middleware(RequestMetricsMiddleware, metrics=app_metrics),
-            Middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://")),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://"),
+                       onion_address=settings.onion_address),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_form_bytes,
                        max_upload_bytes=settings.max_form_bytes + settings.max_attachments_bytes + 1024 * 1024),
         ],

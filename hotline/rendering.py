@@ -3,6 +3,7 @@ people (hotline.i18n). The page's language comes from its URL (``?lang=es``), ne
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from crypto.report_keys import format_report_key
 from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, needs_explicit_language, with_language
+from hotline.middleware.security_headers import via_onion
 from hotline.public_facts import PublicFacts, public_facts
 from intake.categories import category_label
 from intake.messages import N_
@@ -67,7 +69,11 @@ def facts_for(request: Request, language: str) -> Callable[[str | None], PublicF
 
     def facts(city_slug: str | None = None) -> PublicFacts:
         if city_slug not in cache:
-            cache[city_slug] = public_facts(state.settings, state.database, city_slug, language)
+            found = public_facts(state.settings, state.database, city_slug, language)
+            if via_onion(request.scope, state.settings.onion_address):
+                # A page reached through the onion names no ordinary host (docs/design.md#an-onion-service).
+                found = dataclasses.replace(found, domain=state.settings.onion_address)
+            cache[city_slug] = found
         return cache[city_slug]
 
     return facts

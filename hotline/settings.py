@@ -131,11 +131,16 @@ class Settings:
     # (what a reporter did) are dates and are never converted (docs/design.md#threat-model-and-anonymity-rules).
     time_zone: str = "America/Chicago"
     city_time_zones: str = ""
-    # The service's Tor onion address (v3, 56 characters and ".onion"), shown on the anonymity page when set.
+    # The service's Tor onion address (v3, 56 characters and ".onion"): sent as Onion-Location on reporter pages
+    # and given to reporters on the anonymity page (docs/design.md#an-onion-service).
     onion_address: str = ""
     # Single sign-on (docs/sso.md): a JSON file listing the OpenID Connect providers, each for every city or for
     # the cities named, with its client secret read from a file of its own. Empty: no single sign-on.
     oidc_providers_file: str = ""
+    # New cases and reporters' messages reach reviewers at fixed slots, every this many seconds from midnight UTC
+    # (docs/design.md#release-slots): the default is the top of each hour. 0 (release at once) is for the test
+    # suite only, like the test KDF.
+    release_interval_seconds: int = 3600
 
     @property
     def reviewer_kdf(self) -> Argon2Cost:
@@ -190,6 +195,7 @@ class Settings:
             reports_per_city_per_hour=self.reports_per_city_per_hour,
             webauthn_rp_id=urlsplit(self.public_url).hostname or "localhost",
             webauthn_origin=self.public_origin,
+            release_interval_seconds=self.release_interval_seconds,
         )
 
     @property
@@ -245,6 +251,13 @@ class Settings:
             raise SettingsError(f"Cryptographic parameters refused: {error}.") from None
         if not 1 <= self.session_max_hours <= 168:
             raise SettingsError("HOTLINE_SESSION_MAX_HOURS must be between 1 and 168 (a week).")
+        if self.release_interval_seconds and (self.release_interval_seconds > 86_400
+                                              or 86_400 % self.release_interval_seconds):
+            raise SettingsError("HOTLINE_RELEASE_INTERVAL_SECONDS must divide a day (86400 seconds), such as 3600 "
+                                "for the top of each hour, so every day's slots fall at the same times.")
+        if self.onion_address and not re.fullmatch(r"[a-z2-7]{56}\.onion", self.onion_address):
+            raise SettingsError("HOTLINE_ONION_ADDRESS must be the 56-character v3 address in "
+                                "/var/lib/tor-hotline/hotline/hostname, such as abc...xyz.onion.")
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError("HOTLINE_LOG_LEVEL must be debug, info, warning or error: a lower level would log "
                                 "client addresses.")
@@ -258,21 +271,22 @@ class Settings:
         self.oidc_providers()
         self._check_time_zones()
         self._check_phone()
-        if self.onion_address and not re.fullmatch(r"(https?://)?[a-z2-7]{56}\.onion/?", self.onion_address):
-            raise SettingsError("HOTLINE_ONION_ADDRESS must be a Tor v3 onion address: 56 letters and digits "
-                                "followed by .onion.")
 
     def _check_test_kdf(self) -> None:
         """The test suite's cheap Argon2id cost is accepted only where the test suite runs: a plain-HTTP public
         address on this machine. Anywhere else (an https address, a real host) it would leave passwords and report
-        keys cheap to guess from a stolen database, so start-up stops (docs/design.md#cryptography)."""
-        if not self.insecure_test_kdf:
-            return
+        keys cheap to guess from a stolen database, so start-up stops (docs/design.md#cryptography). The same goes
+        for releasing reports at once, which gives their arrival order away (docs/design.md#release-slots)."""
         parts = urlsplit(self.public_url)
-        if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        where_the_suite_runs = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+        if self.insecure_test_kdf and not where_the_suite_runs:
             raise SettingsError("HOTLINE_INSECURE_TEST_KDF is for the test suite only and is refused with the public "
                                 f"address {self.public_url}: remove it (passwords and report keys made with it "
                                 "are strengthened at their next use).")
+        if self.release_interval_seconds == 0 and not where_the_suite_runs:
+            raise SettingsError("HOTLINE_RELEASE_INTERVAL_SECONDS=0 (release reports at once) is for the test suite "
+                                f"only and is refused with the public address {self.public_url}: leave it unset "
+                                "for the top of each hour.")
 
     def oidc_providers(self) -> list[OidcProvider]:
         """The single sign-on providers (SettingsError, one sentence, for anything unusable in the file)."""

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost
+from crypto.server_keys import routing_key
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,6 @@ class IntakeConfig:
     # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed.
     kdf_slots: threading.BoundedSemaphore | None = field(default=None, compare=False, repr=False)
 
-    def kdf_slot(self) -> AbstractContextManager[object]:
-        return self.kdf_slots if self.kdf_slots is not None else nullcontext()
     # Sign-in attempts (intake.accounts.authentication): from this many failures in a row on, each failure makes
     # the next attempt wait longer (1, 2, 4 ... seconds), never more than sign_in_max_delay_seconds. No lock.
     sign_in_free_failures: int = 3
@@ -37,3 +36,19 @@ class IntakeConfig:
     # browsers sign for; both from HOTLINE_PUBLIC_URL.
     webauthn_rp_id: str = "localhost"
     webauthn_origin: str = "http://localhost:8000"
+    # New cases and reporters' messages reach reviewers at the release slots, every this many seconds from
+    # midnight UTC (docs/design.md#release-slots); one hour: the top of each hour. 0 releases everything at once,
+    # which gives arrival order away: only the test suite may (hotline.settings refuses it elsewhere).
+    release_interval_seconds: int = 3600
+
+    def kdf_slot(self) -> AbstractContextManager[object]:
+        return self.kdf_slots if self.kdf_slots is not None else nullcontext()
+
+    @property
+    def release_at_once(self) -> bool:
+        return self.release_interval_seconds == 0
+
+    @property
+    def routing_key(self) -> bytes:
+        """The key of each city's sealed routing exceptions (intake.routing.RoutingSet), from the pepper."""
+        return routing_key(self.pepper)

@@ -40,7 +40,9 @@ def item_context(item: CaseItem) -> ItemContext:
 
 
 def next_position(session: Session, case_id: str) -> int:
-    current = session.exec(select(func.max(CaseItem.position)).where(CaseItem.case_id == case_id)).one()
+    """After every released item (waiting ones hold placeholder positions until their release)."""
+    current = session.exec(select(func.max(CaseItem.position)).where(CaseItem.case_id == case_id,
+                                                                     col(CaseItem.released))).one()
     return (current or 0) + 1
 
 
@@ -79,6 +81,10 @@ def text_for_reporter(item: CaseItem, reporter_private_key: bytes) -> str:
                              reporter_private_key).decode("utf-8")
 
 
-def items_of(session: Session, case_id: str) -> list[CaseItem]:
-    return list(session.exec(select(CaseItem).where(CaseItem.case_id == case_id)
-                             .order_by(col(CaseItem.position))).all())
+def items_of(session: Session, case_id: str, *, released_only: bool = False) -> list[CaseItem]:
+    """The case's items in order. ``released_only`` for reviewers: a reporter's message waiting for its release
+    slot is theirs to see only then (docs/design.md#release-slots); the reporter sees their own at once."""
+    query = select(CaseItem).where(CaseItem.case_id == case_id)
+    if released_only:
+        query = query.where(col(CaseItem.released))
+    return list(session.exec(query.order_by(col(CaseItem.position))).all())

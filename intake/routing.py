@@ -1,28 +1,59 @@
 """Routing a case to a reviewer group, and keeping excluded reviewers out
 (docs/design.md#routing-and-conflict-of-interest).
 
-Each city maps categories to groups. A reviewer named in the report, or excluded by the reporter, is recorded
-in case_exclusion and can never read the case. If that leaves nobody who could act in the routed group, the case
-goes to the city's alternate group (e.g. the city attorney); if the exclusions leave nobody there either, the
-report is refused before anything is stored (NobodyCanRead), so that it never lands silently nowhere. Every
-decision is audited. :func:`routing_gaps` tells a city's admin which routes lead to nobody.
+Each city maps categories to groups. A reviewer named in the report, or excluded by the reporter, can never read
+the case. If that leaves nobody who could act in the routed group, the case goes to the city's alternate group
+(e.g. the city attorney); if the exclusions leave nobody there either, the report is refused before anything is
+stored (NobodyCanRead), so that it never lands silently nowhere. :func:`routing_gaps` tells a city's admin which
+routes lead to nobody.
+
+Who was excluded, why, and which cases went to the alternate group are kept in one :class:`RoutingSet` per city,
+sealed under a key derived from the server's pepper and rewritten with every report (``routing_seal``). The case
+itself keeps the category's group, so neither its row nor the tallies show a fallback, and the audit log records
+only that group. Every access rule reads the set: an excluded reviewer gets not-found, the alternate group sees
+the cases that fell back to it, and nobody else does.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, not_, or_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    true,
+)
 from sqlmodel import Session, col, select
 
+from crypto.server_keys import open_record, seal_record
 from intake.categories import DEFAULT_CATEGORIES
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.messages import N_
-from intake.models import Case, CaseExclusion, CategoryRoute, City, GroupMember, Membership, Reviewer, ReviewerGroup
+from intake.models import (
+    Case,
+    CaseExclusion,
+    CategoryRoute,
+    City,
+    GroupMember,
+    Membership,
+    Reviewer,
+    ReviewerGroup,
+    RoutingSeal,
+)
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 
 DEFAULT_CASE_GROUP = "ethics"
@@ -117,6 +148,8 @@ def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
 
 @dataclass(frozen=True)
 class RoutingDecision:
+    # The category's group: what the case row keeps, even when the case fell back to the alternate group (that is
+    # sealed in the city's RoutingSet, so a dump does not show it).
     group_id: int
     group_slug: str
     exclusions: tuple[tuple[int, str], ...]  # (reviewer_id, reason)
@@ -168,8 +201,9 @@ def decide_route(
         # up) still takes the report into its alternate group, and its admin sees the gap (routing_gaps).
         if not (members[alternate] & acting) - set(exclusions) and (members[chosen] | members[alternate]) & acting:
             raise NobodyCanRead()
-        chosen = alternate
+    # The case keeps its category's group; a fallback to the alternate group is sealed with the exclusions.
     return RoutingDecision(chosen, groups[chosen], tuple(sorted(exclusions.items())), fell_back)
+
 
 
 @dataclass(frozen=True)
@@ -208,50 +242,245 @@ def city_routing_gaps(db: Database, city_id: int) -> tuple[RoutingGap, ...]:
         return routing_gaps(session, city_id)
 
 
-def record_exclusions(session: Session, case_id: str, decision: RoutingDecision) -> None:
-    for reviewer_id, reason in decision.exclusions:
-        session.add(CaseExclusion(case_id=case_id, reviewer_id=reviewer_id, reason=reason))
+# Reasons as stored inside the sealed set.
+_REASON_CODES = {NAMED_IN_REPORT: "n", EXCLUDED_BY_REPORTER: "r"}
+_REASONS = {code: reason for reason, code in _REASON_CODES.items()}
 
 
-def readable_by(reviewer_id: int, city_id: int) -> ColumnElement[bool]:
-    """SQL condition: the case is in this city, routed to a group the reviewer belongs to, and the reviewer is
-    not excluded from it. The one rule every listing, count and read of cases goes through."""
-    member_groups = select(GroupMember.group_id).where(GroupMember.reviewer_id == reviewer_id)
-    excluded = exists().where(col(CaseExclusion.case_id) == col(Case.id),
-                              col(CaseExclusion.reviewer_id) == reviewer_id)
-    return and_(col(Case.city_id) == city_id, col(Case.group_id).in_(member_groups), not_(excluded))
+@dataclass
+class RoutingSet:
+    """One city's routing exceptions: who is excluded from which case and why, and which cases fell back to the
+    alternate group. Only the cases with an exception are in it."""
+
+    excluded: dict[str, dict[int, str]] = field(default_factory=dict)  # case id -> reviewer id -> reason
+    alternate: set[str] = field(default_factory=set)
+
+    def add(self, case_id: str, decision: RoutingDecision) -> None:
+        if decision.exclusions:
+            self.excluded[case_id] = dict(decision.exclusions)
+        if decision.fell_back_to_alternate:
+            self.alternate.add(case_id)
+
+    def forget(self, case_id: str) -> None:
+        self.excluded.pop(case_id, None)
+        self.alternate.discard(case_id)
+
+    def excluded_from(self, reviewer_id: int) -> set[str]:
+        return {case_id for case_id, who in self.excluded.items() if reviewer_id in who}
+
+    def to_json(self) -> bytes:
+        return json.dumps({"x": {case_id: {str(rid): _REASON_CODES[reason] for rid, reason in sorted(who.items())}
+                                 for case_id, who in sorted(self.excluded.items())},
+                           "a": sorted(self.alternate)}, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RoutingSet:
+        raw = json.loads(data)
+        return cls({case_id: {int(rid): _REASONS[code] for rid, code in who.items()}
+                    for case_id, who in raw["x"].items()}, set(raw["a"]))
 
 
-def can_read(session: Session, reviewer_id: int, city_id: int, case_id: str) -> bool:
-    return session.exec(select(Case.id).where(col(Case.id) == case_id, readable_by(reviewer_id, city_id))).first() \
-        is not None
+def _binding(city_id: int) -> bytes:
+    return b"hotline/v1/routing-set|city=%d" % city_id
+
+
+def load_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
+    """The city's routing exceptions (crypto.errors.WrongSecret if the seal does not open under ``key``: the
+    pepper changed). Clear exclusions left from before the seal are included until they are folded in."""
+    row = session.get(RoutingSeal, city_id)
+    routing = RoutingSet() if row is None else RoutingSet.from_json(open_record(key, row.sealed, _binding(city_id)))
+    # Usually none: read alone first (a join on the city would make the planner walk the city's cases).
+    legacy = session.exec(select(CaseExclusion.case_id, CaseExclusion.reviewer_id, CaseExclusion.reason)).all()
+    if legacy:
+        in_city = set(session.exec(select(Case.id).where(col(Case.id).in_(sorted({row[0] for row in legacy})),
+                                                         Case.city_id == city_id)).all())
+        for case_id, reviewer_id, reason in legacy:
+            if case_id in in_city:
+                routing.excluded.setdefault(case_id, {})[reviewer_id] = (reason if reason in _REASON_CODES
+                                                                         else NAMED_IN_REPORT)
+    return routing
+
+
+def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet) -> None:
+    """Seal the set again (a fresh nonce, padded), in the caller's transaction under the city lock. Cases that no
+    longer exist (purged by retention) are dropped from it."""
+    named = set(routing.excluded) | routing.alternate
+    if named:
+        existing = set(session.exec(select(Case.id).where(col(Case.id).in_(sorted(named)))).all())
+        for case_id in named - existing:
+            routing.forget(case_id)
+    sealed = seal_record(key, routing.to_json(), _binding(city_id))
+    row = session.get(RoutingSeal, city_id)
+    if row is None:
+        session.add(RoutingSeal(city_id=city_id, sealed=sealed))
+    else:
+        row.sealed = sealed
+        session.add(row)
+
+
+def record_routing(session: Session, key: bytes, city_id: int, case_id: str, decision: RoutingDecision) -> None:
+    """Add a new case's exceptions to the city's set. The set is sealed again for every report, exceptions or not,
+    so which reports had one cannot be told from which writes changed the row. Under the city lock."""
+    routing = load_routing(session, key, city_id)
+    routing.add(case_id, decision)
+    save_routing(session, key, city_id, routing)
+
+
+def forget_routing(session: Session, key: bytes, city_id: int, case_ids: Collection[str]) -> None:
+    """Drop purged cases from the city's set (intake.operations.retention)."""
+    routing = load_routing(session, key, city_id)
+    for case_id in case_ids:
+        routing.forget(case_id)
+    save_routing(session, key, city_id, routing)
+
+
+def fold_legacy_exclusions(session: Session, key: bytes, city_id: int) -> int:
+    """Seal what was stored in clear before the routing seal: the city's case_exclusion rows, and cases kept in the
+    alternate group by a fallback (their category is not routed there), which go back to their category's group
+    with the fallback sealed. Idempotent; returns how many cases changed. Under the city lock."""
+    routing = load_routing(session, key, city_id)  # includes the clear rows
+    changed = set(session.exec(select(CaseExclusion.case_id).join(Case, col(Case.id) == col(CaseExclusion.case_id))
+                               .where(Case.city_id == city_id)).all())
+    alternate = session.exec(select(ReviewerGroup).where(ReviewerGroup.city_id == city_id,
+                                                         ReviewerGroup.slug == ALTERNATE_GROUP)).first()
+    if alternate is not None:
+        routes = {category: group_id for category, group_id in session.exec(
+            select(CategoryRoute.category, CategoryRoute.group_id).where(CategoryRoute.city_id == city_id)).all()}
+        default = session.exec(select(ReviewerGroup.id).where(ReviewerGroup.city_id == city_id,
+                                                              ReviewerGroup.slug == DEFAULT_CASE_GROUP)).first()
+        for case in session.exec(select(Case).where(Case.city_id == city_id, Case.group_id == alternate.id)).all():
+            routed = routes.get(case.category, default)
+            if routed is None or routed == alternate.id:
+                continue  # routed there on purpose: not a fallback
+            case.group_id = routed
+            session.add(case)
+            routing.alternate.add(case.id)
+            changed.add(case.id)
+    if changed:
+        session.execute(delete(CaseExclusion).where(col(CaseExclusion.case_id).in_(
+            select(Case.id).where(Case.city_id == city_id))))
+        save_routing(session, key, city_id, routing)
+    return len(changed)
+
+
+def fold_all_legacy_exclusions(db: Database, key: bytes) -> int:
+    """:func:`fold_legacy_exclusions` in every city that has anything to fold (run at every start)."""
+    with db.read() as session:
+        legacy = session.exec(select(Case.city_id).join(CaseExclusion, col(CaseExclusion.case_id) == col(Case.id))
+                              .distinct()).all()
+        alternate = session.exec(select(Case.city_id).join(ReviewerGroup, col(ReviewerGroup.id) == col(Case.group_id))
+                                 .where(ReviewerGroup.slug == ALTERNATE_GROUP).distinct()).all()
+    folded = 0
+    for city_id in sorted(set(legacy) | set(alternate)):
+        with db.write() as session:
+            session.exec(select(City).where(City.id == city_id).with_for_update()).one()  # the city lock
+            folded += fold_legacy_exclusions(session, key, city_id)
+    return folded
+
+
+def ids_in(session: Session, column: Any, ids: Collection[str], name: str, *,
+           negate: bool = False) -> ColumnElement[bool]:
+    """``column IN ids`` (or NOT IN) with the ids as ONE parameter, however many: a JSON array read by json_each
+    on SQLite, an array on PostgreSQL. Thousands of ids as thousands of placeholders cost more to render than the
+    query costs to run (``hotline bench inbox``), and the statement's text stays the same for the cache."""
+    values = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        # As varchar[], the column's own type: cast the other way, the primary key's index could not be used.
+        parameter = cast(bindparam(name, value=values, type_=ARRAY(String(32))), ARRAY(String(32)))
+        return column != func.all(parameter) if negate else column == func.any(parameter)
+    listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam(name, value=json.dumps(values))))
+    return column.not_in(listed) if negate else column.in_(listed)
+
+
+def by_ids(session: Session, ids: Collection[str], name: str) -> Any:
+    """The cases with these ids, each found by its primary key, as a subquery with the inbox's columns. The ids
+    are ONE parameter; on PostgreSQL a LATERAL lookup per id makes the planner probe the key rather than read the
+    whole table, which it prefers (wrongly, with the table in memory) for a few thousand ids."""
+    values = sorted(ids)
+    columns: list[Any] = [col(Case.id), col(Case.status), col(Case.category), col(Case.channel),
+                           col(Case.group_id), col(Case.assignee_id), col(Case.next_due_on)]
+    if session.get_bind().dialect.name == "postgresql":
+        parameter = cast(bindparam(name, value=values, type_=ARRAY(String(32))), ARRAY(String(32)))
+        wanted = select(func.unnest(parameter).label("wanted_id")).subquery()
+        # LIMIT 1 (the id is unique) keeps the planner from folding the lookup into a join over the whole table.
+        one = select(*columns).where(col(Case.id) == wanted.c.wanted_id).limit(1).lateral()
+        return select(*one.c).select_from(wanted).join(one, true()).subquery()
+    listed = select(literal_column("value").label("wanted_id")).select_from(
+        func.json_each(bindparam(name, value=json.dumps(values)))).subquery()
+    return select(*columns).select_from(listed).join(Case.__table__,  # type: ignore[attr-defined]
+                                                     col(Case.id) == listed.c.wanted_id).subquery()
+
+
+def _alternate_group_id(session: Session, city_id: int) -> int | None:
+    return session.exec(select(ReviewerGroup.id).where(ReviewerGroup.city_id == city_id,
+                                                       ReviewerGroup.slug == ALTERNATE_GROUP)).first()
 
 
 @dataclass(frozen=True)
 class Visibility:
-    """What :func:`readable_by` allows one reviewer in one city, read once: the groups, the exclusions, and
-    the same rule as a condition with those lists put in literally."""
+    """Which cases one reviewer may read in one city, read once: their groups; the cases of those groups hidden
+    from them (excluded, or gone to the alternate group); the cases of other groups they see (fallen back to the
+    alternate group, which they are in); and the rule as a condition with those lists put in literally."""
 
     group_ids: tuple[int, ...]
-    excluded_case_ids: tuple[str, ...]
+    hidden_case_ids: tuple[str, ...]
+    extra_case_ids: tuple[str, ...]
+    alternate_group_id: int | None
     condition: ColumnElement[bool]
+    # The two halves of ``condition``: the reviewer's groups less the hidden cases, and the extra cases (None: none).
+    in_groups: ColumnElement[bool]
+    extra: ColumnElement[bool] | None
+
+    @property
+    def excluded_case_ids(self) -> tuple[str, ...]:
+        return self.hidden_case_ids
 
 
-def visibility_for(session: Session, reviewer_id: int, city_id: int) -> Visibility:
-    """Equivalent to :func:`readable_by`, but lets the inbox walk an index in page order over 100,000 cases
-    without a subquery per row; tests/intake/casework/test_inbox.py checks that both always select the same cases."""
+def visibility_for(session: Session, key: bytes, reviewer_id: int, city_id: int) -> Visibility:
+    """The one rule every listing, count and read of cases goes through: the case is released, in this city,
+    routed to a group the reviewer belongs to and not hidden from them, or fallen back to the alternate group
+    and they are in it and not excluded. The lists go to the driver as expanding parameters, so the inbox walks
+    an index in page order over 100,000 cases without a subquery per row."""
     groups = tuple(session.exec(
         select(GroupMember.group_id).join(ReviewerGroup, col(ReviewerGroup.id) == col(GroupMember.group_id))
         .where(GroupMember.reviewer_id == reviewer_id, ReviewerGroup.city_id == city_id)).all())
-    # By primary key from the reviewer's exclusions, with the city checked here: filtering on the city in SQL
-    # (or a join) lets SQLite walk the city's 100,000 cases instead.
-    mine = select(CaseExclusion.case_id).where(CaseExclusion.reviewer_id == reviewer_id)
-    excluded = tuple(sorted(case_id for case_id, case_city in session.exec(
-        select(Case.id, Case.city_id).where(col(Case.id).in_(mine))).all() if case_city == city_id))
-    # Expanding bind parameters: the lists go to the driver as they are, not as one SQL element per value.
+    routing = load_routing(session, key, city_id)
+    alternate_id = _alternate_group_id(session, city_id)
+    excluded = routing.excluded_from(reviewer_id)
+    extra = (routing.alternate - excluded) if alternate_id is not None and alternate_id in groups else set()
+    # A case that fell back is the alternate group's, whatever group its row keeps: never seen through that group.
+    hidden = tuple(sorted(excluded | routing.alternate))
+    # Pending cases (waiting for their release slot) have no group, so no group condition matches them.
     condition = and_(col(Case.city_id) == city_id,
                      col(Case.group_id).in_(bindparam("visible_groups", value=list(groups), expanding=True)))
-    if excluded:
-        condition = and_(condition, col(Case.id).not_in(bindparam("excluded_cases", value=list(excluded),
-                                                                  expanding=True)))
-    return Visibility(groups, excluded, condition)
+    if hidden:
+        condition = and_(condition, ids_in(session, col(Case.id), hidden, "hidden_cases", negate=True))
+    in_groups, extra_condition = condition, None
+    if extra:
+        extra_condition = and_(col(Case.city_id) == city_id, col(Case.group_id).is_not(None),
+                               ids_in(session, col(Case.id), extra, "extra_cases"))
+        condition = or_(in_groups, extra_condition)
+    return Visibility(groups, hidden, tuple(sorted(extra)), alternate_id, condition, in_groups, extra_condition)
+
+
+def can_read(session: Session, key: bytes, reviewer_id: int, city_id: int, case_id: str) -> bool:
+    """:func:`visibility_for` for one case."""
+    case = session.get(Case, case_id) if len(case_id) <= 64 else None
+    if case is None or case.city_id != city_id or case.group_id is None:
+        return False
+    routing = load_routing(session, key, city_id)
+    if reviewer_id in routing.excluded.get(case.id, {}):
+        return False
+    group = _alternate_group_id(session, city_id) if case.id in routing.alternate else case.group_id
+    return group is not None and session.get(GroupMember, (group, reviewer_id)) is not None
+
+
+def effective_group_id(session: Session, key: bytes, case: Case) -> int | None:
+    """The group that reads the case: the alternate group for a case that fell back to it, else its own."""
+    if case.group_id is not None and case.id in load_routing(session, key, case.city_id).alternate:
+        return _alternate_group_id(session, case.city_id)
+    return case.group_id
+
+
+def excluded_reviewers(session: Session, key: bytes, case: Case) -> set[int]:
+    return set(load_routing(session, key, case.city_id).excluded.get(case.id, {}))

@@ -73,7 +73,10 @@ def database(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def config() -> IntakeConfig:
-    return IntakeConfig(pepper=TEST_PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    # Release slots off: most tests read a report as soon as it is made. Tests of the slots turn them on
+    # (tests/intake/reports/test_release.py), as does the confidentiality scan.
+    return IntakeConfig(pepper=TEST_PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF, release_interval_seconds=0)
+
 
 
 @pytest.fixture(autouse=True)

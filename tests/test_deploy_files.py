@@ -135,3 +135,78 @@ def test_example_environment_lists_every_setting_with_its_default(spec):
     example = (DEPLOY / "hotline.env.example").read_text()
     line = f"# HOTLINE_{spec.name.upper()}={rendered_default(spec.default)}\n"
     assert line in example
+
+
+TORRC = DEPLOY / "tor" / "torrc"
+
+
+def tor_or_skip() -> str:
+    import shutil
+
+    from tests.conftest import in_ci
+
+    tor = shutil.which("tor")
+    if tor is None:
+        message = "Debian's tor package is not installed (.ci/run installs it)"
+        if in_ci():
+            pytest.fail(message + " (CI=true: a missing tor is a failure, not a skip)")
+        pytest.skip(message)
+    return tor
+
+
+def test_tor_accepts_the_shipped_torrc_and_refuses_a_broken_one(tmp_path):
+    """`tor --verify-config` reads the file and stops: it never starts Tor or reaches the network."""
+    import subprocess
+
+    tor = tor_or_skip()
+    checked = subprocess.run([tor, "--verify-config", "-f", str(TORRC)], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert checked.returncode == 0 and "Configuration was valid" in checked.stdout, checked.stdout + checked.stderr
+    broken = tmp_path / "torrc"
+    broken.write_text(TORRC.read_text().replace("HiddenServicePort 80 127.0.0.1:8081",
+                                                "HiddenServicePort 80 127.0.0.1:not-a-port"))
+    refused = subprocess.run([tor, "--verify-config", "-f", str(broken)], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert refused.returncode != 0
+
+
+def test_the_onion_service_is_only_an_onion_service():
+    options = [line.split(None, 1) for line in TORRC.read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    values = {name: value for name, value in options}
+    assert values["HiddenServicePort"] == "80 127.0.0.1:8081"
+    assert values["HiddenServiceExportCircuitID"] == "haproxy"  # per-circuit rate limits
+    assert values["SocksPort"] == "0" and values["ORPort"] == "0" and values["ExitRelay"] == "0"
+    assert values["HiddenServiceDir"].startswith(values["DataDirectory"])
+
+
+def test_compose_runs_tor_beside_caddy_with_its_keys_kept(compose):
+    tor = compose["services"]["tor"]
+    assert tor["network_mode"] == "service:caddy" and "ports" not in tor  # reaches Caddy's loopback only
+    assert "tor_keys:/var/lib/tor-hotline" in tor["volumes"] and "tor_keys" in compose["volumes"]
+    assert tor["read_only"] is True and tor["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in tor["security_opt"]
+    dockerfile = (DEPLOY / "tor" / "Dockerfile").read_text()
+    assert "apt-get install -y --no-install-recommends tor" in dockerfile
+    assert re.search(r"^USER debian-tor$", dockerfile, re.MULTILINE) and "--verify-config" in dockerfile
+
+
+def test_caddy_serves_the_onion_on_loopback_with_the_same_header_rules():
+    caddyfile = (DEPLOY / "Caddyfile").read_text()
+    onion = caddyfile.split("http://{$HOTLINE_ONION_ADDRESS:onion.invalid}:8081 {", 1)[1]
+    assert "\tbind 127.0.0.1\n" in onion and "\tlog" not in onion
+    for header in ("X-Real-IP", "Forwarded", "User-Agent", "Via"):
+        assert f"header_up -{header}\n" in onion
+    assert "header_up X-Forwarded-For {remote_host}\n" in onion
+    assert "@not_for_onion path /review /review/* /voice/* /metrics /metrics/*" in onion
+    assert "proxy_protocol {" in caddyfile and "allow 127.0.0.1/32" in caddyfile
+
+
+def test_the_tor_unit_checks_its_configuration_and_is_hardened():
+    values = unit(DEPLOY / "systemd" / "hotline-tor.service")
+    assert values["ExecStartPre"] == ["/usr/bin/tor --verify-config -f /etc/hotline/torrc"]
+    assert values["ExecStart"] == ["/usr/bin/tor -f /etc/hotline/torrc --RunAsDaemon 0"]
+    assert values["User"] == ["debian-tor"] and values["StateDirectory"] == ["tor-hotline"]
+    for key in ("NoNewPrivileges", "PrivateTmp", "ProtectHome", "PrivateDevices", "RestrictSUIDSGID"):
+        assert values[key] == ["yes"], key
+    assert values["ProtectSystem"] == ["strict"] and values["CapabilityBoundingSet"] == [""]

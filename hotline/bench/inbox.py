@@ -30,10 +30,10 @@ from intake.categories import CATEGORY_SLUGS
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.models import Case, CaseExclusion
+from intake.models import Case
 from intake.models import tally as case_tally
 from intake.operations.migrate import upgrade
-from intake.routing import group_by_slug
+from intake.routing import NAMED_IN_REPORT, RoutingSet, group_by_slug, save_routing
 
 TARGET_P95_MS = 50.0
 CHANNELS = ("web", "web", "web", "phone", "phone", "letter", "walk-in", "hr-call")
@@ -77,7 +77,9 @@ def _fake_cases(city_id: int, group_id: int, alternate_id: int, assignees: list[
             "concluded_on": received + timedelta(days=rng.randint(5, 200)) if status == "concluded" else None,
             "next_due_on": next_due,
             "assignee_id": rng.choice([*assignees, None, None]),
-            "group_id": alternate_id if rng.random() < 0.02 else group_id,
+            # 2% fall back to the alternate group: their rows keep the ethics group, the fallback is sealed
+            # (intake.routing), as a report's would be.
+            "group_id": group_id, "_alternate": rng.random() < 0.02,
             "report_key_lookup": rng.getrandbits(256).to_bytes(32, "big"),
             "reporter_public_key": b"bench", "reporter_wrapped_private_key": b"bench",
         }
@@ -104,14 +106,17 @@ def seed(database: Database, cases: int) -> tuple[ReviewerContext, int]:
         assert ethics.id is not None and alternate.id is not None
         group_ids.append(ethics.id)
         rows = list(_fake_cases(city.id, ethics.id, alternate.id, ids, count, 0, today, rng))
+        fallbacks = {str(row["id"]) for row in rows if row.pop("_alternate")}
         with database.engine.begin() as connection:
             for start in range(0, len(rows), 5000):
                 connection.execute(insert(Case.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
-            excluded = [{"case_id": row["id"], "reviewer_id": ids[0], "reason": "named in report"}
-                        for row in rng.sample(rows, min(40, len(rows)))]
-            connection.execute(insert(CaseExclusion.__table__), excluded)  # type: ignore[attr-defined]
             connection.execute(text("UPDATE city SET last_case_number = :count WHERE id = :city"),
                                {"count": count, "city": city.id})
+        # 40 cases name the benchmark's reviewer: sealed with the fallbacks in the city's routing set.
+        routing = RoutingSet({str(row["id"]): {ids[0]: NAMED_IN_REPORT}
+                              for row in rng.sample(rows, min(40, len(rows)))}, fallbacks)
+        with database.write() as session:
+            save_routing(session, config.routing_key, city.id, routing)
         with database.write() as session:
             case_tally.rebuild(session, city.id)  # the bulk insert went around the ORM
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

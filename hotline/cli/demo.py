@@ -52,8 +52,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+# The demo releases new reports every minute at most (a deployment: the top of each hour), so trying it out does
+# not mean waiting an hour to see a report reach the inbox (docs/design.md#release-slots).
+DEMO_RELEASE_SECONDS = 60
+
+
 def demo_settings(directory: Path, host: str, port: int) -> Settings:
     base = settings_from_env()
+    interval = base.release_interval_seconds
     return dataclasses.replace(
         base,
         database_url=f"sqlite:///{directory / 'hotline.sqlite3'}",
@@ -69,6 +75,7 @@ def demo_settings(directory: Path, host: str, port: int) -> Settings:
         twilio_account_sid="AC" + secrets.token_hex(16),
         twilio_auth_token=secrets.token_hex(16).encode(),
         phone_shared_number=DEMO_SHARED_NUMBER,
+        release_interval_seconds=interval if interval <= DEMO_RELEASE_SECONDS else DEMO_RELEASE_SECONDS,
     )
 
 
@@ -132,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         print("(or: python3 -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\").")
         print("Demo only: these passwords, TOTP secrets and the cities' recovery keys are printed here and nowhere "
               "else.")
+        print()
+        print(release_notice(settings.release_interval_seconds))
     if not args.no_serve:
         serve_demo(settings, database, args.host, args.port)
     return 0
@@ -143,8 +152,17 @@ def serve_demo(settings: Settings, database: Database, host: str, port: int) -> 
     with fake.running():
         settings = dataclasses.replace(settings, twilio_api_base_url=fake.base_url)
         stop = threading.Event()
-        start_worker_thread(settings, database, stop)
+        start_worker_thread(settings, database, stop)  # it releases new reports at each slot, and fetches recordings
         try:
             serve(settings, database, host, port, demo_twilio=fake)
         finally:
             stop.set()
+
+
+def release_notice(interval: int) -> str:
+    if interval == 0:
+        return "New reports reach reviewers at once (release slots are off)."
+    every = "every minute" if interval == 60 else f"every {interval} seconds"
+    return (f"A new report or message reaches the reviewers' inbox only at the next release, {every} here (at the "
+            "top of each hour in a deployment), in random order with the others: so nobody can tell from the inbox "
+            "or the audit log when within the hour a report came in. A report marked urgent goes at once.")

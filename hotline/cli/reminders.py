@@ -22,7 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_send(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     try:
-        sent = send_reminders(open_database(settings), settings.smtp_config(), settings.public_url + "/review/")
+        sent = send_reminders(open_database(settings), settings.intake_config().routing_key, settings.smtp_config(),
+                              settings.public_url + "/review/")
     except MailFailed as failed:
         raise CommandError(f"No reminder was sent: {failed}.") from None
     print(f"{sent} reminder(s) sent.")

@@ -32,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def start_worker_thread(settings: Settings, database: Database, stop: threading.Event) -> threading.Thread:
     """The worker loop in a thread, for ``hotline serve --with-worker``."""
     handlers = worker_module.job_handlers(settings, database)
-    worker_module.schedule_recurring_jobs(database)
+    worker_module.schedule_recurring_jobs(database, settings)
     thread = threading.Thread(target=run_worker, args=(database, handlers, stop),
                               kwargs={"idle_seconds": settings.worker_poll_seconds}, name="hotline-worker",
                               daemon=True)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     check_schema(database)
     configure_logging(settings.log_level)
     handlers = worker_module.job_handlers(settings, database)
-    worker_module.schedule_recurring_jobs(database)
+    worker_module.schedule_recurring_jobs(database, settings)
     if args.until_idle:
         ran = 0
         while run_one(database, handlers):

@@ -1,8 +1,15 @@
-"""Logging that cannot hold a client address (docs/design.md#threat-model-and-anonymity-rules, rule 1).
+"""Logging that cannot hold a client address (docs/design.md#threat-model-and-anonymity-rules, rule 1), nor the
+time of a reporter's visit.
 
 uvicorn's access log prints the client's address and port, so it is switched off and replaced by this
 middleware, which is never given the address: it logs method, route, status and duration only. Every log line
 is one JSON object.
+
+Only the reviewer console and the operations endpoints are logged request by request. Every line carries the
+time it was written (and journald or Docker add their own), so a line for a report, a follow-up, a phone call, an
+exit interview or the pages and files they load would date it to the second, which the release slots exist to
+prevent (docs/design.md#release-slots). Nor are they counted by route in /metrics (hotline.middleware.metrics).
+A server error is logged wherever it happens, because an operator must see it.
 """
 
 from __future__ import annotations
@@ -58,6 +65,14 @@ def route_of(scope: Scope) -> str:
     return name if isinstance(name, str) else "(unmatched)"
 
 
+# Reviewers' and operators' requests: their times are theirs, not a reporter's.
+LOGGED_PREFIXES = ("/review", "/healthz", "/readyz", "/metrics")
+
+
+def logged_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in LOGGED_PREFIXES)
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,7 +93,8 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            access_logger.info("request", extra={"fields": {
-                "method": scope.get("method"), "route": route_of(scope), "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-            }})
+            if logged_path(scope.get("path", "")) or status >= 500:
+                access_logger.info("request", extra={"fields": {
+                    "method": scope.get("method"), "route": route_of(scope), "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }})

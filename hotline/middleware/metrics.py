@@ -2,9 +2,11 @@
 
 Each app has its own registry (no module-level state). What is exported: cases held by city and channel
 (received before today only, see intake.operations.telemetry), job queue depth by kind and state, unfinished key
-rotations, requests by route and status class, and server errors. Nothing about a reporter, no address, no
-path as typed. /metrics answers only with the bearer token in HOTLINE_METRICS_TOKEN; without one it does
-not exist.
+rotations, requests to the console and the operations endpoints by route and status class, and server errors.
+Nothing about a reporter, no address, no path as typed. Requests to reporter, exit-survey and phone routes are not
+counted by route: Prometheus keeps every scrape with its time, so a counter that moves when a report is sent would
+date it to the scrape interval (docs/design.md#release-slots); their server errors are counted with the rest.
+/metrics answers only with the bearer token in HOTLINE_METRICS_TOKEN; without one it does not exist.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.middleware.access_log import route_of
+from hotline.middleware.access_log import logged_path, route_of
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
 from intake.clock import Clock, utc_now
@@ -100,7 +102,8 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
-            self.metrics.requests.labels(route_of(scope), f"{status // 100}xx").inc()
+            if logged_path(scope.get("path", "")):
+                self.metrics.requests.labels(route_of(scope), f"{status // 100}xx").inc()
             if status >= 500:
                 self.metrics.errors.inc()
 

@@ -156,7 +156,7 @@ def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
             store_recording(run, database, config, rest, settings.pepper, engine, settings.transcribe_max_seconds)),
         DELETE_RECORDING: lambda run: delete_recording(run, database, rest, settings.pepper),
         FORGET_CALL: lambda run: forget_call(run, database, rest),
-        ROUTE_CASE: lambda run: route_case(run, database),
+        ROUTE_CASE: lambda run: route_case(run, database, config),
     }
 
 
@@ -196,13 +196,11 @@ def store_recording(run: JobRun, database: Database, config: IntakeConfig, rest:
         with jobs.kept_alive(run):
             wav = rest.fetch_wav(recording_sid)
             transcription = Transcription(engine, max_seconds) if engine is not None else None
-            stored = recordings.store_recording(
+            recordings.store_recording(
                 database, case_id=case_id, original_wav=wav, clock=run.clock, in_transaction=then,
                 language=str(payload.get("lang", "en")), transcription=transcription,
-                give_up=run.attempt >= UNREADABLE_ATTEMPTS, route=payload["kind"] == KIND_REPORT)
+                give_up=run.attempt >= UNREADABLE_ATTEMPTS, route=payload["kind"] == KIND_REPORT, config=config)
             del wav
-        logger.info("recording stored", extra={"fields": {"audio_kept": int(stored.item_id is not None),
-                                                          "transcript": stored.engine or stored.unavailable}})
     except NotFound:
         # The follow-up's case was deleted meanwhile (retention): nothing to add it to, and the caller's voice
         # must not stay at Twilio either.
@@ -246,10 +244,10 @@ def store_exit_comment(run: JobRun, database: Database, config: IntakeConfig, re
             then(session)
 
 
-def route_case(run: JobRun, database: Database) -> None:
+def route_case(run: JobRun, database: Database, config: IntakeConfig) -> None:
     """The routing deadline of a phone case: route it if its recording has not done so (a no-op otherwise)."""
     case_id = str(run.payload.get("case", ""))
-    if phone_reports.route_unrouted(database, case_id, clock=run.clock):
+    if phone_reports.route_unrouted(database, config, case_id, clock=run.clock):
         logger.warning("phone case routed before its recording was stored", extra={"fields": {}})
     with database.write() as session:
         run.finish(session, month_only=True)

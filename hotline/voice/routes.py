@@ -229,7 +229,8 @@ def _pieces(words: str) -> list[str]:
 
 async def _case_status(call: VoiceCall, access: ReporterAccess, language: str) -> VoiceResponse:
     """The case's status and the reviewers' replies, read aloud, then the follow-up menu."""
-    view = await run_in_threadpool(reports.reporter_view, call.database, access, channel=reports.CHANNEL_PHONE)
+    view = await run_in_threadpool(partial(reports.reporter_view, call.database, access, channel=reports.CHANNEL_PHONE,
+                                           release_at_once=call.config.release_at_once))
     lang = prompts.language_or_default(language)
     response = VoiceResponse()
     status = prompts.STATUS_NAMES[lang].get(view.status, view.status)

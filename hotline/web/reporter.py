@@ -250,7 +250,8 @@ async def _case_page(request: Request, state: AppState, access: ReporterAccess, 
                      sent: bool = False, files: tuple[tuple[str, bool], ...] = (), status_code: int = 200,
                      message: str = "", reattach: tuple[str, ...] = (), wait: float | None = None) -> Response:
     view = await run_in_threadpool(lambda: reports.reporter_view(state.database, access,
-                                                                 language=language_of(request)))
+                                                                 language=language_of(request),
+                                                                 release_at_once=state.config.release_at_once))
     settings = state.settings
     context: dict[str, Any] = {
         "view": view, "problem": problem, "sent": sent, "files": files, "message": message,

@@ -22,7 +22,7 @@ def readable_case(db: Database, context: ReviewerContext, case_id: str, *, clock
     with db.read() as session:
         case = session.get(Case, case_id) if len(case_id) <= 64 else None
         allowed = (case is not None and context.role in CONTENT_ROLES and context.city_private_key is not None
-                   and can_read(session, context.reviewer_id, context.city_id, case_id))
+                   and can_read(session, context.routing_key, context.reviewer_id, context.city_id, case_id))
     if allowed:
         assert case is not None
         return case

@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlmodel import Session, col, delete, select
@@ -58,6 +58,9 @@ class ReviewerContext:
     pending_totp_secret: bytes | None = None
     # The reviewer's account key (crypto.account_keys), open for this request only; None before unlocking.
     account_key: bytes | None = None
+    # Opens the city's sealed routing exceptions (intake.routing), which every access rule reads. From the
+    # server's pepper, never from the database.
+    routing_key: bytes = field(default=b"", repr=False)
 
     @property
     def actor(self) -> str:
@@ -272,7 +275,7 @@ def resume_session(db: Database, config: IntakeConfig, cookie: str, *, clock: Cl
         city_id=city.id if city is not None and city.id is not None else NO_CITY,
         city_slug=city.slug if city is not None else "", city_name=city.name if city is not None else "",
         role=role, city_private_key=private, csrf_token=_b64(_session_key(secret, b"csrf")),
-        pending_totp_secret=pending, account_key=account_key,
+        pending_totp_secret=pending, account_key=account_key, routing_key=config.routing_key,
     )
 
 

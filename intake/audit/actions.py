@@ -111,12 +111,13 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
     A.CASE_SUBMITTED: ActionInfo(
         "A report arrived, by web, phone or a reviewer's data entry.",
         "subject: the case; detail: category and channel, and urgent: 1 when the reporter said someone is in "
-        "danger now. The actor is \"reporter\" or \"phone caller\".",
+        "danger now. The actor is \"reporter\" or \"phone caller\"; dated to the day and appended at the release "
+        "slot after it.",
         "Report received", "Denuncia recibida"),
     A.CASE_ROUTED: ActionInfo(
         "The report was given to a reviewer group.",
-        "subject: the case; detail: the group, how many reviewers were excluded, whether it fell back to the "
-        "alternate group.",
+        "subject: the case; detail: the category's group. Dated to the day and appended with the report's entry. "
+        "Who was excluded, why, and a fallback to the alternate group are sealed, never here.",
         "Sent to a group", "Enviada a un grupo"),
     A.CASE_ENTERED_BY_STAFF: ActionInfo(
         "A reviewer recorded a report received by letter, in person or by a call to HR.",
@@ -439,6 +440,7 @@ NEVER_RECORDED = (
     "content of any kind: report text, answers, messages, notes, file names, recordings, names a reporter gave",
     "a reporter's or caller's address, user agent, phone number or any other caller field",
     "a time of day for what a reporter or phone caller did (their entries carry the day only)",
+    "which reviewer was excluded from a case, why, or that a case went to the alternate group",
     "passwords, TOTP secrets, report keys, recovery keys or any key, passkey PRF outputs, account keys or an "
     "identity provider's client secret",
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import cast
 
@@ -39,8 +39,11 @@ def lock_city(session: Session, city_id: int) -> City:
     return city
 
 
-def _recorded_at(when: datetime, actor: str) -> str:
-    # Reporter and caller actions are kept to the day (docs/design.md#threat-model-and-anonymity-rules, rule 6).
+def _recorded_at(when: datetime | date, actor: str) -> str:
+    # Reporter and caller actions are kept to the day (docs/design.md#threat-model-and-anonymity-rules, rule 6),
+    # and so is anything given as a date: what the system did in the same request (routing a report).
+    if not isinstance(when, datetime):
+        return when.isoformat()
     if actor in (REPORTER, PHONE_CALLER):
         return when.date().isoformat()
     return when.replace(microsecond=0).isoformat()
@@ -65,11 +68,12 @@ def append(
     *,
     actor: str,
     action: str,
-    when: datetime,
+    when: datetime | date,
     subject: str | None = None,
     detail: Mapping[str, AuditValue] | None = None,
 ) -> AuditEntry:
-    """Add one entry to ``city``'s chain. ``city`` must come from :func:`lock_city` in this transaction."""
+    """Add one entry to ``city``'s chain. ``city`` must come from :func:`lock_city` in this transaction. A
+    ``when`` given as a date is recorded as the day only."""
     assert city.id is not None
     entry = AuditEntry(
         city_id=city.id,

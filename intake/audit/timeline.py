@@ -20,7 +20,8 @@ from intake.audit.actions import AuditAction
 from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.models import AuditEntry, CaseExclusion, Reviewer
+from intake.models import AuditEntry, Reviewer
+from intake.routing import excluded_reviewers
 
 QUIET_ACTIONS = frozenset({AuditAction.CASE_READ, AuditAction.CASE_ITEM_OPENED})
 WITHOUT_ACCESS = "someone without access"  # the actor of a refused attempt, never named
@@ -50,8 +51,7 @@ def case_timeline(db: Database, context: ReviewerContext, case_id: str, *,
             .order_by(col(AuditEntry.sequence))).all()
     entries = [entry for entry in entries if entry.action not in QUIET_ACTIONS]
     with db.read() as session:
-        excluded = {f"reviewer:{rid}" for rid in session.exec(
-            select(CaseExclusion.reviewer_id).where(CaseExclusion.case_id == case.id)).all()}
+        excluded = {f"reviewer:{rid}" for rid in excluded_reviewers(session, context.routing_key, case)}
     names = actor_names(db, {entry.actor for entry in entries} - excluded)
 
     def actor(entry: AuditEntry) -> str:

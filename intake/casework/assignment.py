@@ -21,7 +21,8 @@ def assign_case(db: Database, context: ReviewerContext, case_id: str, assignee_i
     excluded reviewer, or one outside the case's group, cannot be given it."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
     with db.write() as session:
-        if assignee_id is not None and not can_read(session, assignee_id, case.city_id, case.id):
+        if assignee_id is not None and not can_read(session, context.routing_key, assignee_id, case.city_id,
+                                                 case.id):
             raise InvalidInput({"assignee": "That reviewer cannot read this case, so it cannot be theirs."})
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()

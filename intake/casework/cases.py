@@ -29,7 +29,7 @@ from intake.items import (
     text_for_city,
 )
 from intake.models import Case, CaseItem, Reviewer
-from intake.routing import readable_by
+from intake.routing import visibility_for
 from intake.text import clean_text, text_problem
 
 PAGE_SIZE = 50
@@ -82,12 +82,12 @@ def _summary(case: Case) -> CaseSummary:
 
 
 def list_cases(db: Database, context: ReviewerContext, *, page: int = 1) -> CasePage:
-    """One page of the cases this reviewer may read (intake.routing.readable_by), newest first. Content-free,
+    """One page of the cases this reviewer may read (intake.routing.visibility_for), newest first. Content-free,
     so nothing is decrypted."""
     if context.role not in CONTENT_ROLES:
         raise NotFound("this role has no inbox")
-    readable = readable_by(context.reviewer_id, context.city_id)
     with db.read() as session:
+        readable = visibility_for(session, context.routing_key, context.reviewer_id, context.city_id).condition
         total = session.exec(select(func.count()).select_from(Case).where(readable)).one()
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
@@ -124,7 +124,7 @@ def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
     case = _case_for(db, context, case_id, clock=clock)
     assert context.city_private_key is not None
     with db.write() as session:
-        rows = items_of(session, case.id)
+        rows = items_of(session, case.id, released_only=True)
         ids = {row.author_reviewer_id for row in rows if row.author_reviewer_id is not None}
         names = {rid: name for rid, name in session.exec(
             select(Reviewer.id, Reviewer.display_name).where(col(Reviewer.id).in_(ids))).all() if rid is not None}

@@ -16,7 +16,7 @@ from sqlmodel import col, func, select
 
 from crypto.params import AES_GCM_TAG_BYTES
 from crypto.sealing import Recipient, open_data_key
-from crypto.streaming import open_chunks
+from crypto.streaming import content_length, open_chunks
 from intake import audit
 from intake.accounts.sessions import ReviewerContext
 from intake.audit.actions import AuditAction
@@ -106,8 +106,8 @@ def export_case(db: Database, context: ReviewerContext, case_id: str, *, export_
     assert context.city_private_key is not None
     now = clock()
     with db.read() as session:
-        facts = case_facts(session, case, now.date())
-        readers = case_readers(session, case)
+        facts = case_facts(session, context.routing_key, case, now.date())
+        readers = case_readers(session, context.routing_key, case)
         rows = list(session.exec(select(CaseItem).where(CaseItem.case_id == case.id)
                                  .order_by(col(CaseItem.position))).all())
         city_row = session.get(City, case.city_id)
@@ -139,16 +139,23 @@ class StreamedItem:
 
 def _streamed_rows(db: Database, case_id: str) -> list[CaseItem]:
     with db.read() as session:
-        return list(session.exec(select(CaseItem).where(CaseItem.case_id == case_id,
+        return list(session.exec(select(CaseItem).where(CaseItem.case_id == case_id, col(CaseItem.released),
                                                         col(CaseItem.stream_header).is_not(None))
                                  .order_by(col(CaseItem.position))).all())
 
 
 def plain_size(db: Database, item: CaseItem, data_key: bytes) -> int:
-    """The true length of a streamed item's plaintext: an attachment's sealed description says it; for a
-    recording, each sealed chunk is its plaintext and a 16-byte tag."""
+    """The true length of a streamed item's content: an attachment's sealed description says it; a padded stream's
+    first chunk states it; in an unpadded (older) stream each sealed chunk is its plaintext and a 16-byte tag."""
+    assert item.stream_header is not None
     if item.kind == KIND_ATTACHMENT and item.ciphertext is not None:
         return attachment_info(item, data_key).size
+    with db.read() as session:
+        first = session.exec(select(ItemChunk.ciphertext).where(ItemChunk.item_id == item.id,
+                                                                ItemChunk.index == 0)).first()
+    stated = content_length(data_key, item_context(item), item.stream_header, first) if first is not None else None
+    if stated is not None:
+        return stated
     with db.read() as session:
         chunks, sealed_bytes = session.exec(
             select(func.count(), func.coalesce(func.sum(func.length(ItemChunk.ciphertext)), 0))
@@ -207,12 +214,20 @@ def write_case_zip(db: Database, context: ReviewerContext, exported: CaseExport,
     assert context.city_private_key is not None
     rows = {row.position: row for row in _streamed_rows(db, case.id)}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"case-{case.number}.pdf", pdf)
+        # Every entry is dated to a day, never with a time: a recording's minute would date the call
+        # (docs/design.md#release-slots); zipfile would otherwise stamp the moment of export.
+        today = utc_now().date()
+        document = zipfile.ZipInfo(f"case-{case.number}.pdf", date_time=(today.year, today.month, today.day, 0, 0, 0))
+        document.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(document, pdf)
         for file in exported.files:
             item = rows.get(file.position)
             if item is None:  # redacted between the two reads: the PDF lists it, the ZIP cannot hold it
                 continue
-            with archive.open(file.zip_name, "w") as member:
+            info = zipfile.ZipInfo(file.zip_name, date_time=(item.created_on.year, item.created_on.month,
+                                                             item.created_on.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as member:
                 for chunk in _plain_chunks(db, item, context.city_private_key):
                     member.write(chunk)
     return len(exported.files)

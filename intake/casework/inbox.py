@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,7 @@ from intake.db import Database
 from intake.errors import NotFound
 from intake.models import Case, CaseTally, GroupMember, Reviewer, ReviewerGroup
 from intake.models.routing import PURPOSE_HR
-from intake.routing import Visibility, visibility_for
+from intake.routing import Visibility, by_ids, ids_in, visibility_for
 
 PAGE_SIZE = 50
 SORT_RECEIVED = "received"
@@ -147,12 +147,14 @@ def _conditions(columns: Any, context: ReviewerContext, wanted: InboxFilter, *, 
     return conditions
 
 
-def _matches(case_row: Any, context: ReviewerContext, wanted: InboxFilter) -> bool:
-    """:func:`_conditions` (without status), in Python, for the few excluded cases."""
+def _matches(case_row: Any, context: ReviewerContext, wanted: InboxFilter, group_id: int | None = None) -> bool:
+    """:func:`_conditions` (without status), in Python, for the few hidden or extra cases; ``group_id`` in place
+    of the case's own (the alternate group, for a case that fell back to it)."""
     assignee = {ASSIGNED_TO_ME: context.reviewer_id, UNASSIGNED: None}.get(wanted.assignee or "", wanted.assignee)
+    group = case_row.group_id if group_id is None else group_id
     return ((wanted.category is None or case_row.category == wanted.category)
             and (wanted.channel is None or case_row.channel == wanted.channel)
-            and (wanted.group_id is None or case_row.group_id == wanted.group_id)
+            and (wanted.group_id is None or group == wanted.group_id)
             and (wanted.assignee is None or case_row.assignee_id == (None if assignee is None else int(assignee))))
 
 
@@ -204,15 +206,22 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
         for status, count, due_count in rows:
             by_status[status] = by_status.get(status, 0) + int(count or 0)
             with_due[status] = with_due.get(status, 0) + int(due_count or 0)
-        if visibility.excluded_case_ids:
-            # Tallies count every case of the groups; take away the ones this reviewer may not see. Read by
-            # primary key and filtered here: given the filters, the planner would walk a whole group instead.
-            excluded_rows = sa_select(*_COLUMNS).where(col(Case.id).in_(visibility.excluded_case_ids))
-            for excluded in session.connection().execute(excluded_rows):
-                if excluded.group_id in visibility.group_ids and _matches(excluded, context, wanted):
-                    by_status[excluded.status] -= 1
-                    with_due[excluded.status] -= int(excluded.next_due_on is not None)
-                    overdue[excluded.status] -= int(excluded.next_due_on is not None and excluded.next_due_on < today)
+        if visibility.hidden_case_ids:
+            # Tallies count every case of the groups; take away the ones this reviewer may not see, counted by the
+            # database from their primary keys (a few, or a few thousand fallbacks in a busy city).
+            # Each found by its primary key (intake.routing.by_ids), counted by the database under the filters.
+            found = by_ids(session, visibility.hidden_case_ids, "hidden_cases")
+            hidden_counts = session.connection().execute(
+                sa_select(found.c.status, func.count(), func.sum(case((found.c.next_due_on.is_not(None), 1),
+                                                                      else_=0)),
+                          func.sum(case((found.c.next_due_on < today, 1), else_=0)))
+                .where(found.c.group_id.in_(visibility.group_ids),
+                       *_conditions(found.c, context, wanted, status=False))
+                .group_by(found.c.status)).all()
+            for status, count, due_count, overdue_count in hidden_counts:
+                by_status[status] -= int(count)
+                with_due[status] -= int(due_count or 0)
+                overdue[status] -= int(overdue_count or 0)
         # Overdue: only the overdue part of ix_cases_inbox_due is read, and without the per-row exclusion test
         # (the excluded cases were taken away just above).
         overdue_rows = session.connection().execute(
@@ -222,6 +231,16 @@ def _counts(session: Session, visibility: Visibility, context: ReviewerContext, 
             .group_by(col(Case.status))).all()
         for status, count in overdue_rows:
             overdue[status] = overdue.get(status, 0) + int(count)
+    if visibility.extra_case_ids:
+        # Cases that fell back to the alternate group keep their category's group (intake.routing), so the tallies
+        # count them there (and they were taken away above): count them again as the alternate group's.
+        extra_rows = sa_select(*_COLUMNS).where(ids_in(session, col(Case.id), visibility.extra_case_ids,
+                                                       "extra_cases"), col(Case.group_id).is_not(None))
+        for extra in session.connection().execute(extra_rows):
+            if _matches(extra, context, wanted, visibility.alternate_group_id):
+                by_status[extra.status] += 1
+                with_due[extra.status] += int(extra.next_due_on is not None)
+                overdue[extra.status] += int(extra.next_due_on is not None and extra.next_due_on < today)
     return _Counts(by_status, with_due, overdue)
 
 
@@ -236,19 +255,22 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
     if wanted.overdue:
         wanted = replace(wanted, sort=SORT_DUE)
     with db.read() as session:
-        visibility = visibility_for(session, context.reviewer_id, context.city_id)
+        visibility = visibility_for(session, context.routing_key, context.reviewer_id, context.city_id)
         counts = _counts(session, visibility, context, wanted, today)
         total = counts.total(wanted)
         with_due = counts.with_due(wanted)
         pages = min(MAX_PAGES, max(1, -(-total // PAGE_SIZE)))
         page = min(wanted.page, pages)
         offset = (page - 1) * PAGE_SIZE
-        where = and_(visibility.condition, *_conditions(Case, context, wanted))
+        where = and_(visibility.in_groups, *_conditions(Case, context, wanted))
+        if visibility.extra is not None and wanted.group_id in (None, visibility.alternate_group_id):
+            # The extra cases count as the alternate group's, whatever group they keep.
+            where = or_(where, and_(visibility.extra, *_conditions(Case, context, replace(wanted, group_id=None))))
         if wanted.overdue:
             where = and_(where, col(Case.next_due_on) < today)
         newest_first = (col(Case.received_on).desc(), col(Case.number).desc())
         rows: list[Any] = []
-        if not visibility.group_ids:
+        if not visibility.group_ids and not visibility.extra_case_ids:
             pass
         elif wanted.sort == SORT_DUE:  # overdue cases are always listed most overdue first (see above)
             if offset < with_due:

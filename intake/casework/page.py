@@ -14,7 +14,8 @@ from intake.casework.cases import CaseView, case_for_reviewer, read_case
 from intake.casework.deadlines import is_overdue
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.models import Case, CaseExclusion, GroupMember, Reviewer, ReviewerGroup
+from intake.models import Case, GroupMember, Reviewer, ReviewerGroup
+from intake.routing import effective_group_id, excluded_reviewers
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,23 @@ class CasePageData:
     assignable: tuple[tuple[int, str], ...]
 
 
-def case_readers(session: Session, case: Case) -> tuple[tuple[int, str], ...]:
-    """(id, name) of every active reviewer who may read the case: its group's members, less those excluded from
-    it (intake.routing.readable_by). Also who it can be assigned to."""
-    excluded = select(CaseExclusion.reviewer_id).where(CaseExclusion.case_id == case.id)
+def case_readers(session: Session, routing_key: bytes, case: Case) -> tuple[tuple[int, str], ...]:
+    """(id, name) of every active reviewer who may read the case: the members of the group that reads it (the
+    alternate group for a case that fell back there), less those excluded from it (intake.routing, whose
+    exceptions are sealed under ``routing_key``). Also who it can be assigned to."""
+    group_id = effective_group_id(session, routing_key, case)
+    excluded = excluded_reviewers(session, routing_key, case)
     people = session.exec(
         select(Reviewer.id, Reviewer.display_name)
         .join(GroupMember, col(GroupMember.reviewer_id) == col(Reviewer.id))
-        .where(GroupMember.group_id == case.group_id, col(Reviewer.active), col(Reviewer.id).not_in(excluded))
+        .where(GroupMember.group_id == group_id, col(Reviewer.active))
         .order_by(col(Reviewer.display_name))).all()
-    return tuple((rid, name) for rid, name in people if rid is not None)
+    return tuple((rid, name) for rid, name in people if rid is not None and rid not in excluded)
 
 
-def case_facts(session: Session, case: Case, today: date) -> CaseFacts:
-    group = session.get(ReviewerGroup, case.group_id) if case.group_id is not None else None
+def case_facts(session: Session, routing_key: bytes, case: Case, today: date) -> CaseFacts:
+    group_id = effective_group_id(session, routing_key, case)
+    group = session.get(ReviewerGroup, group_id) if group_id is not None else None
     return CaseFacts(case.outcome, case.acknowledge_due_on, case.feedback_due_on, case.acknowledged_on,
                      case.feedback_given_on, case.concluded_on, case.next_due_on, is_overdue(case, today),
                      case.assignee_id, group.name if group else None, case.closed_record_basis,
@@ -65,6 +69,6 @@ def open_case_page(db: Database, context: ReviewerContext, case_id: str, *, cloc
     view = read_case(db, context, case_id, clock=clock)
     case = case_for_reviewer(db, context, case_id, clock=clock)
     with db.read() as session:
-        facts = case_facts(session, case, clock().date())
-        people = case_readers(session, case)
+        facts = case_facts(session, context.routing_key, case, clock().date())
+        people = case_readers(session, context.routing_key, case)
     return CasePageData(view, facts, case_timeline(db, context, case_id, clock=clock), people)

@@ -41,7 +41,7 @@ def _forget_old_pages(db: Database) -> None:
 def _item(db: Database, case_id: str, item_id: str) -> CaseItem:
     with db.read() as session:
         item = session.get(CaseItem, item_id) if len(item_id) <= 64 else None
-    if item is None or item.case_id != case_id:
+    if item is None or item.case_id != case_id or not item.released:
         raise NotFound("no such item in this case")
     return item
 

@@ -153,7 +153,9 @@ def _raw(db: Database, city_ids: list[int], year: int, today: date) -> dict[int,
     columns = (col(Case.city_id), col(Case.category), col(Case.channel), col(Case.status), col(Case.outcome),
                col(Case.received_on), col(Case.acknowledged_on), col(Case.concluded_on), col(Case.next_due_on),
                col(Case.acknowledge_due_on), col(Case.feedback_given_on), col(Case.feedback_due_on))
-    query = sa_select(*columns).where(col(Case.city_id).in_(city_ids), col(Case.received_on) >= date(year, 1, 1),
+    # Only released cases (docs/design.md#release-slots): a figure must not change before reviewers see a case.
+    query = sa_select(*columns).where(col(Case.city_id).in_(city_ids), col(Case.released),
+                                      col(Case.received_on) >= date(year, 1, 1),
                                       col(Case.received_on) <= date(year, 12, 31))
     found = {city_id: _Raw() for city_id in city_ids}
     with db.read() as session:
@@ -233,7 +235,7 @@ def _choose(year: int | None, years: tuple[int, ...], today: date) -> int:
 def _totals(db: Database, city_ids: list[int], year: int) -> dict[int, int]:
     with db.read() as session:
         rows = session.exec(select(Case.city_id, func.count()).where(
-            col(Case.city_id).in_(city_ids), col(Case.received_on) >= date(year, 1, 1),
+            col(Case.city_id).in_(city_ids), col(Case.released), col(Case.received_on) >= date(year, 1, 1),
             col(Case.received_on) <= date(year, 12, 31)).group_by(col(Case.city_id))).all()
     return {city_id: count for city_id, count in rows}
 

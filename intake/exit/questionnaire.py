@@ -313,6 +313,29 @@ def check_answers(questionnaire: Questionnaire, fields: Mapping[str, Sequence[st
     return answers
 
 
+def answers_json(answers: Mapping[str, Any]) -> bytes:
+    """What is sealed for a response: the answers as compact JSON with sorted keys."""
+    return json.dumps({"answers": answers}, sort_keys=True, separators=(",", ":")).encode()
+
+
+def widest_answers_length(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> int:
+    """The length of the answers JSON had every question been answered with its widest value (every option of a
+    several-choice question, the longest option, the largest number), free text as given: what a response is
+    padded to, so its sealed size says nothing of what was chosen or skipped (docs/design.md#sealing-content)."""
+    widest: dict[str, Any] = {}
+    for question in questionnaire.questions:
+        if question.type == TEXT:
+            if question.id in answers:
+                widest[question.id] = answers[question.id]
+        elif question.type == MULTI:
+            widest[question.id] = list(question.option_values())
+        elif question.type == CHOICE:
+            widest[question.id] = max(question.option_values(), key=len, default="")
+        else:
+            widest[question.id] = (RATING_RANGE if question.type == RATING else SCALE_RANGE)[1]
+    return len(answers_json(widest))
+
+
 def load_questionnaire(db: Database, city_slug: str, data: object, *, clock: Clock = utc_now) -> int:
     """``hotline exit questionnaire load``: make ``data`` the city's newest version; return its number."""
     now = clock()

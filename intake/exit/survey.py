@@ -27,7 +27,15 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import IntakeError, InvalidInput, NotFound
 from intake.exit.hr import code_lookup, normalize_code, settings_of, token_lookup
-from intake.exit.questionnaire import Questionnaire, check_answers, current_row, from_row, version_row
+from intake.exit.questionnaire import (
+    Questionnaire,
+    answers_json,
+    check_answers,
+    current_row,
+    from_row,
+    version_row,
+    widest_answers_length,
+)
 from intake.items import exit_answers_context, new_id
 from intake.models import City, ExitInvitation, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.exit import COMPLETED, INVITED, MODE_ANONYMOUS, MODE_CONFIDENTIAL, STARTED
@@ -184,13 +192,15 @@ def submit_survey(
     assert city is not None and questionnaire.id is not None
     answers = check_answers(questionnaire, fields)
     response_id = new_id()
-    plaintext = json.dumps({"answers": answers}, sort_keys=True, separators=(",", ":")).encode()
+    plaintext = answers_json(answers)
     context = exit_answers_context(city_id, response_id, questionnaire.id)
-    sealed = seal_to_city(plaintext, context, city.public_key)
+    # One sealed size whatever was chosen or skipped (only free text can change it, by Padmé steps).
+    widest = widest_answers_length(questionnaire, answers)
+    sealed = seal_to_city(plaintext, context, city.public_key, at_least=widest)
     with db.write() as session:
         locked = audit.lock_city(session, city_id)
         if locked.public_key != city.public_key:  # rotated meanwhile: seal to the new key
-            sealed = seal_to_city(plaintext, context, locked.public_key)
+            sealed = seal_to_city(plaintext, context, locked.public_key, at_least=widest)
         if session.get(ExitQuestionnaire, questionnaire.id) is None:  # removed by a load meanwhile
             raise InvalidInput({"form": "This questionnaire was changed while the form was open. Nothing was "
                                         "sent: please check the answers below and send them again."})

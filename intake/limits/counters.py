@@ -47,8 +47,16 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, int((moment - now).total_seconds() + 0.999))
 
 
+def aligned_window_start(now: datetime, window: timedelta) -> datetime:
+    """The start of the fixed window ``now`` falls in, counted from the Unix epoch (so an hour's window starts at
+    the top of the hour)."""
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return now - timedelta(seconds=epoch % seconds, microseconds=now.microsecond)
+
+
 def _locked_row(db: Database, session: Session, key: str, now: datetime, expires_at: datetime) -> AttemptCounter:
-    """The counter's row, made if missing, locked for this transaction."""
+    """The counter's row, made if missing, locked for this transaction (``now``: the moment it starts counting)."""
     insert = (postgresql.insert if not db.is_sqlite else sqlite.insert)(AttemptCounter)
     session.execute(insert.values(key=key, count=0, window_started_at=now, blocked_until=None,
                                   expires_at=expires_at).on_conflict_do_nothing(index_elements=["key"]))
@@ -62,11 +70,15 @@ def _locked_row(db: Database, session: Session, key: str, now: datetime, expires
 
 def take_from_cap(db: Database, key: str, *, limit: int, window: timedelta, now: datetime) -> None:
     """Take one of ``limit`` per ``window``; :class:`TooManyAttempts` when none is left."""
+    # The window is aligned to the clock (the top of the hour for an hour), not started by the first take: a
+    # city's report cap must not store the moment its first report of the hour arrived
+    # (docs/design.md#release-slots: nothing a reporter causes keeps a time of day).
+    window_start = aligned_window_start(now, window)
     with db.write() as session:
-        row = _locked_row(db, session, key, now, now + window)
-        started = _as_utc(row.window_started_at, now) or now
+        row = _locked_row(db, session, key, window_start, window_start + window)
+        started = _as_utc(row.window_started_at, now) or window_start
         if started + window <= now:
-            row.count, row.window_started_at, started = 0, now, now
+            row.count, row.window_started_at, started = 0, window_start, window_start
         if row.count >= limit:
             raise TooManyAttempts(_seconds_until(started + window, now))
         row.count += 1

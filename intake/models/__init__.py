@@ -9,9 +9,10 @@ from intake.models.keys import CityKeyGrant, CityKeyRotation, ResealedCityKey, R
 from intake.models.limits import AttemptCounter
 from intake.models.phone import CityVoiceSettings, PhoneNumber
 from intake.models.questionnaire import Questionnaire
+from intake.models.release import HeldAuditEntry, ReleaseQueue
 from intake.models.retention import RetentionRule
 from intake.models.reviewer import Membership, Reviewer, ReviewerInvitation, ReviewerSession, SessionCityKey
-from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup
+from intake.models.routing import CaseExclusion, CategoryRoute, GroupMember, ReviewerGroup, RoutingSeal
 from intake.models.sign_in import CitySignInPolicy, Passkey, SsoLink, SsoLinkOffer, WebAuthnChallenge
 
 __all__ = [
@@ -33,12 +34,14 @@ __all__ = [
     "ExitResponse",
     "ExitSettings",
     "GroupMember",
+    "HeldAuditEntry",
     "ItemChunk",
     "Job",
     "Membership",
     "Passkey",
     "PhoneNumber",
     "Questionnaire",
+    "ReleaseQueue",
     "ResealedCityKey",
     "RetentionRule",
     "Reviewer",
@@ -46,6 +49,7 @@ __all__ = [
     "ReviewerInvitation",
     "ReviewerKey",
     "ReviewerSession",
+    "RoutingSeal",
     "SessionCityKey",
     "SsoLink",
     "SsoLinkOffer",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index, UniqueConstraint, false
+from sqlalchemy import Index, UniqueConstraint, false, true
 from sqlmodel import Field, SQLModel
 
 
@@ -62,9 +62,12 @@ class Case(SQLModel, table=True):
     # The reporter chose to give a name and contact. The identity itself is a sealed case item that a
     # reviewer opens only by giving a reason (intake.reports.identity); this flag says only that there is one.
     identity_given: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # The reporter said someone is in danger right now. In clear, like the category, so the inbox can put these
-    # cases first at any size; a database dump shows it (docs/design.md#what-each-adversary-learns).
+    # The reporter said someone is in danger right now: the case is released to reviewers at once instead of at
+    # the next release slot (docs/design.md#release-slots). In clear, so the inbox can put it first.
     urgent: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # False while the case waits for its release slot (intake.reports.release): it has no group yet (so no
+    # inbox, count or access rule can reach it) and a random negative placeholder for a number.
+    released: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class CaseItem(SQLModel, table=True):
@@ -91,6 +94,9 @@ class CaseItem(SQLModel, table=True):
     # The data key sealed with HPKE to the city, and to the reporter where the reporter may read it back.
     key_for_city: bytes
     key_for_reporter: bytes | None = None
+    # False while a reporter's message (or recording) waits for its release slot: reviewers do not see it yet, and
+    # its position is a placeholder past every real one, so its place among replies is fixed only at the release.
+    released: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class ItemChunk(SQLModel, table=True):

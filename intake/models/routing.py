@@ -41,8 +41,21 @@ class CategoryRoute(SQLModel, table=True):
     group_id: int = Field(foreign_key="reviewer_group.id")
 
 
+class RoutingSeal(SQLModel, table=True):
+    """Each city's routing exceptions, sealed (intake.routing.RoutingSet): which reviewers are excluded from which
+    case and why, and which cases went to the alternate group. Sealed with AES-256-GCM under a key derived from
+    the server's pepper and padded, so a dump without the configuration's secrets shows one blob per city and its
+    bucketed size, never who, which case or why (docs/design.md#routing-and-conflict-of-interest)."""
+
+    __tablename__ = "routing_seal"
+
+    city_id: int = Field(foreign_key="city.id", primary_key=True)
+    sealed: bytes
+
+
 class CaseExclusion(SQLModel, table=True):
-    """A reviewer who must not see a case: named in it, or excluded by the reporter."""
+    """Exclusions as they were stored before the routing seal, in clear; no longer written. Rows left from then
+    are folded into the seal and deleted at the next start (intake.routing.fold_legacy_exclusions)."""
 
     __tablename__ = "case_exclusion"
 

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -97,24 +97,23 @@ class JobRun:
         return self.attempt >= self.max_attempts
 
     def finish(self, session: Session, *, month_only: bool = False) -> None:
-        """Mark the job done in ``session``'s transaction, which must also hold the job's effect.
+        """Mark the job done in ``session``'s transaction, which must also hold the job's effect. A finished job
+        keeps the day only and no payload (:func:`closed_values`).
 
         ``month_only``: the job's times become the first of the month, as an anonymous exit response's are
-        (docs/design.md#exit-interviews): a job that stored one must not date it to the second."""
-        now = self.clock()
-        times: dict[str, Any] = {"finished_at": now}
+        (docs/design.md#exit-interviews): a job that stored one must not date it even to the day."""
+        values = closed_values(self.clock())
         if month_only:
-            month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            times = {"finished_at": month, "created_at": month, "run_after": month}
+            month = values["finished_at"].replace(day=1)
+            values.update(finished_at=month, created_at=month, run_after=month)
         result = session.execute(
             update(Job)
             .where(col(Job.id) == self.id, col(Job.lease_token) == self.lease_token, col(Job.state) == RUNNING)
-            .values(state=DONE, lease_token=None, lease_until=None, payload="{}", **times)
+            .values(state=DONE, **values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LeaseLost(f"job {self.id} was taken over by another worker")
         self.finished = True
-
 
     def renew(self) -> None:
         """Extend the lease by its length from now; LeaseLost if another worker has taken the job."""
@@ -155,6 +154,20 @@ def kept_alive(run: JobRun, *, every: timedelta | None = None) -> Iterator[None]
 
 
 Handler = Callable[[JobRun], None]
+
+
+def day_of(moment: datetime) -> datetime:
+    """Midnight UTC of ``moment``'s day: what a finished job keeps of its times."""
+    return datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+def closed_values(now: datetime) -> dict[str, Any]:
+    """What a job keeps once it succeeded or failed for good (docs/design.md#threat-model-and-anonymity-rules):
+    its times cut to the day, no payload and no lease. A voice job's times would otherwise date a call to the
+    minute, and its payload names the case and the call; the exact times were needed only while it was open."""
+    day = day_of(now)
+    return {"finished_at": day, "created_at": day, "run_after": day, "payload": "{}", "lease_token": None,
+            "lease_until": None}
 
 
 def claim(
@@ -203,7 +216,8 @@ def record_failure(run: JobRun, error: BaseException) -> None:
         job.lease_until = None
         if job.attempts >= job.max_attempts:
             job.state = FAILED
-            job.finished_at = now
+            for name, value in closed_values(now).items():
+                setattr(job, name, value)
         else:
             job.state = QUEUED
             job.run_after = now + backoff(job.attempts)

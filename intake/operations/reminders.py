@@ -33,7 +33,7 @@ class Workload:
     overdue: int
 
 
-def workloads(db: Database, today: date) -> list[Workload]:
+def workloads(db: Database, routing_key: bytes, today: date) -> list[Workload]:
     """Every content reviewer's open and overdue cases, per city they read."""
     result = []
     with db.read() as session:
@@ -44,7 +44,7 @@ def workloads(db: Database, today: date) -> list[Workload]:
             .order_by(col(Reviewer.id), col(City.name))).all()
         for reviewer, membership, city in rows:
             assert reviewer.id is not None
-            visibility = visibility_for(session, reviewer.id, membership.city_id)
+            visibility = visibility_for(session, routing_key, reviewer.id, membership.city_id)
             waiting, overdue = session.execute(
                 sa_select(func.count(), func.sum(case((col(Case.next_due_on) < today, 1), else_=0)))
                 .where(visibility.condition, col(Case.status) != CONCLUDED)).one()
@@ -65,13 +65,14 @@ def reminder_body(loads: list[Workload], console_url: str) -> str:
     return "\n".join(lines)
 
 
-def send_reminders(db: Database, smtp: SmtpConfig, console_url: str, *, clock: Clock = utc_now) -> int:
+def send_reminders(db: Database, routing_key: bytes, smtp: SmtpConfig, console_url: str, *,
+                   clock: Clock = utc_now) -> int:
     """Email every reviewer with open work, at most once a day, with counts only
     (docs/design.md#threat-model-and-anonymity-rules, rule 7). Returns how many were sent. Audited in each city the
     reviewer's counts came from."""
     today = clock().date()
     by_reviewer: dict[int, list[Workload]] = {}
-    for load in workloads(db, today):
+    for load in workloads(db, routing_key, today):
         if load.waiting:
             by_reviewer.setdefault(load.reviewer_id, []).append(load)
     with db.read() as session:

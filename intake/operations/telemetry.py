@@ -22,7 +22,7 @@ def case_counts(db: Database, received_before: date) -> dict[tuple[str, str], in
         rows = session.exec(
             select(City.slug, Case.channel, func.count())
             .join(Case, col(Case.city_id) == col(City.id))
-            .where(col(Case.received_on) < received_before)
+            .where(col(Case.received_on) < received_before, col(Case.released))
             .group_by(col(City.slug), col(Case.channel))
         ).all()
     return {(slug, channel): count for slug, channel, count in rows}

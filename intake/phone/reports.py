@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from crypto.report_keys import generate_report_key, new_reporter_key_pair, report_key_lookup
 from intake import audit
@@ -23,9 +23,10 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput
-from intake.models import Case, City
+from intake.models import Case, City, ReleaseQueue
+from intake.reports import release
 from intake.reports.submission import CHANNEL_PHONE
-from intake.routing import decide_route, record_exclusions
+from intake.routing import decide_route, record_routing
 
 CASE_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -69,20 +70,20 @@ def open_phone_report(
         id=case_id, city_id=city.id, number=0, category=category, channel=CHANNEL_PHONE, received_on=received_on,
         acknowledge_due_on=acknowledge_due(received_on), feedback_due_on=feedback_due(received_on),
         report_key_lookup=report_key_lookup(config.pepper, report_key),
-        reporter_public_key=reporter_public, reporter_wrapped_private_key=reporter_wrapped,
+        reporter_public_key=reporter_public, reporter_wrapped_private_key=reporter_wrapped, released=False,
     )
     with db.write() as session:
-        locked = audit.lock_city(session, city.id)
+        audit.lock_city(session, city.id)
         if session.get(Case, case_id) is not None:  # lost the race to a replay or to the worker
             return None
-        locked.last_case_number += 1
-        case.number = locked.last_case_number
-        # No group yet, so no inbox shows the case: it is routed when its recording is transcribed and the
-        # transcript has been searched for reviewers' names (route_phone_case, docs/design.md#transcripts).
+        # It waits, like a web report, with no group and a placeholder number (intake.reports.release); unlike one,
+        # it is routed only when its recording is transcribed and the transcript has been searched for reviewers'
+        # names (route_phone_case, docs/design.md#transcripts), and released at the slot after that.
+        case.number = release.placeholder_number(session, city.id)
         session.add(case)
         session.flush()
-        audit.append(session, locked, actor=audit.PHONE_CALLER, action=AuditAction.CASE_SUBMITTED, when=clock(),
-                     subject=case_id, detail={"category": category, "channel": CHANNEL_PHONE})
+        release.hold_entry(session, city.id, actor=audit.PHONE_CALLER, action=AuditAction.CASE_SUBMITTED,
+                           day=received_on, subject=case_id, detail={"category": category, "channel": CHANNEL_PHONE})
         if in_transaction is not None:
             in_transaction(session)
     return PhoneReport(case_id=case_id, city_name=city.name, report_key=report_key)
@@ -94,37 +95,44 @@ def case_is_open(db: Database, case_id: str) -> bool:
 
 
 def is_routed(session: Session, case_id: str) -> bool:
+    """Whether the case has its group: in inboxes already, or waiting for its release slot with one."""
     case = session.get(Case, case_id)
-    return case is not None and case.group_id is not None
+    if case is None:
+        return False
+    return case.group_id is not None or session.exec(select(ReleaseQueue.id).where(
+        ReleaseQueue.case_id == case_id, ReleaseQueue.item_id == None)).first() is not None  # noqa: E711
 
 
-def route_phone_case(session: Session, locked: City, case_id: str, texts: Sequence[str], *,
+def route_phone_case(session: Session, locked: City, config: IntakeConfig, case_id: str, texts: Sequence[str], *,
                      clock: Clock = utc_now) -> bool:
     """Route a phone case, in the caller's transaction under the city lock, excluding every reviewer named in
-    ``texts`` (its transcript) exactly as a typed report's names are (intake.routing). A case already routed is
-    left alone: False. A transcript that arrives later names nobody out of a case already in inboxes, as a later
-    web message does not (docs/design.md#known-gaps)."""
+    ``texts`` (its transcript) exactly as a typed report's names are (intake.routing, sealed under the routing
+    key). The case is then released at the next slot with its group (at once when the city's reports are, or
+    for an urgent case). A case already routed is left alone: False. A transcript that arrives later names nobody
+    out of a case already in inboxes, as a later web message does not (docs/design.md#known-gaps)."""
     case = session.get(Case, case_id)
-    if case is None or case.group_id is not None:
+    if case is None or is_routed(session, case_id):
         return False
     assert locked.id is not None
     decision = decide_route(session, locked.id, case.category, texts, ())
-    case.group_id = decision.group_id
-    session.add(case)
-    record_exclusions(session, case_id, decision)
-    audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, when=clock(), subject=case_id,
-                 detail={"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
-                         "alternate": int(decision.fell_back_to_alternate)})
+    record_routing(session, config.routing_key, locked.id, case_id, decision)
+    release.hold_case(session, locked.id, case_id, decision.group_id)
+    release.hold_entry(session, locked.id, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, day=case.received_on,
+                       subject=case_id, detail={"group": decision.group_slug})
+    if config.release_at_once or case.urgent:
+        session.flush()
+        release.release(session, locked, case_ids={case_id})
     return True
 
 
-def route_unrouted(db: Database, case_id: str, *, clock: Clock = utc_now) -> bool:
+def route_unrouted(db: Database, config: IntakeConfig, case_id: str, *, clock: Clock = utc_now) -> bool:
     """Route a phone case whose recording has not been stored in time (Twilio unreachable, the transcription
     engine broken in a transcript-only city, a recording Twilio reported absent), so that no report waits
     unseen. Names are searched for in nothing: there is no transcript yet."""
     with db.write() as session:
-        case = session.get(Case, case_id) if CASE_ID.match(case_id) else None
-        if case is None or case.group_id is not None:
+        if not CASE_ID.match(case_id) or session.get(Case, case_id) is None or is_routed(session, case_id):
             return False
+        case = session.get(Case, case_id)
+        assert case is not None
         locked = audit.lock_city(session, case.city_id)
-        return route_phone_case(session, locked, case_id, (), clock=clock)
+        return route_phone_case(session, locked, config, case_id, (), clock=clock)

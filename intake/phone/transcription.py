@@ -41,6 +41,8 @@ UNREADABLE = "unreadable"
 ENGINE_FAILED = "engine_failed"
 LANGUAGE = "language"
 REASONS = (TOO_LONG, EMPTY, UNREADABLE, ENGINE_FAILED, LANGUAGE)
+# The reasons an operator can do something about, so the worker logs them; the others are facts of the call.
+OPERATOR_REASONS = (UNREADABLE, ENGINE_FAILED, LANGUAGE)
 # How the console words each reason (translated there, hotline.rendering).
 REASON_SENTENCES = {
     TOO_LONG: N_("too long: the recording is longer than this service transcribes "

@@ -25,8 +25,9 @@ def record_staff_report(db: Database, config: IntakeConfig, context: ReviewerCon
         raise NotFound("this role cannot enter reports")
     if channel not in STAFF_CHANNELS:
         raise InvalidInput({"channel": "Say how the report reached you: letter, walk-in or a call to HR."})
+    # Released at once: when it is entered is the reviewer's time, not the reporter's (intake.reports.release).
     submitted = reports.submit_report(db, config, city_slug=context.city_slug, category=category,
-                                      narrative=narrative, channel=channel, clock=clock)
+                                      narrative=narrative, channel=channel, release_now=True, clock=clock)
     with db.write() as session:
         city = audit.lock_city(session, context.city_id)
         audit.append(session, city, actor=context.actor, action=AuditAction.CASE_ENTERED_BY_STAFF, when=clock(),

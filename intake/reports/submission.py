@@ -36,14 +36,14 @@ from intake.items import (
     KIND_REPORTER_MESSAGE,
     items_of,
     new_id,
-    next_position,
     sealed_text_item,
     text_for_reporter,
 )
 from intake.limits.counters import counter_key, take_from_cap
 from intake.messages import N_
-from intake.models import Case, CaseExclusion, CaseItem, City
+from intake.models import Case, CaseItem, City
 from intake.models import tally as case_tally
+from intake.reports import release
 from intake.reports.attachments import (
     AttachmentInfo,
     AttachmentNote,
@@ -65,7 +65,7 @@ from intake.reports.questionnaires import (
     read_answers,
 )
 from intake.reports.requests_for_information import awaiting_answer
-from intake.routing import decide_route
+from intake.routing import decide_route, record_routing
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -146,9 +146,13 @@ def submit_report(
     attachments: Sequence[Upload] = (),
     admit: Callable[[], None] | None = None,
     urgent: bool = False,
+    release_now: bool = False,
     clock: Clock = utc_now,
 ) -> SubmittedReport:
     """Seal a new report to its city and to a new reporter key pair; return the report key, shown once.
+
+    The case reaches reviewers at the next release slot (intake.reports.release), or at once when ``urgent`` (the
+    reporter said someone is in danger right now; the case keeps the flag) or ``release_now`` (staff entered it).
 
     ``answers`` (input name to posted values) are checked against the city's questionnaire for the category and
     sealed as their own item; ``identity``, when the reporter chose to give it, is sealed to the city alone as
@@ -203,10 +207,11 @@ def submit_report(
     cleaned = [clean_upload(upload) for upload in attachments]
     try:
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
-                             excluded_reviewer_ids=excluded_reviewer_ids, urgent=urgent,
+                             excluded_reviewer_ids=excluded_reviewer_ids,
                              answers=(answers_json(questionnaire, checked), answer_texts(checked))
                              if questionnaire is not None and checked else None,
-                             identity_json=given.to_json() if given else None, attachments=cleaned, clock=clock)
+                             identity_json=given.to_json() if given else None, attachments=cleaned, urgent=urgent,
+                             release_now=release_now, clock=clock)
     finally:
         for upload in cleaned:
             upload.content.close()
@@ -245,7 +250,7 @@ def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: 
 def _store_report(
     db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
     excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
-    attachments: Sequence[CleanedUpload], clock: Clock, urgent: bool = False,
+    attachments: Sequence[CleanedUpload], urgent: bool, release_now: bool, clock: Clock,
 ) -> SubmittedReport:
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
     # it, rows go in through SQLAlchemy Core (no unit of work): the ORM's bookkeeping was most of a report's CPU
@@ -262,7 +267,7 @@ def _store_report(
         "next_due_on": acknowledge_due(received_on),
         "assignee_id": None, "group_id": None, "report_key_lookup": report_key_lookup(config.pepper, report_key),
         "reporter_public_key": reporter_public, "reporter_wrapped_private_key": reporter_wrapped,
-        "identity_given": identity_json is not None, "urgent": urgent,
+        "identity_given": identity_json is not None, "urgent": urgent, "released": False,
     }
     author = AUTHOR_PHONE_CALLER if channel == CHANNEL_PHONE else AUTHOR_REPORTER
 
@@ -279,18 +284,16 @@ def _store_report(
 
     items = item_rows(city.public_key)
     notes = []
-    city_table = City.__table__  # type: ignore[attr-defined]
     with db.write() as session:
         connection = session.connection()
-        locked = connection.execute(
-            select(city_table.c.public_key, city_table.c.last_case_number, city_table.c.audit_head_sequence,
-                   city_table.c.audit_head_hash).where(city_table.c.id == city.id).with_for_update()).one()
+        locked = audit.lock_city(session, city.id)
         if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
             items = item_rows(locked.public_key)
-        case["number"] = locked.last_case_number + 1
+        # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
+        # it before then.
+        case["number"] = release.placeholder_number(session, city.id)
         texts = [narrative, *(answers[1] if answers else [])]
         decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
-        case["group_id"] = decision.group_id
         connection.execute(insert(Case.__table__), case)  # type: ignore[attr-defined]
         case_tally.count_inserted(session, case)
         connection.execute(insert(CaseItem.__table__), items)  # type: ignore[attr-defined]
@@ -299,19 +302,19 @@ def _store_report(
             for offset, upload in enumerate(attachments):
                 notes.append(add_attachment(session, stored_case, upload, city_public_key=locked.public_key,
                                             position=len(items) + 1 + offset, created_on=received_on,
-                                            author=author, parent_item_id=item_id))
+                                            author=author, parent_item_id=item_id).note)
             session.flush()
-        if decision.exclusions:
-            connection.execute(insert(CaseExclusion.__table__),  # type: ignore[attr-defined]
-                               [{"case_id": case_id, "reviewer_id": reviewer_id, "reason": reason}
-                                for reviewer_id, reason in decision.exclusions])
-        audit.append_rows(connection, city.id, city.slug, locked.audit_head_sequence, locked.audit_head_hash, [
-            audit.PendingEntry(_actor(channel), AuditAction.CASE_SUBMITTED, clock(), case_id,
-                               {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
-            audit.PendingEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, clock(), case_id,
-                               {"group": decision.group_slug, "excluded_reviewers": len(decision.exclusions),
-                                "alternate": int(decision.fell_back_to_alternate)}),
-        ], city_values={"last_case_number": case["number"]})
+        # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or the log.
+        record_routing(session, config.routing_key, city.id, case_id, decision)
+        release.hold_case(session, city.id, case_id, decision.group_id)
+        release.hold_entry(session, city.id, actor=_actor(channel), action=AuditAction.CASE_SUBMITTED,
+                           day=received_on, subject=case_id,
+                           detail={"category": category, "channel": channel, **({"urgent": 1} if urgent else {})})
+        release.hold_entry(session, city.id, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, day=received_on,
+                           subject=case_id, detail={"group": decision.group_slug})
+        if urgent or release_now or config.release_at_once:
+            session.flush()
+            release.release(session, locked, case_ids={case_id})
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
                            attachments=tuple(notes), acknowledge_due_on=acknowledge_due(received_on),
                            feedback_due_on=feedback_due(received_on), urgent=urgent)
@@ -356,17 +359,18 @@ def _strengthen_reporter_key(db: Database, config: IntakeConfig, case: Case, rep
         changed = session.connection().execute(
             update(case_table).where(case_table.c.id == case.id, case_table.c.reporter_wrapped_private_key == old)
             .values(reporter_wrapped_private_key=wrapped)).rowcount
-        if changed:
-            audit.append(session, city, actor=_actor(channel), action=AuditAction.CASE_REPORT_KEY_REWRAPPED,
-                         when=clock(), subject=case.id,
-                         detail={"from_memory_kib": before.memory_kib, "from_iterations": before.iterations,
-                                 "to_memory_kib": config.report_key_kdf.memory_kib,
-                                 "to_iterations": config.report_key_kdf.iterations})
+        if changed:  # held for the next release, like everything the reporter causes (intake.reports.release)
+            release.hold_entry(session, case.city_id, actor=_actor(channel),
+                               action=AuditAction.CASE_REPORT_KEY_REWRAPPED, day=clock().date(), subject=case.id,
+                               detail={"from_memory_kib": before.memory_kib, "from_iterations": before.iterations,
+                                       "to_memory_kib": config.report_key_kdf.memory_kib,
+                                       "to_iterations": config.report_key_kdf.iterations})
+            release.now_if_urgent(session, city, case, at_once=config.release_at_once)
 
 
 def reporter_view(
     db: Database, access: ReporterAccess, *, channel: str = CHANNEL_WEB, language: str = "en",
-    clock: Clock = utc_now,
+    release_at_once: bool = False, clock: Clock = utc_now,
 ) -> ReporterCaseView:
     """Everything the reporter may read back, decrypted with their own key. The read is audited.
 
@@ -378,8 +382,10 @@ def reporter_view(
             raise NotFound("the case no longer exists")
         city = audit.lock_city(session, case.city_id)
         all_rows = items_of(session, case.id)
-        audit.append(session, city, actor=_actor(channel), action=AuditAction.CASE_OPENED_BY_REPORTER, when=clock(),
-                     subject=case.id)
+        # Held for the next release like everything the reporter causes (intake.reports.release).
+        release.hold_entry(session, city.id or 0, actor=_actor(channel), action=AuditAction.CASE_OPENED_BY_REPORTER,
+                           day=clock().date(), subject=case.id)
+        release.now_if_urgent(session, city, case, at_once=release_at_once)
     rows = [row for row in all_rows if row.visible_to_reporter and row.key_for_reporter]
     key = access.reporter_private_key
     files: dict[str, list[AttachmentInfo]] = {}
@@ -419,19 +425,28 @@ def add_reporter_message(
             if case is None:
                 raise NotFound("the case no longer exists")
             city = audit.lock_city(session, case.city_id)
-            position = next_position(session, case.id)
+            assert city.id is not None
+            # Reviewers see it at the next release slot, placed after whatever they wrote meanwhile
+            # (intake.reports.release); the reporter sees it at once.
+            position = release.placeholder_position(session, case.id)
             item = sealed_text_item(
                 case, item_id=new_id(), kind=KIND_REPORTER_MESSAGE, author=author, text=text,
                 city_public_key=city.public_key, position=position, created_on=today, for_reporter=True,
             )
+            item.released = False
             session.add(item)
             session.flush()
+            release.hold_item(session, city.id, case.id, item.id)
             for offset, upload in enumerate(cleaned, start=1):
-                notes.append(add_attachment(session, case, upload, city_public_key=city.public_key,
-                                            position=position + offset, created_on=today, author=author,
-                                            parent_item_id=item.id))
-            audit.append(session, city, actor=_actor(channel), action=AuditAction.CASE_REPORTER_MESSAGE, when=clock(),
-                         subject=case.id, detail={"attachments": len(cleaned)} if cleaned else None)
+                added = add_attachment(session, case, upload, city_public_key=city.public_key,
+                                       position=position + offset, created_on=today, author=author,
+                                       parent_item_id=item.id, released=False)
+                release.hold_item(session, city.id, case.id, added.item_id)
+                notes.append(added.note)
+            release.hold_entry(session, city.id, actor=_actor(channel), action=AuditAction.CASE_REPORTER_MESSAGE,
+                               day=today, subject=case.id, detail={"attachments": len(cleaned)} if cleaned else None)
+            session.flush()
+            release.now_if_urgent(session, city, case, at_once=config.release_at_once)
     finally:
         for upload in cleaned:
             upload.content.close()

@@ -283,12 +283,19 @@ class Reviewer:
         assert response.status_code == 200 and "?done=" in str(response.url), (path, response.text[-3000:])
         return response.text
 
-    def case_containing(self, text: str) -> tuple[str, str]:
-        for path in dict.fromkeys(re.findall(r'href="(/review/cases/[0-9a-f]{32})"', self.get("/review/").text)):
-            page = self.get(path).text
-            if text in page:
-                return path, page
-        raise AssertionError(f"no case shows {text}")
+    def case_containing(self, text: str, *, wait: float = 30) -> tuple[str, str]:
+        """The case whose page shows ``text``, once it has been released to reviewers (release slots, a second
+        apart in the scan: docs/design.md#release-slots)."""
+        deadline = time.monotonic() + wait
+        while True:
+            for path in dict.fromkeys(re.findall(r'href="(/review/cases/[0-9a-f]{32})"',
+                                                 self.get("/review/").text)):
+                page = self.get(path).text
+                if text in page:
+                    return path, page
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no case shows {text}")
+            time.sleep(0.3)
 
     def close(self) -> None:
         self.http.close()
@@ -307,7 +314,7 @@ def ask_and_answer(reviewer: Reviewer, secrets: Secrets, web: WebReport) -> list
 
 
 def work_the_web_case(reviewer: Reviewer, secrets: Secrets, web: WebReport) -> None:
-    path, page = reviewer.case_containing(web.narrative)
+    path, page = reviewer.case_containing(secrets.values["follow-up message"])  # the follow-up is released too
     follow_up_file = secrets.values["follow-up file content"]
     assert secrets.values["follow-up message"] in page
     page = reviewer.act(path + "/status", page, status="concluded", outcome="referred")
@@ -336,8 +343,12 @@ def work_the_web_case(reviewer: Reviewer, secrets: Secrets, web: WebReport) -> N
 
 def work_the_phone_case(reviewer: Reviewer) -> None:
     """Play both recordings of the phone case (the report and the follow-up message)."""
-    _path, page = reviewer.case_containing("<audio controls")
-    sources = re.findall(r'<audio controls preload="none" src="([^"]+)"', page)
+    path, page = reviewer.case_containing("<audio controls")
+    deadline = time.monotonic() + 30
+    while len(sources := re.findall(r'<audio controls preload="none" src="([^"]+)"', page)) < 2:
+        assert time.monotonic() < deadline, page  # the follow-up recording waits for its release slot
+        time.sleep(0.3)
+        page = reviewer.get(path).text
     assert len(sources) == 2, page
     for source in sources:
         played = reviewer.get(source)

@@ -48,7 +48,8 @@ def prepare(directory: Path) -> str:
     url = f"sqlite:///{directory / 'hotline.sqlite3'}"
     database = Database(url)
     upgrade(database)
-    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF,
+                          release_interval_seconds=0)
     created = create_city(database, "raytown", "Raytown")
     key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
     for email, name, role, groups in (("ana@raytown.example", "Ana Officer", "reviewer", ["ethics"]),
@@ -103,7 +104,7 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40,
-           "HOTLINE_INSECURE_TEST_KDF": "1", "HOTLINE_PUBLIC_URL": base}
+           "HOTLINE_INSECURE_TEST_KDF": "1", "HOTLINE_PUBLIC_URL": base, "HOTLINE_RELEASE_INTERVAL_SECONDS": "0"}
     problems: list[str] = []
     axe = Axe()
     with running(["serve", "--port", str(port)], env, port, tmp_path / "server.log"), sync_playwright() as play:

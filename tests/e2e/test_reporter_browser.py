@@ -63,7 +63,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     upgrade(database)
     port = free_port()
     settings = Settings(database_url=database.url, pepper=b"p" * 40, session_key=b"s" * 40, insecure_test_kdf=True,
-                        public_url=f"http://127.0.0.1:{port}", reports_per_client_per_hour=1000)
+                        public_url=f"http://127.0.0.1:{port}", reports_per_client_per_hour=1000,
+                        release_interval_seconds=0)
     config = settings.intake_config()
     created = create_city(database, "raytown", "Raytown")
     key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
@@ -235,6 +236,8 @@ def walk(chromium, site: Site, tmp_path: Path, *, language: str, javascript: boo
         visit.check(page, "follow-up")
         page.fill("#report_key", key)
         page.get_by_role("button", name=words["open"]).click()
+        # Waits for the case page: content() read while the form's navigation is still under way is empty.
+        page.locator("#message").wait_for()
         assert words["needs"] in page.content()
         assert f"Marker question in {language}" in page.content()
         visit.check(page, "case with a question")

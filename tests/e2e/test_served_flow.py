@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -76,7 +77,11 @@ def walk_the_flow(base: str, logins: dict[str, tuple[str, ...]]) -> tuple[str, s
     assert NARRATIVE in follow_up.text
 
     raytown = sign_in(base, *logins["raytown"])
-    case_path = re.search(r'href="(/review/cases/[0-9a-f]{32})"', raytown.get("/review/").text).group(1)
+    deadline = time.monotonic() + 30
+    while (listed := re.search(r'href="(/review/cases/[0-9a-f]{32})"', raytown.get("/review/").text)) is None:
+        assert time.monotonic() < deadline, "the report was never released to the inbox"
+        time.sleep(0.5)  # it waits for its release slot (docs/design.md#release-slots)
+    case_path = listed.group(1)
     assert NARRATIVE in raytown.get(case_path).text
 
     grandview = sign_in(base, *logins["grandview"])
@@ -121,7 +126,9 @@ def assert_audit_verify_catches_an_edit(url: str, env: dict[str, str]) -> None:
 def test_demo_on_sqlite(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "server.log"
-    with running(["demo", "--port", str(port), "--dir", str(tmp_path), "--json"], FAST, port, log):
+    # A short release interval: the demo's worker must release the report before the reviewer can see it.
+    with running(["demo", "--port", str(port), "--dir", str(tmp_path), "--json"],
+                  {**FAST, "HOTLINE_RELEASE_INTERVAL_SECONDS": "2"}, port, log):
         printed = json.loads(log.read_text()[: log.read_text().index("\n}\n") + 3])
         logins = {row["city"]: (row["email"], row["password"], row["totp_secret"]) for row in printed["logins"]
                   if row["email"].startswith("ethics@")}
@@ -148,7 +155,7 @@ def test_served_on_postgresql(tmp_path: Path) -> None:
     try:
         port = free_port()
         env = {**FAST, "HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40,
-               "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+               "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}", "HOTLINE_RELEASE_INTERVAL_SECONDS": "2"}
         assert run_hotline("db", "upgrade", env=env).returncode == 0
         logins = {}
         for slug in ("raytown", "grandview"):
@@ -160,7 +167,7 @@ def test_served_on_postgresql(tmp_path: Path) -> None:
             assert reviewer.returncode == 0, reviewer.stderr
             logins[slug] = (f"ethics@{slug}.example", "a good long password")
         log = tmp_path / "server.log"
-        with running(["serve", "--port", str(port)], env, port, log):
+        with running(["serve", "--port", str(port), "--with-worker"], env, port, log):
             key, case_id = walk_the_flow(f"http://127.0.0.1:{port}", logins)
         assert_audited_denial(url, case_id)
         sqlalchemy_url = sqlalchemy.engine.make_url(url)

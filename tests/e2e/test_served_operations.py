@@ -35,7 +35,8 @@ def test_serve_with_worker_runs_jobs_and_answers_health_and_metrics(tmp_path: Pa
     upgrade(database)
     create_city(database, "raytown", "Raytown")
     set_rule(database, "raytown", "concluded-cases", 30)
-    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF,
+                          release_interval_seconds=0)
     for text in ("kept", "purged"):
         submit_report(database, config, city_slug="raytown", category="safety", narrative=text)
     with database.write() as session:

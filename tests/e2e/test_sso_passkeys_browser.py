@@ -56,7 +56,8 @@ def prepare(directory: Path, issuer: str) -> tuple[str, dict[str, str], str]:
     url = f"sqlite:///{directory / 'hotline.sqlite3'}"
     database = Database(url)
     upgrade(database)
-    config = IntakeConfig(pepper=PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    config = IntakeConfig(pepper=PEPPER, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF,
+                          release_interval_seconds=0)
     provider = sso.Provider("marc", issuer)
     totp_secrets = {}
     for slug, person in (("raytown", "alice"), ("grandview", "bob")):

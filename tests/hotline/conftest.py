@@ -48,7 +48,8 @@ class Seeded:
 
 
 def make_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pepper=b"a" * 40, session_key=b"b" * 40, insecure_test_kdf=True)
+    return Settings(database_url=database_url, pepper=b"a" * 40, session_key=b"b" * 40, insecure_test_kdf=True,
+                    release_interval_seconds=0)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from intake.accounts.sessions import resume_session, start_session
 from intake.casework import cases as casework
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
 from intake.errors import NotFound
-from intake.models import AuditEntry, CaseExclusion
+from intake.models import AuditEntry, Case, CaseExclusion, ReviewerGroup
 from intake.reports import submission as reports
-from intake.routing import reviewers_named_in
+from intake.routing import load_routing, reviewers_named_in
 
 PASSWORD = "a long enough password"
 
@@ -56,8 +56,9 @@ def test_a_reviewer_named_in_the_report_never_sees_it(database, config, city):
         casework.reply_to_reporter(database, config, ana, submitted.case_id, "hi")
     assert submitted.case_id in visible(database, bo)
     with database.read() as session:
-        exclusion = session.exec(select(CaseExclusion)).one()
-    assert exclusion.reason == "named in report"
+        routing = load_routing(session, config.routing_key, 1)
+        assert session.exec(select(CaseExclusion)).all() == []  # nothing in clear
+    assert routing.excluded == {submitted.case_id: {city["ana"][0]: "named in report"}}
 
 
 def test_reporter_exclusions_and_fallback_to_the_alternate_group(database, config, city):
@@ -73,9 +74,13 @@ def test_reporter_exclusions_and_fallback_to_the_alternate_group(database, confi
     assert casework.read_case(database, cy, submitted.case_id).items[0].text.startswith("Bo Smith")
     with database.read() as session:
         routed = session.exec(select(AuditEntry).where(AuditEntry.action == "case.routed")).one()
-        reasons = {row.reviewer_id: row.reason for row in session.exec(select(CaseExclusion)).all()}
-    assert '"alternate":1' in routed.detail and '"group":"alternate"' in routed.detail
-    assert reasons == {ana_id: "excluded by reporter", bo_id: "named in report"}
+        routing = load_routing(session, config.routing_key, 1)
+        case = session.get(Case, submitted.case_id)
+        ethics = session.exec(select(ReviewerGroup.id).where(ReviewerGroup.slug == "ethics")).one()
+    # The row and the log say the category's group; the exclusions and the fallback are sealed.
+    assert routed.detail == '{"group":"ethics"}' and case.group_id == ethics
+    assert routing.excluded == {submitted.case_id: {ana_id: "excluded by reporter", bo_id: "named in report"}}
+    assert routing.alternate == {submitted.case_id}
 
 
 def test_cases_stay_in_their_group(database, config, city):

@@ -125,3 +125,14 @@ def test_serve_with_the_test_kdf_and_an_https_address_exits_with_one_sentence(tm
     assert served.stderr.startswith("hotline: HOTLINE_INSECURE_TEST_KDF is for the test suite only")
     assert served.stderr.count("\n") == 1 and "Traceback" not in served.stderr
     assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_the_demo_releases_every_minute_at_most_and_says_why(monkeypatch, tmp_path):
+    from hotline.cli.demo import demo_settings, release_notice
+
+    monkeypatch.delenv("HOTLINE_RELEASE_INTERVAL_SECONDS", raising=False)
+    assert demo_settings(tmp_path, "127.0.0.1", 8000).release_interval_seconds == 60
+    monkeypatch.setenv("HOTLINE_RELEASE_INTERVAL_SECONDS", "20")
+    assert demo_settings(tmp_path, "127.0.0.1", 8000).release_interval_seconds == 20
+    notice = release_notice(60)
+    assert "every minute here" in notice and "top of each hour" in notice and "urgent" in notice

@@ -46,22 +46,23 @@ def test_the_pdf_holds_the_whole_case_in_words_and_nothing_it_must_not(database,
         assert "INTERNAL: never shown to the reporter." in text  # the note, marked
         assert "Request for information to the reporter" in text and "Message from the reporter" in text
         assert "Status changed" in text and "Access refused · someone without access" in text
-        # The report arrived on Dec 1, 2025 (a reporter's day: a date, never a time) and was routed at 15:25 UTC,
-        # 9:25 AM in Missouri; the reply on Dec 2 at 9:25 AM.
+        # The report arrived on Dec 1, 2025 (a reporter's day, and its routing's: a date, never a time); the reply
+        # was written on Dec 2 at 15:25 UTC, 9:25 AM in Missouri.
         assert "Report received · the reporter" in text and "Dec 1, 2025 Report received" in text
-        assert "Dec 1, 2025, 9:25:00 AM" in text and "3:25" not in text and "+00:00" not in text
+        assert "Dec 2, 2025, 9:25:00 AM" in text and "3:25" not in text and "+00:00" not in text
+        assert "Dec 1, 2025, 9:25" not in text  # the routing is the reporter's day, not a time
         assert "files/03-receipts.txt" in text and "in the ZIP as" in text
     else:
         assert "¿Dónde ocurrió?" in text and "Lo vi o lo oí en persona" in text
         assert "En investigación" in text and "Fraude, despilfarro o abuso" in text
         assert "INTERNA: nunca se muestra a la persona denunciante." in text
-        assert "1 dic 2025, 9:25:00" in text and "Estado cambiado" in text
+        assert "2 dic 2025, 9:25:00" in text and "Estado cambiado" in text
 
 
 def test_exact_times_follow_the_city_zone_and_reporter_days_never_move(database, config):
     scene = rich_case(database, config)
     text = exported_pdf(database, scene, "en", ZoneInfo("Pacific/Kiritimati"))  # UTC+14
-    assert "Dec 2, 2025, 5:25:00 AM" in text  # routing, 15:25 UTC on Dec 1, is the next morning there
+    assert "Dec 3, 2025, 5:25:00 AM" in text  # the reply, 15:25 UTC on Dec 2, is the next morning there
     assert "Dec 1, 2025 Report received" in text  # the reporter's day stays the day it was
 
 

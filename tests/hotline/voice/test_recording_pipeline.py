@@ -214,3 +214,29 @@ def test_a_call_still_in_progress_is_not_deleted_until_it_ends(phone):
 
 def test_city_keys_fixture_opens_raytown(city_keys, phone):
     assert find_city(phone.database, "raytown").public_key and len(city_keys["raytown"]) == 97
+
+
+def test_a_voice_job_that_fails_for_good_keeps_no_identifier_and_only_the_day(phone):
+    """Its payload named the case, the call and the recording, and its times dated the call to the minute: once it
+    has failed for good it keeps none of that (docs/design.md#threat-model-and-anonymity-rules)."""
+    call, prompt, recording_sid, url, case_id = new_report(phone, voiced_wav(seconds=0.5))
+    phone.fake.failure_rate = 1.0
+    phone.fake.faults = ("500",)
+    call.recording_status(prompt, recording_sid, url)
+    call.completed(phone.fake)
+    with phone.database.write() as session:
+        for job in session.exec(select(Job).where(Job.kind == "voice.store_recording")).all():
+            job.max_attempts = 3
+            session.add(job)
+    drain(phone.settings, phone.database, max_runs=40)
+    with phone.database.read() as session:
+        failed = session.exec(select(Job).where(Job.kind == "voice.store_recording")).one()
+        every_job = session.exec(select(Job)).all()
+    assert failed.state == "failed" and failed.attempts == 3 and failed.payload == "{}"
+    assert failed.lease_token is None and failed.lease_until is None
+    for moment in (failed.created_at, failed.run_after, failed.finished_at):
+        assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+    finished = [job for job in every_job if job.state in ("done", "failed")]
+    row_text = repr([vars(job) for job in finished])
+    for identifier in (case_id, call.call_sid, recording_sid, url):
+        assert identifier not in row_text, identifier

@@ -178,7 +178,7 @@ def add_attachment(database, case_id: str, content: bytes, kind: str = "attachme
         item_id = new_id()
         context = ItemContext(city_id=case.city_id, case_id=case.id, item_id=item_id, kind=kind)
         data_key = new_data_key()
-        header, chunks = seal_chunks(data_key, context, [content])
+        header, chunks = seal_chunks(data_key, context, [content], len(content))
         session.add(CaseItem(id=item_id, case_id=case.id, city_id=case.city_id,
                              position=next_position(session, case.id), kind=kind, author="reporter",
                              created_on=case.received_on, stream_header=header,

@@ -49,21 +49,23 @@ def test_overdue_and_a_content_free_reminder_once_a_day(database, config, smtp):
     reports.submit_report(database, config, city_slug="raytown", category="other", narrative="Marker-narrative-2")
     ana = context_for(database, config, "ana@raytown.example")
     assert list_inbox(database, ana, InboxFilter(overdue=True)).total == 1
-    loads = {load.email: (load.waiting, load.overdue) for load in workloads(database, utc_now().date())}
+    loads = {load.email: (load.waiting, load.overdue)
+             for load in workloads(database, config.routing_key, utc_now().date())}
     assert loads == {"ana@raytown.example": (2, 1), "gus@grandview.example": (0, 0)}
 
-    assert send_reminders(database, smtp_config, "https://hotline.example/review/") == 1
+    assert send_reminders(database, config.routing_key, smtp_config, "https://hotline.example/review/") == 1
     assert len(collector.messages) == 1
     recipients, body = collector.messages[0]
     assert recipients == ["ana@raytown.example"]
     assert "2 open, 1 overdue" in body and "https://hotline.example/review/" in body
     for secret in ("Marker-narrative", "crane", "safety", "#1", old.case_id):
         assert secret not in body
-    assert send_reminders(database, smtp_config, "https://hotline.example/review/") == 0  # once a day
+    # Once a day.
+    assert send_reminders(database, config.routing_key, smtp_config, "https://hotline.example/review/") == 0
     tomorrow = utc_now() + timedelta(days=1)
     reply_to_reporter(database, config, ana, old.case_id, "We are on it.")
     assert list_inbox(database, ana, InboxFilter(overdue=True)).total == 0
-    assert send_reminders(database, smtp_config, "https://x.example/", clock=lambda: tomorrow) == 1
+    assert send_reminders(database, config.routing_key, smtp_config, "https://x.example/", clock=lambda: tomorrow) == 1
     assert "- Raytown: 2 open\r\n" in collector.messages[1][1]  # acknowledged: nothing overdue any more
     with database.read() as session:
         assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "reminder.sent")).all()) == 2
@@ -73,6 +75,6 @@ def test_an_unreachable_smtp_server_is_one_clear_error(database, config):
     make_city(database, config, "raytown", {"ana": ("reviewer", None)})
     reports.submit_report(database, config, city_slug="raytown", category="safety", narrative="x")
     with pytest.raises(MailFailed):
-        send_reminders(database, SmtpConfig(host="127.0.0.1", port=free_port(), starttls=False), "https://x/")
+        send_reminders(database, config.routing_key, SmtpConfig(host="127.0.0.1", port=free_port(), starttls=False), "https://x/")
     with database.read() as session:
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "reminder.sent")).all() == []

@@ -252,6 +252,24 @@ def test_answers_are_sealed(database, config, raytown):
     assert "Marker comment" not in dump
 
 
+def test_exit_answers_seal_to_one_size_whatever_is_chosen_or_skipped(database, config, raytown):
+    """A dump must not read a sealed survey by its size: the answers are padded to the widest the questionnaire
+    allows (docs/design.md#sealing-content), and only free text moves it, by Padmé steps."""
+    _city, hr = raytown
+    choices = [
+        {**ANSWERS, "q_come_back": ["yes"], "q_comments": []},
+        {**ANSWERS, "q_come_back": ["maybe"], "q_other_reasons": ["pay", "workload", "another_job"], "q_comments": []},
+        {"q_department": ["parks"]},  # everything else skipped
+    ]
+    for fields in choices:
+        credential = Credential("token", invite(database, config, hr).token)
+        survey = open_survey(database, config, credential, clock=lambda: at(2026, 3, 5))
+        submit_survey(database, config, credential, version_id(survey), fields, clock=lambda: at(2026, 3, 5))
+    with database.read() as session:
+        sizes = {len(response.ciphertext) for response in session.exec(select(ExitResponse)).all()}
+    assert len(sizes) == 1
+
+
 def test_only_the_citys_hr_group_gets_in_and_every_refusal_is_audited(database, config, raytown):
     make_city(database, config, "grandview")
     for email, slug in [("hr@grandview.example", "raytown"), ("ethics@raytown.example", "raytown"),

@@ -24,13 +24,29 @@ PEPPER = b"p" * 32
 
 
 def test_a_cap_allows_its_limit_per_window_then_says_when_to_come_back(database):
-    key, now = counter_key(PEPPER, "test", "raytown"), utc_now()
+    key = counter_key(PEPPER, "test", "raytown")
+    now = utc_now().replace(minute=7, second=33, microsecond=250)
     for _ in range(3):
         take_from_cap(database, key, limit=3, window=timedelta(hours=1), now=now)
     with pytest.raises(TooManyAttempts) as refused:
         take_from_cap(database, key, limit=3, window=timedelta(hours=1), now=now + timedelta(minutes=20))
-    assert refused.value.retry_after_seconds == 40 * 60
+    assert refused.value.retry_after_seconds == (60 - 27) * 60 - 33  # the window is the clock's hour
     take_from_cap(database, key, limit=3, window=timedelta(hours=1), now=now + timedelta(hours=1))  # a new window
+
+
+def test_a_cap_stores_the_top_of_the_hour_not_when_the_first_take_came(database):
+    # A city's report cap is taken by every report: the moment its first report of the hour arrived must not be
+    # kept (docs/design.md#release-slots).
+    key = counter_key(PEPPER, "city-reports", "raytown")
+    now = utc_now().replace(minute=41, second=5, microsecond=999)
+    take_from_cap(database, key, limit=3, window=timedelta(hours=1), now=now)
+    with database.read() as session:
+        row = session.get(AttemptCounter, key)
+    assert row is not None
+    started = row.window_started_at.replace(tzinfo=None)
+    expires = row.expires_at.replace(tzinfo=None)
+    assert started == now.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    assert expires == started + timedelta(hours=1)
 
 
 def test_failures_in_a_row_delay_the_next_attempt_and_a_success_clears_them(database):
