@@ -144,6 +144,9 @@ def install(environment: Environment, language: str) -> None:
     environment.filters["category_labels"] = lambda slugs: format_list(
         [translations.gettext(category_label(slug)) for slug in slugs], locale=language) if slugs else ""
     environment.filters["day"] = lambda day: day_text(day, language) if day is not None else ""
+    # A stored English name that may be in the catalogue (a built-in group's), shown translated; "" stays "" (the
+    # empty msgid is the catalogue's header).
+    environment.filters["words"] = lambda text: translations.gettext(text) if text else ""
     environment.globals["lang"] = language
     environment.globals["languages"] = LANGUAGES
 

@@ -5,6 +5,7 @@ and success redirects back to the page with a notice (post/redirect/get)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import IO, Any, cast
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from crypto.scratch import ScratchFile
 from hotline.access import reviewer
+from hotline.audit_words import AuditWords
 from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
 from hotline.i18n import language_of
@@ -49,8 +51,12 @@ async def _page(request: Request, *, problems: dict[str, str] | None = None, sta
     state, context = app_state(request), reviewer(request)
     data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
     done = request.query_params.get("done", "")
+    translate = translation(request)
+    words = AuditWords(translate, language_of(request), state.settings.time_zone_of(context.city_slug))
+    # A built-in group's name is stored in English (intake.routing.DEFAULT_GROUPS): shown in the page's language.
+    facts = replace(data.facts, group_name=translate(data.facts.group_name) if data.facts.group_name else None)
     return render(request, "reviewer/case.html", {
-        "context": context, "view": data.view, "facts": data.facts, "timeline": data.timeline,
+        "context": context, "view": data.view, "facts": facts, "timeline": words.entries(data.timeline),
         "assignable": data.assignable, "names": dict(data.assignable), "problems": problems or {},
         "notice": NOTICES.get(done), "sent": done == "reply", "statuses": STATUSES, "outcomes": OUTCOMES,
         "subsections": closed_records.SUBSECTIONS,

@@ -135,7 +135,7 @@ def city(seeded):
         add_reviewer(database, config, city_slug="raytown", email=email, display_name=name, password=PASSWORD,
                      role=role, city_private_key=key, groups=groups)
         enrol(database, settings, email)
-    add_regional_coordinator(database, config, email="coordinator@marc.example", display_name="Coordinator",
+    add_regional_coordinator(database, config, email="coordinator@marc.example", display_name="Cora Coordinator",
                              password=PASSWORD)
     enrol(database, settings, "coordinator@marc.example")
     app = create_app(settings, database)
