@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from intake.accounts.sessions import ReviewerContext
 from intake.audit.actions import AuditAction
-from intake.audit.wording import HIDDEN_ACTOR, EntryWords, Text, describe
+from intake.audit.wording import HIDDEN_ACTOR, EntryWords, StoredEntry, Text, describe
 from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -62,7 +62,7 @@ def case_timeline_words(db: Database, context: ReviewerContext, case_id: str, *,
     """The case's timeline in words, for the console (intake.audit.wording)."""
     city_id, entries, excluded = _case_entries(db, context, case_id, clock)
 
-    def hidden(entry: AuditEntry) -> bool:
+    def hidden(entry: StoredEntry) -> bool:
         return entry.action == AuditAction.CASE_ACCESS_DENIED or entry.actor in excluded
 
     with db.read() as session:

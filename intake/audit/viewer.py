@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 
 from intake.accounts.reviewers import ROLE_ADMIN, ROLE_AUDITOR
@@ -107,7 +108,7 @@ class AuditPage:
     people: tuple[tuple[str, Text], ...] = field(default=())  # every actor of the log, for the person filter
 
 
-def _day_range(query: AuditQuery, zone: ZoneInfo) -> list[object]:
+def _day_range(query: AuditQuery, zone: ZoneInfo) -> list[ColumnElement[bool]]:
     """The conditions of a day range: exact times between the city's midnights (as stored UTC text, which sorts
     by time), day-only entries by their day."""
     recorded = col(AuditEntry.recorded_at)
@@ -123,11 +124,12 @@ def _day_range(query: AuditQuery, zone: ZoneInfo) -> list[object]:
     return [or_(and_(*exact), and_(*day_only))] if query.since or query.until else []
 
 
-def audit_page(db: Database, context: ReviewerContext, query: AuditQuery = AuditQuery(), *,
-               zone: ZoneInfo = ZoneInfo("America/Chicago"), clock: Clock = utc_now) -> AuditPage:
+def audit_page(db: Database, context: ReviewerContext, query: AuditQuery, *, zone: ZoneInfo,
+               clock: Clock = utc_now) -> AuditPage:
+    """A page of the log, ``zone`` being the city's (its days bound a day range)."""
     if context.role not in AUDIT_ROLES:
         raise NotFound("this role does not read the audit log")
-    conditions = [AuditEntry.city_id == context.city_id, *_day_range(query, zone)]
+    conditions: list[Any] = [AuditEntry.city_id == context.city_id, *_day_range(query, zone)]
     if query.action:
         conditions.append(AuditEntry.action == query.action)
     if query.person:

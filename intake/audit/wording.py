@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from intake.audit.actions import AuditAction
 from intake.categories import category_label
-from intake.messages import Message, N_
+from intake.messages import N_, Message
 from intake.models import Case, City, Reviewer, ReviewerGroup
 from intake.routing import DEFAULT_GROUPS
 
@@ -115,6 +115,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "since": (N_("From"), DAY), "until": (N_("To"), DAY), "older_than": (N_("Older than entry"), COUNT),
     "newer_than": (N_("Newer than entry"), COUNT),
 }
+FIELD_ORDER = {key: order for order, key in enumerate(FIELDS)}  # facts read in this order, not the JSON's
 VALUE_WORDS = {**STATUS_WORDS, **OUTCOME_WORDS, **CHANNEL_WORDS, **ITEM_WORDS, **ROLE_WORDS, **METHOD_WORDS,
                **RULE_WORDS, **FAILURE_WORDS, **OTHER_WORDS}
 GROUP_WORDS = {slug: name for slug, name, _purpose in DEFAULT_GROUPS}
@@ -243,7 +244,7 @@ def _value(kind: str, value: object, names: Names) -> Text:
 
 
 def facts_of(action: str, detail: Mapping[str, object], names: Names) -> tuple[Fact, ...]:
-    facts = []
+    facts: list[tuple[int, Fact]] = []
     for key, value in detail.items():
         if value is None:
             continue
@@ -254,10 +255,10 @@ def facts_of(action: str, detail: Mapping[str, object], names: Names) -> tuple[F
             continue  # an item's internal id, which says nothing to a reader; the kind of entry says it all
         if key == "reason" and action == A.REVIEWER_SIGN_IN_FAILED:
             kind = WORDS
-        if key == "mode" or key == "status" and action == A.RETENTION_PURGED:
+        if key == "mode" or (key == "status" and action == A.RETENTION_PURGED):
             kind = WORDS
-        facts.append(Fact(label, _value(kind, value, names)))
-    return tuple(facts)
+        facts.append((FIELD_ORDER.get(key, len(FIELD_ORDER)), Fact(label, _value(kind, value, names))))
+    return tuple(fact for _order, fact in sorted(facts, key=lambda pair: pair[0]))
 
 
 def subject_of(action: str, subject: str | None, names: Names) -> Text | None:
@@ -277,6 +278,8 @@ def subject_of(action: str, subject: str | None, names: Names) -> Text | None:
         return _value(WORDS, subject, names)
     if action == A.RETENTION_PURGED:
         return Text(N_("a record no longer kept"))
+    if subject.startswith("invitation:"):
+        return Text(Message("Invitation %(code)s", code=subject.removeprefix("invitation:")[:8]))
     if CASE_ID.fullmatch(subject):
         # An invitation, an exit response, or a case id that is not (or no longer) one of the city's cases.
         return Text(N_("a record no longer kept")) if action.startswith("case.") else Text(subject[:8], words=False)

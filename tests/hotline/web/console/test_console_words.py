@@ -102,7 +102,7 @@ def english_in(texts: list[str], words: set[str]) -> set[str]:
     for text in texts:
         for part in re.split(r"\s*[·,:;()\n]\s*|\s+-\s+", text):
             part = part.strip(" .")
-            if part in words or part.capitalize() in words and part == part.lower() and len(part) > 3:
+            if part in words or (part.capitalize() in words and part == part.lower() and len(part) > 3):
                 found.add(part)
     return found
 
@@ -241,8 +241,8 @@ def test_every_console_page_speaks_in_words_and_local_time(city):
             for language in ("en", "es"):
                 response = persona.client.get(path, headers={"accept-language": language})
                 if response.status_code == 404 and (
-                        persona.name == "HR officer" and "/cases/" in path  # not routed to HR's group
-                        or persona.name != "HR officer" and path.startswith("/review/exit/")  # HR's group only
+                        (persona.name == "HR officer" and "/cases/" in path)  # not routed to HR's group
+                        or (persona.name != "HR officer" and path.startswith("/review/exit/"))  # HR's group only
                         or path.endswith(phone_case + "/identity")):  # a caller gives no name
                     continue
                 where = f"{persona.name} {language} {path}"
