@@ -33,7 +33,7 @@ from intake.models import AuditEntry, City
 
 AUDIT_ROLES = (ROLE_AUDITOR, ROLE_ADMIN)
 ENTRIES_PER_PAGE = 100
-PERSON = re.compile(r"reviewer:\d{1,9}|reporter|phone caller|system|departing employee")
+PERSON = re.compile(r"reviewer:\d{1,9}|reporter|phone caller|system|exit respondent")
 DAY = re.compile(r"\d{4}-\d\d-\d\d")
 FIRST_DAY = date(2000, 1, 1)
 

@@ -31,9 +31,10 @@ from intake.routing import DEFAULT_GROUPS
 
 A = AuditAction
 
-# Who an entry's actor is, when it is not a reviewer (intake.audit.chain's REPORTER, PHONE_CALLER, SYSTEM).
+# Who an entry's actor is, when it is not a reviewer (intake.audit.chain's REPORTER, PHONE_CALLER, SYSTEM, and
+# intake.exit.survey's RESPONDENT).
 ACTOR_WORDS = {"reporter": N_("Reporter"), "phone caller": N_("Phone caller"), "system": N_("System"),
-               "departing employee": N_("Departing employee")}
+               "exit respondent": N_("Departing employee")}
 FORMER_REVIEWER = N_("Former reviewer")  # a reviewer id whose account no longer exists
 HIDDEN_ACTOR = N_("Someone without access")  # the timeline never names an excluded reviewer (intake.audit.timeline)
 
@@ -94,7 +95,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "files": (N_("Files"), COUNT), "role": (N_("Role"), WORDS), "method": (N_("How"), WORDS),
     "regional": (N_("Regional sign-in"), FLAG), "failures": (N_("Failures in a row"), COUNT),
     "seconds": (N_("Next attempt waits (seconds)"), COUNT), "rule": (N_("Rule"), WORDS),
-    "provider": (N_("Identity provider"), TEXT), "password_allowed": (N_("Password sign-in allowed"), FLAG),
+    "new_account": (N_("New account"), FLAG), "provider": (N_("Identity provider"), TEXT),
+    "password_allowed": (N_("Password sign-in allowed"), FLAG),
     "require_mfa": (N_("Multi-factor sign-in required"), FLAG), "unlocks": (N_("Unlocks the account key"), FLAG),
     "from_city": (N_("Signed in to"), CITY), "restored_in": (N_("Restored in"), CITY),
     "reviewer": (N_("Reviewer"), PERSON), "version": (N_("Version"), TEXT), "fields": (N_("Questions"), COUNT),
