@@ -17,4 +17,5 @@ OUTCOMES = {"substantiated": N_("substantiated"), "unsubstantiated": N_("unsubst
             "referred": N_("referred"), "not actionable": N_("not actionable")}
 ROLES = {"reviewer": N_("reviewer"), "admin": N_("admin"), "auditor": N_("auditor"),
          "coordinator": N_("coordinator")}
+EXIT_INVITATION_STATUSES = {"invited": N_("invited"), "started": N_("started"), "completed": N_("completed")}
 GROUP_PURPOSES = {"cases": N_("cases"), "alternate": N_("alternate"), "hr": N_("hr")}

@@ -43,7 +43,9 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
 # The exit-interview survey keeps its own catalog, exit.po (hotline.web.exit.i18n, with its own
 # completeness test): its templates and modules are left out of this one.
-EXIT_DOMAIN_PATHS = ["hotline/templates/exit/**.html", "hotline/web/exit_*.py", "intake/exit/**.py"]
+EXIT_DOMAIN_PATHS = [*(f"hotline/templates/exit/{name}.html" for name in ("_base", "_problems", "notice", "code", "done",
+                                                                    "survey")),
+                     "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [
     *((pattern, "ignore") for pattern in EXIT_DOMAIN_PATHS),
     ("hotline/templates/**.html", "jinja2"),

@@ -15,17 +15,18 @@ from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput
+from intake.messages import N_
 from intake.models import Case
 
 # RSMo 610.021: "a public governmental body is authorized to close meetings, records and votes, to the extent
 # they relate to the following: ..."
 SUBSECTIONS = {
-    "610.021(1)": "Legal actions, causes of action or litigation, and confidential communications with attorneys",
-    "610.021(3)": "Hiring, firing, disciplining or promoting of particular employees",
-    "610.021(13)": "Individually identifiable personnel records, performance ratings or records of employees",
-    "610.021(14)": "Records which are protected from disclosure by law",
-    "610.021(16)": "Records relating to municipal hotlines established for the reporting of abuse and wrongdoing",
-    "610.021(17)": "Confidential or privileged communications between a public governmental body and its auditor",
+    "610.021(1)": N_("Legal actions, causes of action or litigation, and confidential communications with attorneys"),
+    "610.021(3)": N_("Hiring, firing, disciplining or promoting of particular employees"),
+    "610.021(13)": N_("Individually identifiable personnel records, performance ratings or records of employees"),
+    "610.021(14)": N_("Records which are protected from disclosure by law"),
+    "610.021(16)": N_("Records relating to municipal hotlines established for the reporting of abuse and wrongdoing"),
+    "610.021(17)": N_("Confidential or privileged communications between a public governmental body and its auditor"),
 }
 
 

@@ -45,6 +45,7 @@ async def admin_page(request: Request, *, problems: dict[str, str] | None = None
                       if client.domain_provider.serves(context.city_slug)],
         "names": {m.reviewer_id: m.display_name for m in data.members},
         "group_names": {g.group_id: g.name for g in data.groups},
+        "group_names_by_slug": {g.slug: g.name for g in data.groups},
         "problems": problems or {}, "notice": NOTICES.get(request.query_params.get("done", "")), **(extra or {}),
     }, status_code=status_code)
 

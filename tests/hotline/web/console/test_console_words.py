@@ -29,6 +29,7 @@ from intake.accounts.reviewers import add_reviewer
 from intake.audit.actions import ACTIONS, AuditAction
 from intake.case_status import OUTCOMES, STATUSES
 from intake.cities import find_city, open_city_key_with_recovery_key
+from intake.exit.questionnaire import DEFAULT_DEFINITION
 from intake.items import KIND_INFORMATION_REQUEST, KIND_INTERNAL_NOTE, KIND_REPORTER_MESSAGE, KIND_REVIEWER_REPLY
 from intake.models import Membership, Reviewer, ReviewerGroup
 from intake.phone.recordings import store_recording
@@ -80,7 +81,8 @@ def visible_texts(page: str) -> list[str]:
 
 def english_words() -> set[str]:
     """The console's English labels that have a Spanish translation of their own: statuses, outcomes,
-    channels, the built-in groups, item kinds, roles and the audit actions' labels."""
+    channels, the built-in groups, item kinds, roles, the audit actions' labels, and the exit interviews'
+    departments and ways of leaving."""
     words = {label for info in ACTIONS.values() for label in (info.label_en,) if label != info.label_es}
     for value in (*STATUSES, *OUTCOMES):
         words.add(value.capitalize())
@@ -88,6 +90,11 @@ def english_words() -> set[str]:
               "Reviewer reply", "Internal note", "Information request", "Reporter message", "Reviewer",
               "Administrator", "Coordinator", "Former reviewer", "System"}
     words |= {name for _slug, name, _purpose in DEFAULT_GROUPS}
+    # The exit interviews' departments and ways of leaving, as HR's pages show them.
+    for question in DEFAULT_DEFINITION["questions"]:
+        if question["id"] in ("department", "separation_type"):
+            words |= {option["label"]["en"] for option in question["options"]
+                      if option["label"]["en"] != option["label"]["es"]}
     words |= {kind.replace("_", " ").capitalize() for kind in (KIND_INFORMATION_REQUEST, KIND_INTERNAL_NOTE,
                                                                 KIND_REPORTER_MESSAGE, KIND_REVIEWER_REPLY)}
     assert {"Assessing", "Ethics officers", "Reviewer reply", "Sent to a group"} <= words
