@@ -42,9 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
 # The exit-interview survey keeps its own catalog, exit.po (hotline.web.exit.i18n, with its own
-# completeness test): its templates and modules are left out of this one.
-EXIT_DOMAIN_PATHS = [*(f"hotline/templates/exit/{name}.html" for name in ("_base", "_problems", "notice", "code", "done",
-                                                                    "survey")),
+# completeness test): its templates and modules are left out of this one. HR's and the coordinator's exit pages
+# are console pages, rendered with this catalog: their templates are in it.
+SURVEY_TEMPLATES = ("_base", "_problems", "notice", "code", "done", "survey")
+EXIT_DOMAIN_PATHS = [*(f"hotline/templates/exit/{name}.html" for name in SURVEY_TEMPLATES),
                      "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [
     *((pattern, "ignore") for pattern in EXIT_DOMAIN_PATHS),
