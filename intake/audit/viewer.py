@@ -35,7 +35,7 @@ AUDIT_ROLES = (ROLE_AUDITOR, ROLE_ADMIN)
 ENTRIES_PER_PAGE = 100
 PERSON = re.compile(r"reviewer:\d{1,9}|reporter|phone caller|system|exit respondent")
 DAY = re.compile(r"\d{4}-\d\d-\d\d")
-FIRST_DAY = date(2000, 1, 1)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ class AuditQuery:
         return {key: value for key, value in found.items() if value is not None}
 
 
+def _day(text: str) -> date | None:
+    """A year-month-day from 2000 to 9998 (a date input's value), or None."""
+    if not DAY.fullmatch(text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
 def parse_query(params: Mapping[str, str]) -> AuditQuery:
     """The filters of the audit log's address. An action or person that is not one is ignored; a day that is not
     one is refused with a message (InvalidInput), never guessed."""
@@ -72,14 +83,9 @@ def parse_query(params: Mapping[str, str]) -> AuditQuery:
     days: dict[str, date | None] = {}
     for name in ("since", "until"):
         text = params.get(name, "").strip()
-        days[name] = None
-        if text:
-            try:
-                days[name] = date.fromisoformat(text) if DAY.fullmatch(text) else None
-            except ValueError:
-                days[name] = None
-            if days[name] is None or not FIRST_DAY <= days[name] <= date(9998, 12, 31):  # type: ignore[operator]
-                problems[name] = N_("Give the day as year-month-day, such as 2026-12-06.")
+        days[name] = _day(text) if text else None
+        if text and days[name] is None:
+            problems[name] = N_("Give the day as year-month-day, such as 2026-12-06.")
     if not problems and days["since"] and days["until"] and days["since"] > days["until"]:
         problems["until"] = N_("The last day comes before the first day.")
     if problems:
