@@ -35,7 +35,7 @@ def close_as_record(db: Database, context: ReviewerContext, case_id: str, subsec
     """Mark the case a closed record under ``subsection``; an empty ``subsection`` opens the record again."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
     if subsection and subsection not in SUBSECTIONS:
-        raise InvalidInput({"subsection": "Choose the subsection of RSMo 610.021 the record is closed under."})
+        raise InvalidInput({"subsection": N_("Choose the subsection of RSMo 610.021 the record is closed under.")})
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()

@@ -30,16 +30,17 @@ from intake.casework.export import CaseExport, export_case, open_streamed_item, 
 from intake.casework.page import open_case_page
 from intake.errors import InvalidInput
 from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
+from intake.messages import N_
 
 NOTICES = {
-    "reply": "Your reply was sent. The reporter will see it with their report key.",
-    "request": "Your request for information was sent. The reporter will see it with their report key.",
-    "note": "Your internal note was saved. Only reviewers of the city can read it.",
-    "status": "The status was changed.",
-    "assign": "The assignment was changed.",
-    "redact": "The passage was redacted. The original is gone for good.",
-    "redact-item": "The item was redacted. The original is gone for good.",
-    "record": "The closed-record designation was saved.",
+    "reply": N_("Your reply was sent. The reporter will see it with their report key."),
+    "request": N_("Your request for information was sent. The reporter will see it with their report key."),
+    "note": N_("Your internal note was saved. Only reviewers of the city can read it."),
+    "status": N_("The status was changed."),
+    "assign": N_("The assignment was changed."),
+    "redact": N_("The passage was redacted. The original is gone for good."),
+    "redact-item": N_("The item was redacted. The original is gone for good."),
+    "record": N_("The closed-record designation was saved."),
 }
 
 
@@ -115,7 +116,7 @@ def _assign(request: Request) -> Action:
     def act(state: Any, form: FormData) -> None:
         text = text_field(form, "assignee")
         if text and not (text.isascii() and text.isdigit() and len(text) < 10):
-            raise InvalidInput({"assignee": "Choose a reviewer from the list."})
+            raise InvalidInput({"assignee": N_("Choose a reviewer from the list.")})
         assignment.assign_case(state.database, reviewer(request), _case_id(request), int(text) if text else None)
     return act
 
@@ -128,7 +129,7 @@ def _redact(request: Request) -> Action:
 def _redact_item(request: Request) -> Action:
     def act(state: Any, form: FormData) -> None:
         if text_field(form, "confirm") != "1":
-            raise InvalidInput({"item": "Tick the box to confirm: a redaction cannot be undone."})
+            raise InvalidInput({"item": N_("Tick the box to confirm: a redaction cannot be undone.")})
         redaction.redact_item(state.database, reviewer(request), _case_id(request), text_field(form, "item"))
     return act
 

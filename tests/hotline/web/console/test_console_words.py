@@ -269,3 +269,15 @@ def test_every_console_page_speaks_in_words_and_local_time(city):
                     failures += [f"{where}: English {word!r}" for word in sorted(english_in(texts, words))]
     assert opened >= 40
     assert failures == [], "\n".join(failures)
+
+
+def test_notices_and_problems_are_in_the_page_s_language(city):
+    personas, case_id, _item_id, _phone_case = city
+    reviewer, admin = personas[0].client, personas[1].client
+    spanish = {"accept-language": "es"}
+    assert "Se cambió el estado." in reviewer.get(f"/review/cases/{case_id}?done=status", headers=spanish).text
+    assert "Se añadió el grupo." in admin.get("/review/admin?done=group", headers=spanish).text
+    page = reviewer.get(f"/review/cases/{case_id}", headers=spanish).text
+    refused = reviewer.post(f"/review/cases/{case_id}/status?lang=es", data={
+        "csrf_token": hidden(page, "csrf_token"), "status": "concluded", "outcome": ""})
+    assert refused.status_code == 400 and "Elija el resultado: un caso no puede concluirse sin él." in refused.text
