@@ -282,6 +282,8 @@ def subject_of(action: str, subject: str | None, names: Names) -> Text | None:
         return Text(N_("a record no longer kept"))
     if subject.startswith("invitation:"):
         return Text(Message("Invitation %(code)s", code=subject.removeprefix("invitation:")[:8]))
+    if action == A.CASE_ACCESS_DENIED:
+        return Text(N_("a case of another city, or none"))  # whatever was asked for: not one of this city's cases
     if CASE_ID.fullmatch(subject):
         # An invitation, an exit response, or a case id that is not (or no longer) one of the city's cases.
         return Text(N_("a record no longer kept")) if action.startswith("case.") else Text(subject[:8], words=False)
