@@ -42,8 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = Path(__file__).parent / "locale"
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
 # The exit-interview survey keeps its own catalog, exit.po (hotline.web.exit.i18n, with its own
-# completeness test): its templates and modules are left out of this one.
-EXIT_DOMAIN_PATHS = ["hotline/templates/exit/**.html", "hotline/web/exit_*.py", "intake/exit/**.py"]
+# completeness test): its templates and modules are left out of this one. HR's and the coordinator's exit pages
+# are console pages, rendered with this catalog: their templates are in it.
+SURVEY_TEMPLATES = ("_base", "_problems", "notice", "code", "done", "survey")
+EXIT_DOMAIN_PATHS = [*(f"hotline/templates/exit/{name}.html" for name in SURVEY_TEMPLATES),
+                     "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [
     *((pattern, "ignore") for pattern in EXIT_DOMAIN_PATHS),
     ("hotline/templates/**.html", "jinja2"),
@@ -144,6 +147,9 @@ def install(environment: Environment, language: str) -> None:
     environment.filters["category_labels"] = lambda slugs: format_list(
         [translations.gettext(category_label(slug)) for slug in slugs], locale=language) if slugs else ""
     environment.filters["day"] = lambda day: day_text(day, language) if day is not None else ""
+    # A stored English name that may be in the catalogue (a built-in group's), shown translated; "" stays "" (the
+    # empty msgid is the catalogue's header).
+    environment.filters["words"] = lambda text: translations.gettext(text) if text else ""
     environment.globals["lang"] = language
     environment.globals["languages"] = LANGUAGES
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 
 LOCALES = {"en": "en_US", "es": "es_US"}
 
@@ -18,6 +18,19 @@ def exact_time_text(when: datetime, zone: ZoneInfo, language: str = "en") -> str
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)  # stored times are UTC
     return format_datetime(when.astimezone(zone), format="medium", locale=LOCALES.get(language, "en_US"))
+
+
+def moment_text(when: datetime, zone: ZoneInfo, language: str = "en") -> str:
+    """"Dec 6, 2026, 9:14 AM CST" / "6 dic 2026, 9:14 a. m. CST": an exact time in the city's zone to the minute,
+    for the console's lists, with the zone's abbreviation (never an offset: a zone without a lettered
+    abbreviation gets none)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # stored times are UTC
+    local = when.astimezone(zone)
+    locale = LOCALES.get(language, "en_US")
+    text = f"{format_date(local, format='medium', locale=locale)}, {format_time(local, format='short', locale=locale)}"
+    abbreviation = local.tzname() or ""
+    return f"{text} {abbreviation}" if abbreviation.isalpha() and abbreviation != "UTC" else text
 
 
 def day_text(day: date | datetime | str, language: str = "en") -> str:

@@ -59,10 +59,11 @@ from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 DEFAULT_CASE_GROUP = "ethics"
 ALTERNATE_GROUP = "alternate"
 HR_GROUP = "hr"
+# Built-in groups: their names are stored in English and shown in the page's language (marked for the catalogue).
 DEFAULT_GROUPS = (
-    (DEFAULT_CASE_GROUP, "Ethics officers", PURPOSE_CASES),
-    (ALTERNATE_GROUP, "Alternate reviewers (city attorney)", PURPOSE_ALTERNATE),
-    (HR_GROUP, "Human resources", PURPOSE_HR),
+    (DEFAULT_CASE_GROUP, N_("Ethics officers"), PURPOSE_CASES),
+    (ALTERNATE_GROUP, N_("Alternate reviewers (city attorney)"), PURPOSE_ALTERNATE),
+    (HR_GROUP, N_("Human resources"), PURPOSE_HR),
 )
 
 NAMED_IN_REPORT = "named in report"

@@ -18,7 +18,7 @@ from hotline.exports.pdf import Document
 from hotline.local_time import day_text, exact_time_text
 from hotline.statistics_text import CHANNEL_LABELS, number
 from intake.audit.actions import label
-from intake.audit.timeline import WITHOUT_ACCESS, TimelineEvent
+from intake.audit.timeline import FORMER_REVIEWER, WITHOUT_ACCESS, TimelineEvent
 from intake.casework.closed_records import SUBSECTIONS
 from intake.casework.export import CaseExport, ExportedFile
 from intake.categories import category_label
@@ -44,7 +44,8 @@ KIND_LABELS = {KIND_REPORT: N_("Report"), KIND_REPORTER_MESSAGE: N_("Message fro
                KIND_RECORDING: N_("Phone recording"), "transcript": N_("Machine transcript (contains errors)"),
                "transcript_unavailable": N_("Transcript unavailable")}
 AUTHOR_LABELS = {AUTHOR_REPORTER: N_("the reporter"), AUTHOR_PHONE_CALLER: N_("the caller"),
-                 "reviewer": N_("a reviewer"), "system": N_("the system"), WITHOUT_ACCESS: N_("someone without access")}
+                 "reviewer": N_("a reviewer"), "system": N_("the system"), WITHOUT_ACCESS: N_("someone without access"),
+                 FORMER_REVIEWER: N_("a former reviewer")}
 STATUS_LABELS = {"received": N_("Received, not yet assessed"), "assessing": N_("Being assessed"),
                  "investigating": N_("Under investigation"), "concluded": N_("Concluded")}
 OUTCOME_LABELS = {"substantiated": N_("substantiated"), "unsubstantiated": N_("not substantiated"),

@@ -15,6 +15,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
+from intake.messages import N_
 from intake.models import Reviewer
 
 
@@ -26,13 +27,13 @@ def change_password(db: Database, config: IntakeConfig, context: ReviewerContext
     if (problem := password_problem(new)) is not None:
         problems["new_password"] = problem
     elif new == current:
-        problems["new_password"] = "Choose a password different from the current one."  # noqa: S105
+        problems["new_password"] = N_("Choose a password different from the current one.")
     if problems:
         raise InvalidInput(problems)
     try:
         unlocked = unlock_reviewer(db, config, context.email, current)
     except WrongCredentials:
-        raise InvalidInput({"current_password": "That is not your current password."}) from None
+        raise InvalidInput({"current_password": N_("That is not your current password.")}) from None
     reviewer = unlocked.reviewer
     assert reviewer.id is not None
     # Only the account key's wrapping changes: everything else is under the account key, and passkeys that
@@ -77,7 +78,7 @@ def add_regional_coordinator(db: Database, config: IntakeConfig, *, email: str, 
     if (problem := email_problem(email)) is not None:
         problems["email"] = problem
     if not display_name.strip() or len(display_name) > 200:
-        problems["name"] = "Give the coordinator's name (at most 200 characters)."
+        problems["name"] = N_("Give the coordinator's name (at most 200 characters).")
     if (problem := password_problem(password)) is not None:
         problems["password"] = problem
     if problems:

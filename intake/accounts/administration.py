@@ -21,6 +21,7 @@ from intake.categories import DEFAULT_CATEGORIES
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
+from intake.messages import N_
 from intake.models import CategoryRoute, CityKeyGrant, GroupMember, Membership, Reviewer, ReviewerGroup
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 from intake.routing import ALTERNATE_GROUP, DEFAULT_CASE_GROUP, HR_GROUP
@@ -98,7 +99,7 @@ def remove_from_city(db: Database, context: ReviewerContext, reviewer_id: int, *
     """Take a reviewer's role (and copy of the city key, and groups) in this city away; their sessions end."""
     _require_admin(context)
     if reviewer_id == context.reviewer_id:
-        raise InvalidInput({"reviewer": "Another admin of the city must remove you."})
+        raise InvalidInput({"reviewer": N_("Another admin of the city must remove you.")})
     with db.write() as session:
         membership = session.exec(select(Membership).where(Membership.reviewer_id == reviewer_id,
                                                            Membership.city_id == context.city_id)).first()
@@ -119,9 +120,9 @@ def add_group(db: Database, context: ReviewerContext, *, slug: str, name: str, c
     slug, name = slug.strip(), name.strip()
     problems = {}
     if not _SLUG.match(slug) or len(slug) > 64:
-        problems["slug"] = "Use lower-case letters, digits and single hyphens, such as public-works."
+        problems["slug"] = N_("Use lower-case letters, digits and single hyphens, such as public-works.")
     if not name or len(name) > 200:
-        problems["name"] = "Give the group a name (at most 200 characters)."
+        problems["name"] = N_("Give the group a name (at most 200 characters).")
     if problems:
         raise InvalidInput(problems)
     with db.write() as session:
@@ -157,7 +158,7 @@ def set_group_member(db: Database, context: ReviewerContext, group_id: int, revi
         if membership is None:
             raise NotFound("no such reviewer in this city")
         if member and membership.role not in CONTENT_ROLES:
-            raise InvalidInput({"reviewer": "Only reviewers and admins read cases, so only they join groups."})
+            raise InvalidInput({"reviewer": N_("Only reviewers and admins read cases, so only they join groups.")})
         existing = session.get(GroupMember, (group_id, reviewer_id))
         if member and existing is None:
             session.add(GroupMember(group_id=group_id, reviewer_id=reviewer_id))
@@ -180,8 +181,8 @@ def route_category(db: Database, context: ReviewerContext, category: str, group_
     with db.write() as session:
         group = _group(session, context, group_id)
         if group.purpose in (PURPOSE_HR, PURPOSE_ALTERNATE):
-            raise InvalidInput({"group": "Route categories to a case group; the alternate and HR groups have "
-                                         "their own purposes."})
+            raise InvalidInput({"group": N_("Route categories to a case group; the alternate and HR groups have "
+                                            "their own purposes.")})
         route = session.get(CategoryRoute, (context.city_id, category))
         if route is None:
             route = CategoryRoute(city_id=context.city_id, category=category, group_id=group_id)

@@ -49,6 +49,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, NotFound
 from intake.keys.grants import city_key_binding, ensure_personal_key
+from intake.messages import N_
 from intake.models import City, CityKeyGrant, Membership, Reviewer, ReviewerInvitation, ReviewerKey
 from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
@@ -119,15 +120,15 @@ def invite(db: Database, config: IntakeConfig, context: ReviewerContext, *, emai
     if (problem := email_problem(email)) is not None:
         problems["email"] = problem
     if not display_name.strip() or len(display_name) > 200:
-        problems["name"] = "Give the reviewer's name as reporters should see it (at most 200 characters)."
+        problems["name"] = N_("Give the reviewer's name as reporters should see it (at most 200 characters).")
     if role not in ROLES:
-        problems["role"] = "Choose one of the roles listed."
+        problems["role"] = N_("Choose one of the roles listed.")
     if problems:
         raise InvalidInput(problems)
     city_key = context.city_private_key if role in CONTENT_ROLES else None
     if role in CONTENT_ROLES and city_key is None:
-        raise InvalidInput({"role": "This role reads cases, so your copy of the city key must be open to invite "
-                                    "someone with it."})
+        raise InvalidInput({"role": N_("This role reads cases, so your copy of the city key must be open to invite "
+                                       "someone with it.")})
     invitation_id, code, now = uuid.uuid4().hex, codes.new_code(), clock()
     expires = now + timedelta(days=INVITATION_DAYS)
     with db.write() as session:
@@ -174,7 +175,7 @@ def withdraw(db: Database, context: ReviewerContext, invitation_id: str, *, cloc
     with db.write() as session:
         row = session.get(ReviewerInvitation, invitation_id[:32])
         if row is None or row.city_id != context.city_id:
-            raise InvalidInput({"invitation": "That invitation is no longer open."})
+            raise InvalidInput({"invitation": N_("That invitation is no longer open.")})
         session.delete(row)
         city = audit.lock_city(session, context.city_id)
         audit.append(session, city, actor=context.actor, action=AuditAction.REVIEWER_INVITATION_WITHDRAWN,
@@ -196,7 +197,7 @@ def _mine(session: Session, context: ReviewerContext, invitation_id: str, now: d
     row = session.exec(select(ReviewerInvitation).where(col(ReviewerInvitation.id) == invitation_id[:32])
                        .with_for_update()).first()
     if row is None or row.email != normalize_email(context.email) or _as_utc(row.expires_at, now) <= now:
-        raise InvalidInput({"invitation": "That invitation is no longer open."})
+        raise InvalidInput({"invitation": N_("That invitation is no longer open.")})
     return row
 
 
@@ -214,8 +215,8 @@ def _join(session: Session, city: City, reviewer_id: int, invitation: ReviewerIn
 
 def _current(invitation: ReviewerInvitation, city: City) -> None:
     if invitation.role in CONTENT_ROLES and invitation.key_version != city.key_version:
-        raise InvalidInput({"invitation": "The city's key changed after this invitation was made: ask the city's "
-                                          "admin for a new one."})
+        raise InvalidInput({"invitation": N_("The city's key changed after this invitation was made: ask the city's "
+                                             "admin for a new one.")})
 
 
 def accept(db: Database, context: ReviewerContext, invitation_id: str, *, clock: Clock = utc_now) -> str:

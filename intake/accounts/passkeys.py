@@ -49,6 +49,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, WrongCredentials
+from intake.messages import N_
 from intake.models import Membership, Passkey, Reviewer, WebAuthnChallenge
 
 REGISTER, SIGN_IN, UNLOCK = "register", "sign-in", "unlock"
@@ -172,7 +173,7 @@ def register(db: Database, config: IntakeConfig, context: ReviewerContext, respo
             expected_challenge=parsed["_challenge"], expected_rp_id=config.webauthn_rp_id,
             expected_origin=config.webauthn_origin, require_user_verification=True)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
-        raise InvalidInput({"passkey": "The passkey could not be checked. Try again."}) from None
+        raise InvalidInput({"passkey": N_("The passkey could not be checked. Try again.")}) from None
     credential_id = b64url(verified.credential_id)
     wrapped = None
     if prf_output is not None and context.account_key is not None and len(prf_output) == 32:
@@ -180,7 +181,7 @@ def register(db: Database, config: IntakeConfig, context: ReviewerContext, respo
                                                   verified.credential_id)
     with db.write() as session:
         if session.get(Passkey, credential_id) is not None:
-            raise InvalidInput({"passkey": "That passkey is already registered."})
+            raise InvalidInput({"passkey": N_("That passkey is already registered.")})
         session.add(Passkey(id=credential_id, reviewer_id=context.reviewer_id, name=name,
                             public_key=verified.credential_public_key, sign_count=verified.sign_count,
                             prf_salt=prf_salt_for(parsed["_challenge"]), wrapped_account_key=wrapped, created_at=now))
@@ -204,7 +205,7 @@ def remove(db: Database, context: ReviewerContext, passkey_id: str, *, clock: Cl
     with db.write() as session:
         row = session.get(Passkey, passkey_id[:1400])
         if row is None or row.reviewer_id != context.reviewer_id:
-            raise InvalidInput({"passkey": "That passkey is not one of yours."})
+            raise InvalidInput({"passkey": N_("That passkey is not one of yours.")})
         session.delete(row)
         for city_id in _cities_of(session, context.reviewer_id):
             city = audit.lock_city(session, city_id)

@@ -37,6 +37,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.keys.grants import city_key_binding, replace_personal_key
+from intake.messages import N_
 from intake.models import City, Membership, Passkey, Reviewer
 
 
@@ -63,9 +64,9 @@ def restore_access(db: Database, config: IntakeConfig, context: ReviewerContext,
         membership = None if reviewer is None else session.exec(select(Membership).where(
             Membership.reviewer_id == reviewer.id, Membership.city_id == context.city_id)).first()
     if reviewer is None or membership is None:
-        problems["email"] = "No reviewer of this city has that email."
+        problems["email"] = N_("No reviewer of this city has that email.")
     elif reviewer.id == context.reviewer_id:
-        problems["email"] = "Another admin of the city must restore your own access."
+        problems["email"] = N_("Another admin of the city must restore your own access.")
     assert city is not None
     return _restore(db, config, city, recovery_key=recovery_key, email=email, display_name="",
                     new_password=new_password, make_admin=False, actor=context.actor, problems=problems,

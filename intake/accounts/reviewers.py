@@ -28,6 +28,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import AlreadyExists, InvalidInput, WrongCredentials
 from intake.keys.grants import city_key_binding, ensure_personal_key, grant_city_key
+from intake.messages import N_
 from intake.models import Membership, Reviewer
 from intake.routing import DEFAULT_CASE_GROUP, join_groups
 
@@ -81,7 +82,7 @@ def _validate(email: str, display_name: str, password: str | None, role: str) ->
     if (problem := email_problem(email)) is not None:
         problems["email"] = problem
     if not display_name.strip() or len(display_name) > 200:
-        problems["name"] = "Give the reviewer's name as reporters should see it (at most 200 characters)."
+        problems["name"] = N_("Give the reviewer's name as reporters should see it (at most 200 characters).")
     if password is not None and (problem := password_problem(password)) is not None:
         problems["password"] = problem
     if role not in ROLES:
@@ -125,11 +126,11 @@ def add_reviewer(
         existing = session.exec(select(Reviewer).where(Reviewer.email == email)).first()
     _validate(email, display_name, password if existing is None else None, role)
     if role in CONTENT_ROLES and city_private_key is None:
-        raise InvalidInput({"role": "This role reads cases, so the city key must be unlocked to add it."})
+        raise InvalidInput({"role": N_("This role reads cases, so the city key must be unlocked to add it.")})
     enrolled = None
     if existing is None:
         if password is None:
-            raise InvalidInput({"password": "A new account needs a first password."})
+            raise InvalidInput({"password": N_("A new account needs a first password.")})
         enrolled = enroll(password, config)
     now = clock()
     with db.write() as session:

@@ -34,6 +34,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import IntakeError, InvalidInput, NotFound, WrongCredentials
 from intake.limits.counters import claim_attempt, clear
+from intake.messages import N_
 from intake.models import City, Membership, Reviewer, SsoLink, SsoLinkOffer
 
 LINK_OFFER_DAYS = 7
@@ -87,7 +88,7 @@ def _member(session: Session, context: ReviewerContext, reviewer_id: int) -> Rev
                                                        Membership.city_id == context.city_id)).first()
     reviewer = session.get(Reviewer, reviewer_id) if membership is not None else None
     if reviewer is None:
-        raise InvalidInput({"reviewer": "Choose a reviewer of this city."})
+        raise InvalidInput({"reviewer": N_("Choose a reviewer of this city.")})
     return reviewer
 
 
@@ -96,7 +97,7 @@ def offer_link(db: Database, context: ReviewerContext, reviewer_id: int, provide
     """Allow one of the city's reviewers to link their login at ``provider`` (once, within a week)."""
     _require_admin(context)
     if not provider.serves(context.city_slug):
-        raise InvalidInput({"provider": "That identity provider does not serve this city."})
+        raise InvalidInput({"provider": N_("That identity provider does not serve this city.")})
     now = clock()
     with db.write() as session:
         _member(session, context, reviewer_id)

@@ -430,7 +430,8 @@ ACTIONS: dict[AuditAction, ActionInfo] = {
         "Reminder sent", "Recordatorio enviado"),
     A.AUDIT_VIEWED: ActionInfo(
         "Someone read this audit log.",
-        "detail: the page.",
+        "detail: the filters used (action, person, first and last day) and the entry the page began after or before, "
+        "when any (entries before filters record the page number).",
         "Audit log viewed", "Registro de auditoría consultado"),
 }
 del A

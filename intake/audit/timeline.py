@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from intake.accounts.sessions import ReviewerContext
 from intake.audit.actions import AuditAction
+from intake.audit.wording import HIDDEN_ACTOR, EntryWords, StoredEntry, Text, describe
 from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -25,6 +26,7 @@ from intake.routing import excluded_reviewers
 
 QUIET_ACTIONS = frozenset({AuditAction.CASE_READ, AuditAction.CASE_ITEM_OPENED})
 WITHOUT_ACCESS = "someone without access"  # the actor of a refused attempt, never named
+FORMER_REVIEWER = "former reviewer"  # a reviewer whose account no longer exists: never their id
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,40 @@ def actor_names(db: Database, actors: set[str]) -> dict[str, str]:
     ids = {int(actor.split(":", 1)[1]) for actor in actors if actor.startswith("reviewer:")}
     with db.read() as session:
         rows = session.exec(select(Reviewer.id, Reviewer.display_name).where(col(Reviewer.id).in_(ids))).all()
-    return {f"reviewer:{rid}": name for rid, name in rows}
+    known = {f"reviewer:{rid}": name for rid, name in rows}
+    return {actor: known.get(actor, FORMER_REVIEWER) for actor in actors if actor.startswith("reviewer:")}
 
 
-def case_timeline(db: Database, context: ReviewerContext, case_id: str, *,
-                  clock: Clock = utc_now) -> tuple[TimelineEvent, ...]:
+def _case_entries(db: Database, context: ReviewerContext, case_id: str,
+                  clock: Clock) -> tuple[int, list[AuditEntry], set[str]]:
+    """The case's city, its entries worth showing, and the actors who may not be named (its excluded reviewers)."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
     with db.read() as session:
         entries = session.exec(
             select(AuditEntry).where(AuditEntry.city_id == case.city_id, AuditEntry.subject == case.id)
             .order_by(col(AuditEntry.sequence))).all()
-    entries = [entry for entry in entries if entry.action not in QUIET_ACTIONS]
-    with db.read() as session:
         excluded = {f"reviewer:{rid}" for rid in excluded_reviewers(session, context.routing_key, case)}
+    return case.city_id, [entry for entry in entries if entry.action not in QUIET_ACTIONS], excluded
+
+
+def case_timeline_words(db: Database, context: ReviewerContext, case_id: str, *,
+                        clock: Clock = utc_now) -> tuple[EntryWords, ...]:
+    """The case's timeline in words, for the console (intake.audit.wording)."""
+    city_id, entries, excluded = _case_entries(db, context, case_id, clock)
+
+    def hidden(entry: StoredEntry) -> bool:
+        return entry.action == AuditAction.CASE_ACCESS_DENIED or entry.actor in excluded
+
+    with db.read() as session:
+        return describe(session, city_id, entries,
+                        actor_override=lambda entry: Text(HIDDEN_ACTOR) if hidden(entry) else None,
+                        detail_override=lambda entry: {} if entry.action == AuditAction.CASE_ACCESS_DENIED else None)
+
+
+def case_timeline(db: Database, context: ReviewerContext, case_id: str, *,
+                  clock: Clock = utc_now) -> tuple[TimelineEvent, ...]:
+    """The case's timeline as its PDF export writes it (hotline.exports.case_pdf)."""
+    _city_id, entries, excluded = _case_entries(db, context, case_id, clock)
     names = actor_names(db, {entry.actor for entry in entries} - excluded)
 
     def actor(entry: AuditEntry) -> str:

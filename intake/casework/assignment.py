@@ -11,6 +11,7 @@ from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput
+from intake.messages import N_
 from intake.models import Case
 from intake.routing import can_read
 
@@ -23,7 +24,7 @@ def assign_case(db: Database, context: ReviewerContext, case_id: str, assignee_i
     with db.write() as session:
         if assignee_id is not None and not can_read(session, context.routing_key, assignee_id, case.city_id,
                                                  case.id):
-            raise InvalidInput({"assignee": "That reviewer cannot read this case, so it cannot be theirs."})
+            raise InvalidInput({"assignee": N_("That reviewer cannot read this case, so it cannot be theirs.")})
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()
         if row.assignee_id == assignee_id:

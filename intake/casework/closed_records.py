@@ -15,17 +15,18 @@ from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput
+from intake.messages import N_
 from intake.models import Case
 
 # RSMo 610.021: "a public governmental body is authorized to close meetings, records and votes, to the extent
 # they relate to the following: ..."
 SUBSECTIONS = {
-    "610.021(1)": "Legal actions, causes of action or litigation, and confidential communications with attorneys",
-    "610.021(3)": "Hiring, firing, disciplining or promoting of particular employees",
-    "610.021(13)": "Individually identifiable personnel records, performance ratings or records of employees",
-    "610.021(14)": "Records which are protected from disclosure by law",
-    "610.021(16)": "Records relating to municipal hotlines established for the reporting of abuse and wrongdoing",
-    "610.021(17)": "Confidential or privileged communications between a public governmental body and its auditor",
+    "610.021(1)": N_("Legal actions, causes of action or litigation, and confidential communications with attorneys"),
+    "610.021(3)": N_("Hiring, firing, disciplining or promoting of particular employees"),
+    "610.021(13)": N_("Individually identifiable personnel records, performance ratings or records of employees"),
+    "610.021(14)": N_("Records which are protected from disclosure by law"),
+    "610.021(16)": N_("Records relating to municipal hotlines established for the reporting of abuse and wrongdoing"),
+    "610.021(17)": N_("Confidential or privileged communications between a public governmental body and its auditor"),
 }
 
 
@@ -34,7 +35,7 @@ def close_as_record(db: Database, context: ReviewerContext, case_id: str, subsec
     """Mark the case a closed record under ``subsection``; an empty ``subsection`` opens the record again."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
     if subsection and subsection not in SUBSECTIONS:
-        raise InvalidInput({"subsection": "Choose the subsection of RSMo 610.021 the record is closed under."})
+        raise InvalidInput({"subsection": N_("Choose the subsection of RSMo 610.021 the record is closed under.")})
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(Case).where(Case.id == case.id).with_for_update()).one()

@@ -9,7 +9,8 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from intake.accounts.sessions import ReviewerContext
-from intake.audit.timeline import TimelineEvent, case_timeline
+from intake.audit.timeline import case_timeline_words
+from intake.audit.wording import EntryWords
 from intake.casework.cases import CaseView, case_for_reviewer, read_case
 from intake.casework.deadlines import is_overdue
 from intake.clock import Clock, utc_now
@@ -38,7 +39,7 @@ class CaseFacts:
 class CasePageData:
     view: CaseView
     facts: CaseFacts
-    timeline: tuple[TimelineEvent, ...]
+    timeline: tuple[EntryWords, ...]  # in words (intake.audit.wording)
     assignable: tuple[tuple[int, str], ...]
 
 
@@ -71,4 +72,4 @@ def open_case_page(db: Database, context: ReviewerContext, case_id: str, *, cloc
     with db.read() as session:
         facts = case_facts(session, context.routing_key, case, clock().date())
         people = case_readers(session, context.routing_key, case)
-    return CasePageData(view, facts, case_timeline(db, context, case_id, clock=clock), people)
+    return CasePageData(view, facts, case_timeline_words(db, context, case_id, clock=clock), people)

@@ -24,6 +24,7 @@ from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.items import text_for_city
+from intake.messages import N_
 from intake.models import CaseItem, ItemChunk
 
 REDACTED = "[redacted]"
@@ -58,9 +59,9 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
     item = _item(db, case.id, item_id)
     assert context.city_private_key is not None
     if item.ciphertext is None:
-        raise InvalidInput({"passage": "This item is a file: redact the whole item instead."})
+        raise InvalidInput({"passage": N_("This item is a file: redact the whole item instead.")})
     if not passage.strip():
-        raise InvalidInput({"passage": "Copy the exact passage to remove from the text."})
+        raise InvalidInput({"passage": N_("Copy the exact passage to remove from the text.")})
     item_context = ItemContext(city_id=item.city_id, case_id=item.case_id, item_id=item.id, kind=item.kind)
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
@@ -69,10 +70,10 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
             text = text_for_city(row, context.city_private_key)
         except CryptoError:
             # The city key was rotated since this session opened it; the session has ended with it.
-            raise InvalidInput({"passage": "The city key was just replaced: sign in again, then redact."}) from None
+            raise InvalidInput({"passage": N_("The city key was just replaced: sign in again, then redact.")}) from None
         occurrences = text.count(passage)
         if not occurrences:
-            raise InvalidInput({"passage": "That passage is not in this item: copy it exactly, with its spacing."})
+            raise InvalidInput({"passage": N_("That passage is not in this item: copy it exactly, with its spacing.")})
         redacted = text.replace(passage, REDACTED)
         sealed = seal_to_city(redacted.encode("utf-8"), item_context, city.public_key,
                               case.reporter_public_key if row.key_for_reporter is not None else None)
@@ -95,7 +96,7 @@ def redact_item(db: Database, context: ReviewerContext, case_id: str, item_id: s
     case = case_for_reviewer(db, context, case_id, clock=clock)
     item = _item(db, case.id, item_id)
     if item.position == 1 and item.ciphertext is not None:
-        raise InvalidInput({"item": "The report itself can only have passages redacted."})
+        raise InvalidInput({"item": N_("The report itself can only have passages redacted.")})
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
         row = session.exec(select(CaseItem).where(CaseItem.id == item.id).with_for_update()).one()

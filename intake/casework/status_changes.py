@@ -21,6 +21,7 @@ from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput
 from intake.items import AUTHOR_REVIEWER, KIND_INTERNAL_NOTE, new_id, next_position, sealed_text_item
+from intake.messages import N_
 from intake.models import Case
 from intake.text import clean_text, text_problem
 
@@ -33,11 +34,11 @@ def change_status(
     reason = clean_text(reason)
     problems = {}
     if new_status not in STATUSES:
-        problems["status"] = "Choose one of the statuses listed."
+        problems["status"] = N_("Choose one of the statuses listed.")
     elif new_status == case.status:
-        problems["status"] = "The case already has that status."
+        problems["status"] = N_("The case already has that status.")
     if new_status == CONCLUDED and outcome not in OUTCOMES:
-        problems["outcome"] = "Choose the outcome: a case cannot be concluded without one."
+        problems["outcome"] = N_("Choose the outcome: a case cannot be concluded without one.")
     reopening = case.status == CONCLUDED and new_status != CONCLUDED and new_status in STATUSES
     if reopening and (problem := text_problem(reason, max_chars=config.max_message_chars)) is not None:
         problems["reason"] = ("Give the reason for reopening the case." if not reason

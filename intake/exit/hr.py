@@ -258,8 +258,9 @@ class InvitationRow:
 class InvitationList:
     rows: tuple[InvitationRow, ...]
     counts: dict[str, int]
-    department_labels: dict[str, str]
-    separation_labels: dict[str, str]
+    # Each option's label in every language of the questionnaire (the page picks its own).
+    department_labels: dict[str, dict[str, str]]
+    separation_labels: dict[str, dict[str, str]]
 
 
 def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> InvitationList:
@@ -270,10 +271,10 @@ def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> I
         rows = session.exec(select(ExitInvitation).where(ExitInvitation.city_id == hr.city_id)
                             .order_by(col(ExitInvitation.last_day).desc(), col(ExitInvitation.id))).all()
     counts = Counter(row.status for row in rows)
-    labels: dict[str, dict[str, str]] = {}
+    labels: dict[str, dict[str, dict[str, str]]] = {}
     for qid in ("department", "separation_type"):
         question = questionnaire.question(qid)
-        labels[qid] = {o.value: o.label["en"] for o in question.options} if question else {}
+        labels[qid] = {o.value: dict(o.label) for o in question.options} if question else {}
     return InvitationList(
         tuple(InvitationRow(r.id, r.department, r.separation_type, r.last_day, r.expires_on, r.status,
                             r.status != COMPLETED and today > r.expires_on) for r in rows),
@@ -288,5 +289,5 @@ def questionnaire_choices(db: Database, hr: HrAccess, *, clock: Clock = utc_now)
     result = {}
     for qid in ("department", "separation_type"):
         question = questionnaire.question(qid)
-        result[qid] = [(o.value, o.label["en"]) for o in question.options] if question else []
+        result[qid] = [(o.value, dict(o.label)) for o in question.options] if question else []
     return result

@@ -15,6 +15,7 @@ from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.errors import InvalidInput, NotFound
+from intake.messages import N_
 from intake.reports import submission as reports
 from intake.reports.submission import STAFF_CHANNELS, SubmittedReport
 
@@ -24,7 +25,7 @@ def record_staff_report(db: Database, config: IntakeConfig, context: ReviewerCon
     if context.role not in CONTENT_ROLES:
         raise NotFound("this role cannot enter reports")
     if channel not in STAFF_CHANNELS:
-        raise InvalidInput({"channel": "Say how the report reached you: letter, walk-in or a call to HR."})
+        raise InvalidInput({"channel": N_("Say how the report reached you: letter, walk-in or a call to HR.")})
     # Released at once: when it is entered is the reviewer's time, not the reporter's (intake.reports.release).
     submitted = reports.submit_report(db, config, city_slug=context.city_slug, category=category,
                                       narrative=narrative, channel=channel, release_now=True, clock=clock)

@@ -18,17 +18,18 @@ from intake.accounts import administration, invitations, policy, restore, sso
 from intake.accounts.reviewers import ROLES
 from intake.categories import DEFAULT_CATEGORIES
 from intake.errors import AlreadyExists, InvalidInput
+from intake.messages import N_
 
-NOTICES = {"withdrawn": "The invitation was withdrawn: its code no longer works.",
-           "rules": "The city's sign-in rules were changed.",
-           "sso-offered": "Single sign-on can be linked: the reviewer signs in through it once, within a week, "
-                          "with the email of their account.",
-           "sso-removed": "The single sign-on link was removed.",
-           "removed": "The reviewer no longer has a role in this city.",
-           "restored": "Access was restored. Give the reviewer the new password in person; they set up two-step "
-                       "sign-in again at their next sign-in.",
-           "group": "The group was added.", "members": "The group's members were changed.",
-           "routing": "The routing was changed. New cases of that category go to the group chosen."}
+NOTICES = {"withdrawn": N_("The invitation was withdrawn: its code no longer works."),
+           "rules": N_("The city's sign-in rules were changed."),
+           "sso-offered": N_("Single sign-on can be linked: the reviewer signs in through it once, within a week, "
+                             "with the email of their account."),
+           "sso-removed": N_("The single sign-on link was removed."),
+           "removed": N_("The reviewer no longer has a role in this city."),
+           "restored": N_("Access was restored. Give the reviewer the new password in person; they set up two-step "
+                          "sign-in again at their next sign-in."),
+           "group": N_("The group was added."), "members": N_("The group's members were changed."),
+           "routing": N_("The routing was changed. New cases of that category go to the group chosen.")}
 
 
 async def admin_page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200,
@@ -45,6 +46,7 @@ async def admin_page(request: Request, *, problems: dict[str, str] | None = None
                       if client.domain_provider.serves(context.city_slug)],
         "names": {m.reviewer_id: m.display_name for m in data.members},
         "group_names": {g.group_id: g.name for g in data.groups},
+        "group_names_by_slug": {g.slug: g.name for g in data.groups},
         "problems": problems or {}, "notice": NOTICES.get(request.query_params.get("done", "")), **(extra or {}),
     }, status_code=status_code)
 
@@ -65,7 +67,7 @@ async def _act(request: Request, done: str, action: Callable[[Any, Any, FormData
 def _number(form: FormData, name: str) -> int:
     text = text_field(form, name)
     if not (text.isascii() and text.isdigit() and len(text) < 10):
-        raise InvalidInput({name: "Choose one from the list."})
+        raise InvalidInput({name: N_("Choose one from the list.")})
     return int(text)
 
 
@@ -127,7 +129,7 @@ async def sign_in_rules(request: Request) -> Response:
 def _provider(state: Any, form: FormData) -> sso.Provider:
     client = state.sso_clients.get(text_field(form, "provider"))
     if client is None:
-        raise InvalidInput({"provider": "Choose one of the identity providers listed."})
+        raise InvalidInput({"provider": N_("Choose one of the identity providers listed.")})
     provider: sso.Provider = client.domain_provider
     return provider
 

@@ -30,14 +30,17 @@ from intake.accounts.invitations import invitations_for
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
 from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
 from intake.errors import InvalidInput, TooManyAttempts, WrongCredentials
+from intake.messages import N_
 
-ACCOUNT_NOTICES = {"joined": "You joined the city. Sign out and sign in again to open its cases: your copy of its key "
-                             "is waiting for your password.",
-                   "declined": "The invitation was declined.",
-                   "passkey": "The passkey was added. It replaces the code from your authenticator app at sign-in; "
-                              "this authenticator cannot unlock your keys, so you also type your password.",
-                   "passkey-unlocks": "The passkey was added. It signs you in and unlocks your keys on its own.",
-                   "passkey-removed": "The passkey was removed."}
+ACCOUNT_NOTICES = {
+    "joined": N_("You joined the city. Sign out and sign in again to open its cases: your copy of its key is waiting "
+                 "for your password."),
+    "declined": N_("The invitation was declined."),
+    "passkey": N_("The passkey was added. It replaces the code from your authenticator app at sign-in; this "
+                  "authenticator cannot unlock your keys, so you also type your password."),
+    "passkey-unlocks": N_("The passkey was added. It signs you in and unlocks your keys on its own."),
+    "passkey-removed": N_("The passkey was removed."),
+}
 HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
 
 
@@ -72,8 +75,8 @@ def clear_session_cookie(response: Response, state: AppState) -> Response:
 
 
 async def sign_in_form(request: Request) -> Response:
-    notice = {"password": "Your password was changed. Sign in with the new one.",
-              "totp": "Two-step sign-in is set up."}.get(request.query_params.get("done", ""))
+    notice = {"password": N_("Your password was changed. Sign in with the new one."),
+              "totp": N_("Two-step sign-in is set up.")}.get(request.query_params.get("done", ""))
     return sign_in_page(request, app_state(request), notice=notice)
 
 

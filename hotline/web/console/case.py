@@ -5,6 +5,7 @@ and success redirects back to the page with a notice (post/redirect/get)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import IO, Any, cast
 
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from crypto.scratch import ScratchFile
 from hotline.access import reviewer
+from hotline.audit_words import AuditWords
 from hotline.exports.case_pdf import case_pdf
 from hotline.forms import text_field
 from hotline.i18n import language_of
@@ -28,16 +30,17 @@ from intake.casework.export import CaseExport, export_case, open_streamed_item, 
 from intake.casework.page import open_case_page
 from intake.errors import InvalidInput
 from intake.items import KIND_INFORMATION_REQUEST, KIND_REVIEWER_REPLY
+from intake.messages import N_
 
 NOTICES = {
-    "reply": "Your reply was sent. The reporter will see it with their report key.",
-    "request": "Your request for information was sent. The reporter will see it with their report key.",
-    "note": "Your internal note was saved. Only reviewers of the city can read it.",
-    "status": "The status was changed.",
-    "assign": "The assignment was changed.",
-    "redact": "The passage was redacted. The original is gone for good.",
-    "redact-item": "The item was redacted. The original is gone for good.",
-    "record": "The closed-record designation was saved.",
+    "reply": N_("Your reply was sent. The reporter will see it with their report key."),
+    "request": N_("Your request for information was sent. The reporter will see it with their report key."),
+    "note": N_("Your internal note was saved. Only reviewers of the city can read it."),
+    "status": N_("The status was changed."),
+    "assign": N_("The assignment was changed."),
+    "redact": N_("The passage was redacted. The original is gone for good."),
+    "redact-item": N_("The item was redacted. The original is gone for good."),
+    "record": N_("The closed-record designation was saved."),
 }
 
 
@@ -49,8 +52,12 @@ async def _page(request: Request, *, problems: dict[str, str] | None = None, sta
     state, context = app_state(request), reviewer(request)
     data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
     done = request.query_params.get("done", "")
+    translate = translation(request)
+    words = AuditWords(translate, language_of(request), state.settings.time_zone_of(context.city_slug))
+    # A built-in group's name is stored in English (intake.routing.DEFAULT_GROUPS): shown in the page's language.
+    facts = replace(data.facts, group_name=translate(data.facts.group_name) if data.facts.group_name else None)
     return render(request, "reviewer/case.html", {
-        "context": context, "view": data.view, "facts": data.facts, "timeline": data.timeline,
+        "context": context, "view": data.view, "facts": facts, "timeline": words.entries(data.timeline),
         "assignable": data.assignable, "names": dict(data.assignable), "problems": problems or {},
         "notice": NOTICES.get(done), "sent": done == "reply", "statuses": STATUSES, "outcomes": OUTCOMES,
         "subsections": closed_records.SUBSECTIONS,
@@ -109,7 +116,7 @@ def _assign(request: Request) -> Action:
     def act(state: Any, form: FormData) -> None:
         text = text_field(form, "assignee")
         if text and not (text.isascii() and text.isdigit() and len(text) < 10):
-            raise InvalidInput({"assignee": "Choose a reviewer from the list."})
+            raise InvalidInput({"assignee": N_("Choose a reviewer from the list.")})
         assignment.assign_case(state.database, reviewer(request), _case_id(request), int(text) if text else None)
     return act
 
@@ -122,7 +129,7 @@ def _redact(request: Request) -> Action:
 def _redact_item(request: Request) -> Action:
     def act(state: Any, form: FormData) -> None:
         if text_field(form, "confirm") != "1":
-            raise InvalidInput({"item": "Tick the box to confirm: a redaction cannot be undone."})
+            raise InvalidInput({"item": N_("Tick the box to confirm: a redaction cannot be undone.")})
         redaction.redact_item(state.database, reviewer(request), _case_id(request), text_field(form, "item"))
     return act
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hotline.access import reviewer
-from hotline.rendering import render
+from hotline.rendering import render, translation
 from hotline.state import app_state
 from intake.accounts.sessions import cities_of
 from intake.case_status import STATUSES
@@ -23,6 +24,9 @@ async def inbox(request: Request) -> Response:
     wanted = parse_filter(dict(request.query_params))
     listing = await run_in_threadpool(list_inbox, state.database, context, wanted)
     choices = await run_in_threadpool(inbox_choices, state.database, context)
+    translate = translation(request)  # a built-in group's name is stored in English (intake.routing.DEFAULT_GROUPS)
+    choices = replace(choices, groups=tuple((group_id, translate(name) if name else name)
+                                            for group_id, name in choices.groups))
     cities = await run_in_threadpool(cities_of, state.database, context.reviewer_id)
 
     def link(**changes: object) -> str:
