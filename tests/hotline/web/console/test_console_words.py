@@ -194,7 +194,7 @@ def city(seeded):
                                           "narrative": "Marker-words: a walk-in report."}, "/review/new-report")
     phone_case = uuid.uuid4().hex
     open_phone_report(database, config, case_id=phone_case, city_slug="raytown", category="safety")
-    store_recording(database, case_id=phone_case, original_wav=silent_wav(1.0), give_up=True)
+    store_recording(database, case_id=phone_case, original_wav=silent_wav(1.0), give_up=True, config=config)
     # Administration.
     admin = browser("admin@raytown.example")
     post(admin, "/review/admin/invitations", {"email": "new@raytown.example", "name": "Nia New",
