@@ -115,6 +115,13 @@ def _regional_row(rows: list[RegionalRow], categories: int) -> RegionalRow:
     return RegionalRow("Region", tuple(values), tuple(shown), total, None)
 
 
+def published_quarters(db: Database, reviewer_id: int) -> tuple[str, ...]:
+    """The quarters some city published, newest first (the coordinator's links to them)."""
+    require_regional_coordinator(db, reviewer_id)
+    with db.read() as session:
+        return tuple(sorted(set(session.exec(select(ExitPublication.quarter)).all()), reverse=True))
+
+
 def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) -> RegionalView:
     require_regional_coordinator(db, reviewer_id)
     with db.read() as session:

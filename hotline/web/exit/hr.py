@@ -21,6 +21,7 @@ from starlette.responses import Response
 from hotline.access import reviewer
 from hotline.charts import Bar, bar_chart
 from hotline.forms import text_field
+from hotline.i18n import language_of
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
@@ -119,9 +120,10 @@ async def home(request: Request, *, created: Any = None, problems: dict[str, str
     hr = await _access(request)
     if hr is None:
         return not_found_page(request)
-    invitations = await run_in_threadpool(exit_hr.list_invitations, state.database, hr)
+    language = language_of(request)
+    invitations = await run_in_threadpool(lambda: exit_hr.list_invitations(state.database, hr, language=language))
     city_settings = await run_in_threadpool(exit_hr.read_settings, state.database, hr)
-    choices = await run_in_threadpool(exit_hr.questionnaire_choices, state.database, hr)
+    choices = await run_in_threadpool(lambda: exit_hr.questionnaire_choices(state.database, hr, language=language))
     return render(request, "exit/hr_home.html", _context(
         request, hr, invitations=invitations, settings=city_settings, choices=choices, created=created,
         problems=problems or {}, public_url=state.settings.public_url.rstrip("/")), status_code=status_code)
