@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from intake.accounts.reviewers import CONTENT_ROLES
 from intake.accounts.sessions import ReviewerContext
 from intake.case_status import CONCLUDED, OUTCOMES, STATUSES
+from intake.casework.deadlines import is_due_soon
 from intake.casework.readings import new_reporter_messages
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
@@ -40,8 +41,6 @@ MAX_PAGE = 100_000
 MAX_PAGES = 100
 # Open urgent cases (someone in danger) listed above the inbox, whatever the filters: at most this many.
 URGENT_LIMIT = 20
-# A deadline this many days away or nearer is "due soon" in the inbox (it is overdue the day after).
-DUE_SOON_DAYS = 3
 
 @dataclass(frozen=True)
 class InboxFilter:
@@ -113,7 +112,7 @@ class InboxRow:
 
     @property
     def due_soon(self) -> bool:
-        return self.days_left is not None and 0 <= self.days_left <= DUE_SOON_DAYS
+        return is_due_soon(self.days_left)
 
 @dataclass(frozen=True)
 class InboxPage:

@@ -35,11 +35,11 @@ def new_reporter_messages(session: Session, reviewer_id: int, case_ids: Iterable
     wanted = list(case_ids)
     if not wanted:
         return {}
-    reading = CaseReading.__table__.c  # type: ignore[attr-defined]
-    item = CaseItem.__table__.c  # type: ignore[attr-defined]
+    readings, items = CaseReading.__table__, CaseItem.__table__  # type: ignore[attr-defined]
+    reading, item = readings.c, items.c
     rows = session.connection().execute(
         sa_select(item.case_id, func.count())
-        .select_from(item.outerjoin(reading, and_(reading.case_id == item.case_id,
+        .select_from(items.outerjoin(readings, and_(reading.case_id == item.case_id,
                                                    reading.reviewer_id == reviewer_id)))
         .where(item.case_id.in_(wanted), item.kind == KIND_REPORTER_MESSAGE,
                item.position > func.coalesce(reading.seen_position, 0))
