@@ -266,6 +266,12 @@ async def publish(request: Request) -> Response:
         return not_found_page(request)
     quarter = text_field(form, "quarter")[:7]
     try:
+        # Published figures are never changed: the first post shows exactly what the partnership will see, and
+        # only the confirming post from that page publishes (docs/design.md#exit-interviews).
+        if text_field(form, "confirm") != "1":
+            view = await run_in_threadpool(lambda: exit_regional.publication_preview(state.database, hr, quarter))
+            return render(request, "exit/publish_preview.html", _context(request, hr, view=view, quarter=quarter,
+                                                                          cell_text=cell_text))
         await run_in_threadpool(lambda: exit_regional.publish_quarter(state.database, hr, quarter))
     except (InvalidInput, AlreadyExists) as refused:
         message = (refused.problems.get("quarter", str(refused)) if isinstance(refused, InvalidInput)
