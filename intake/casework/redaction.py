@@ -96,7 +96,7 @@ def preview_passage(db: Database, context: ReviewerContext, case_id: str, item_i
     """What :func:`redact_passage` would remove, or the same :class:`InvalidInput` it would raise."""
     case = case_for_reviewer(db, context, case_id, clock=clock)
     item = _item(db, case.id, item_id)
-    if item.ciphertext is None:
+    if item.ciphertext is None or item.stream_header is not None:
         raise InvalidInput({"passage": "This item is a file: redact the whole item instead."})
     if not passage.strip():
         raise InvalidInput({"passage": "Copy the exact passage to remove from the text."})
@@ -114,7 +114,7 @@ def preview_item(db: Database, context: ReviewerContext, case_id: str, item_id: 
     item = _item(db, case.id, item_id)
     if item.position == 1 and item.ciphertext is not None:
         raise InvalidInput({"item": "The report itself can only have passages redacted."})
-    if item.ciphertext is None:
+    if item.ciphertext is None or item.stream_header is not None:  # a file or recording: its chunks all go
         return RedactionPreview(item.id, item.position, item.kind, "", whole_item=True, streamed=True,
                                 case_number=case.number)
     return RedactionPreview(item.id, item.position, item.kind, "", (_item_text(context, item, "item"),),
@@ -132,7 +132,7 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
     case = case_for_reviewer(db, context, case_id, clock=clock)
     item = _item(db, case.id, item_id)
     assert context.city_private_key is not None
-    if item.ciphertext is None:
+    if item.ciphertext is None or item.stream_header is not None:
         raise InvalidInput({"passage": "This item is a file: redact the whole item instead."})
     if not passage.strip():
         raise InvalidInput({"passage": "Copy the exact passage to remove from the text."})
