@@ -238,5 +238,5 @@ def test_deadline_state_in_days(database, config):
     rows = {row.received_on: row for row in list_inbox(database, ana, InboxFilter()).rows}
     fresh, soon, late = (rows[(today - timedelta(days=d)).date()] for d in (0, 5, 8))
     assert (fresh.days_left, fresh.due_soon, fresh.overdue) == (7, False, False)
-    assert (soon.days_left, soon.due_soon, soon.overdue) == (2, True, False) and 2 <= DUE_SOON_DAYS
+    assert (soon.days_left, soon.due_soon, soon.overdue) == (2, True, False) and DUE_SOON_DAYS >= 2
     assert (late.days_left, late.due_soon, late.overdue) == (-1, False, True)
