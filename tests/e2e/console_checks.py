@@ -5,6 +5,7 @@ look at (tests/e2e/screenshots.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.e2e.screenshots import screenshot
@@ -60,12 +61,14 @@ def check_current_page(page, axe, label: str, directory: Path, problems: list[st
     page.set_viewport_size(DESKTOP)
 
 
-def check_console_page(page, axe, base: str, path: str, directory: Path, problems: list[str]) -> str:
-    """``path`` in English and in Spanish: every check above, and a screenshot of each. Returns the English
-    page's HTML."""
+def check_console_page(page, axe, base: str, path: str, directory: Path, problems: list[str], *,
+                       who: str = "") -> str:
+    """``path`` in English and in Spanish: every check above, and a screenshot of each, named after ``who``
+    (the role) and the path, a case's id shown as "case". Returns the English page's HTML."""
+    shot = f"{who} {re.sub(r'[0-9a-f]{32}', 'case', path)}"
     page.goto(base + path)
-    check_current_page(page, axe, path, directory, problems)
+    check_current_page(page, axe, f"{who} {path}".strip(), directory, problems, shot=shot)
     html = page.content()
     page.goto(base + spanish(path))
-    check_current_page(page, axe, spanish(path), directory, problems)
+    check_current_page(page, axe, f"{who} {spanish(path)}".strip(), directory, problems, shot=spanish(shot))
     return html

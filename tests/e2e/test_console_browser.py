@@ -122,7 +122,7 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             reviewer = browser.new_context(accept_downloads=True, viewport=DESKTOP).new_page()
             sign_in_enrolling(reviewer, base, "ana@raytown.example", axe, problems, tmp_path)
             assert reviewer.url.endswith("/review/")
-            inbox = check_console_page(reviewer, axe, base, "/review/", tmp_path, problems)
+            inbox = check_console_page(reviewer, axe, base, "/review/", tmp_path, problems, who="reviewer")
             # The inbox at 1280 px: every date on one line; the urgent case carries its mark and its new message,
             # deadlines read in words.
             reviewer.goto(base + "/review/")
@@ -146,7 +146,7 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             reviewer.wait_for_load_state()
             case_path = reviewer.url.removeprefix(base)
             assert NARRATIVE in reviewer.content()
-            check_console_page(reviewer, axe, base, case_path, tmp_path, problems)
+            check_console_page(reviewer, axe, base, case_path, tmp_path, problems, who="reviewer")
             reviewer.goto(base + case_path)
             # One action open at a time, none at first.
             assert reviewer.locator("details.case-action[open]").count() == 0
@@ -211,7 +211,16 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             for path in ("/review/new-report", "/review/statistics", "/review/statistics/report",
                          f"/review/statistics?year={year}", "/review/statistics?year=1850", "/review/account",
                          case_path + "/identity", "/review/?overdue=1", "/review/?sort=due&page=2"):
-                check_console_page(reviewer, axe, base, path, tmp_path, problems)
+                check_console_page(reviewer, axe, base, path, tmp_path, problems, who="reviewer")
+            # A report recorded by letter: the page that hands over its key.
+            reviewer.goto(base + "/review/new-report")
+            reviewer.get_by_label("By letter").check()
+            reviewer.get_by_label("What was reported").fill("A letter about the depot's overtime sheets.")
+            reviewer.get_by_role("button", name="Record the report").click()
+            reviewer.wait_for_load_state()
+            assert "The report was recorded" in reviewer.content()
+            check_current_page(reviewer, axe, "report recorded", tmp_path, problems, shot="reviewer report recorded")
+            check_console_page(reviewer, axe, base, "/review/join", tmp_path, problems, who="anyone")
             reviewer.goto(base + "/review/statistics")
             # Last year's 19, and the case received five days ago when that was still last year.
             expected = 19 + int((datetime.now(UTC) - timedelta(days=5)).year == year - 1)
@@ -224,20 +233,20 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             sign_in_enrolling(admin, base, "boss@raytown.example", axe, problems, tmp_path)
             assert admin.url.endswith("/review/")
             for path in ("/review/admin", "/review/audit"):
-                html = check_console_page(admin, axe, base, path, tmp_path, problems)
+                html = check_console_page(admin, axe, base, path, tmp_path, problems, who="admin")
             assert re.search(r"The chain of \d+ entries is intact", html)
 
             auditor = browser.new_context(viewport=DESKTOP).new_page()
             sign_in_enrolling(auditor, base, "aud@raytown.example", axe, problems, tmp_path)
             assert auditor.url.endswith("/review/audit")  # the auditor's home is the audit log
             for path in ("/review/audit", "/review/statistics", "/review/account"):
-                check_console_page(auditor, axe, base, path, tmp_path, problems)
+                check_console_page(auditor, axe, base, path, tmp_path, problems, who="auditor")
 
             coordinator = browser.new_context(accept_downloads=True, viewport=DESKTOP).new_page()
             sign_in_enrolling(coordinator, base, "marc@marc.example", axe, problems, tmp_path)
             assert coordinator.url.endswith("/review/region")
             for path in ("/review/region", "/review/region/report", "/review/exit-regional", "/review/account"):
-                check_console_page(coordinator, axe, base, path, tmp_path, problems)
+                check_console_page(coordinator, axe, base, path, tmp_path, problems, who="coordinator")
             coordinator.goto(base + "/review/region")
             assert "Cities combined: Blue Springs, Independence, Lees Summit, Raytown." in coordinator.content()
             assert "Every case you open" not in coordinator.content()
