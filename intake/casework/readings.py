@@ -18,15 +18,19 @@ from intake.items import KIND_REPORTER_MESSAGE
 from intake.models import CaseItem, CaseReading
 
 
-def record_reading(session: Session, reviewer_id: int, case_id: str, position: int) -> None:
-    """Remember that ``reviewer_id`` has been shown ``case_id`` up to item ``position`` (never moves back).
+def record_reading(session: Session, reviewer_id: int, case_id: str, position: int) -> int:
+    """Remember that ``reviewer_id`` has been shown ``case_id`` up to item ``position`` (never moves back), and
+    return how far they had read before (0: never opened), so the case page can mark what is new to them.
     Called under the city lock (intake.audit.lock_city), so two openings by the same reviewer cannot race."""
     reading = session.get(CaseReading, (reviewer_id, case_id))
     if reading is None:
         session.add(CaseReading(reviewer_id=reviewer_id, case_id=case_id, seen_position=position))
-    elif position > reading.seen_position:
+        return 0
+    before = reading.seen_position
+    if position > before:
         reading.seen_position = position
         session.add(reading)
+    return before
 
 
 def new_reporter_messages(session: Session, reviewer_id: int, case_ids: Iterable[str]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from intake.cities import create_city, find_city, open_city_key_with_recovery_ke
 from intake.config import IntakeConfig
 from intake.db import Database
 from intake.operations.migrate import upgrade
+from intake.reports.identity import IdentityChoice
 from intake.reports.submission import add_reporter_message, open_report, submit_report
 from tests.conftest import TEST_KDF, in_ci
 from tests.e2e.console_checks import DESKTOP, check_console_page, check_current_page, wrapped_dates
@@ -48,11 +49,25 @@ def chromium_or_skip() -> None:
         pytest.skip(message)
 
 
-def prepare(directory: Path) -> str:
+def intake_config() -> IntakeConfig:
+    return IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+
+
+def reporter_writes(url: str, report_key: str, text: str) -> None:
+    """The reporter adds a message with their key, as the follow-up page does."""
+    database = Database(url)
+    try:
+        add_reporter_message(database, intake_config(), open_report(database, intake_config(), report_key), text)
+    finally:
+        database.dispose()
+
+
+def prepare(directory: Path) -> tuple[str, str]:
+    """The demo city and its people; returns the database URL and the urgent case's report key."""
     url = f"sqlite:///{directory / 'hotline.sqlite3'}"
     database = Database(url)
     upgrade(database)
-    config = IntakeConfig(pepper=b"p" * 40, reviewer_kdf=TEST_KDF, report_key_kdf=TEST_KDF)
+    config = intake_config()
     created = create_city(database, "raytown", "Raytown")
     key = open_city_key_with_recovery_key(find_city(database, "raytown"), created.recovery_key)
     for email, name, role, groups in (("ana@raytown.example", "Ana Officer", "reviewer", ["ethics"]),
@@ -60,8 +75,9 @@ def prepare(directory: Path) -> str:
                                       ("aud@raytown.example", "Aud Auditor", "auditor", [])):
         add_reviewer(database, config, city_slug="raytown", email=email, display_name=name, password=PASSWORD,
                      role=role, city_private_key=key, groups=groups)
-    for narrative in (NARRATIVE, "A second report about a ladder."):
-        submit_report(database, config, city_slug="raytown", category="safety", narrative=narrative)
+    submit_report(database, config, city_slug="raytown", category="safety", narrative=NARRATIVE,
+                  identity=IdentityChoice(give=True, name="Robin Reporter", contact="555-0100"))
+    submit_report(database, config, city_slug="raytown", category="safety", narrative="A second report about a ladder.")
     # An urgent case the reporter wrote to again, and one whose acknowledgement is due in two days.
     urgent = submit_report(database, config, city_slug="raytown", category="safety", narrative=URGENT, urgent=True)
     add_reporter_message(database, config, open_report(database, config, urgent.report_key),
@@ -78,7 +94,7 @@ def prepare(directory: Path) -> str:
     add_regional_coordinator(database, config, email="marc@marc.example", display_name="MARC Coordinator",
                              password=PASSWORD)
     database.dispose()
-    return url
+    return url, urgent.report_key
 
 
 def sign_in_enrolling(page, base: str, email: str, axe, problems: list[str], directory: Path) -> None:
@@ -108,7 +124,7 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
-    url = prepare(tmp_path)
+    url, urgent_key = prepare(tmp_path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": "p" * 40, "HOTLINE_SESSION_KEY": "s" * 40,
@@ -142,6 +158,18 @@ def test_reviewer_flows_in_chromium_with_no_wcag_violations(tmp_path):
             assert URGENT in reviewer.content()
             reviewer.goto(base + "/review/")
             assert "new message" not in reviewer.locator("table.inbox-table").text_content()
+            # The reporter writes again: on the next opening that message, and only it, is marked new.
+            reporter_writes(url, urgent_key, "Now he is waiting by the gate.")
+            reviewer.reload()
+            urgent_row = reviewer.locator("table.inbox-table tr", has_text="Urgent").first
+            assert "1 new message" in urgent_row.text_content()
+            urgent_row.get_by_role("link").first.click()
+            reviewer.wait_for_load_state()
+            marked = reviewer.locator("li.item", has=reviewer.locator(".tag-new"))
+            assert marked.count() == 1 and "waiting by the gate" in marked.text_content()
+            check_current_page(reviewer, axe, "case with a new message", tmp_path, problems,
+                               shot="reviewer case with a new message")
+            reviewer.goto(base + "/review/?category=safety")
             reviewer.get_by_role("link", name="#1", exact=True).click()
             reviewer.wait_for_load_state()
             case_path = reviewer.url.removeprefix(base)

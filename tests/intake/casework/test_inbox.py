@@ -219,8 +219,13 @@ def test_new_reporter_messages_are_counted_by_position_for_each_reviewer(databas
         add_reporter_message(database, config, open_report(database, config, submitted.report_key), text)
     assert new_for(ana) == {submitted.case_id: 2, quiet.case_id: 0}
     assert new_for(bo)[submitted.case_id] == 3
-    read_case(database, bo, submitted.case_id)
+    assert read_case(database, bo, submitted.case_id).seen_before == 0  # never opened: nothing marked new
     assert new_for(bo)[submitted.case_id] == 0 and new_for(ana)[submitted.case_id] == 2
+    # Ana's case page knows where she stopped: the two messages after it are the new ones.
+    view = read_case(database, ana, submitted.case_id)
+    assert [item.text for item in view.items if item.position > view.seen_before] == [
+        "Which ladder?", "The red one.", "In the depot."]
+    assert read_case(database, ana, submitted.case_id).seen_before == view.items[-1].position
 
 
 def test_deadline_state_in_days(database, config):
