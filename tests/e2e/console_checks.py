@@ -1,7 +1,7 @@
 """What every console page must hold in the browser (docs/design.md#the-reviewer-console): no WCAG 2.2 A/AA
 violation and no two landmarks of one kind without names that tell them apart (axe-core's `landmark-unique`), in
-English and in Spanish; nothing scrolls sideways at 1024 px; a full-page screenshot at 1280 px for a person to
-look at (tests/e2e/screenshots.py)."""
+English and in Spanish; nothing scrolls sideways at 1024 px (a tablet held sideways) or 768 px (upright); a
+full-page screenshot at 1280 px for a person to look at (tests/e2e/screenshots.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tests.e2e.screenshots import screenshot
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 DESKTOP = {"width": 1280, "height": 900}
-TABLET = {"width": 1024, "height": 768}
+# A tablet held sideways (the issue's 1024 px) and upright.
+TABLETS = ({"width": 1024, "height": 768}, {"width": 768, "height": 1024})
 
 # Each element's text lines, counted from the boxes its text lays out in (a wrapped date has two tops).
 LINES_OF_TEXT = """elements => elements.map(element => {
@@ -51,13 +52,14 @@ def spanish(path: str) -> str:
 
 
 def check_current_page(page, axe, label: str, directory: Path, problems: list[str], *, shot: str | None = None) -> None:
-    """The page the browser shows now (after a post, say), as it is: 1280 px, then 1024 px, back to 1280 px."""
+    """The page the browser shows now (after a post, say), as it is: 1280 px, then each tablet, back to 1280 px."""
     page.set_viewport_size(DESKTOP)
     problems.extend(accessibility_problems(page, axe, label))
     screenshot(page, directory, shot or label)
-    page.set_viewport_size(TABLET)
-    if scrolls_sideways(page):
-        problems.append(f"{label}: scrolls sideways at 1024 px")
+    for tablet in TABLETS:
+        page.set_viewport_size(tablet)
+        if scrolls_sideways(page):
+            problems.append(f"{label}: scrolls sideways at {tablet['width']} px")
     page.set_viewport_size(DESKTOP)
 
 
