@@ -21,9 +21,10 @@ from starlette.types import ASGIApp
 
 from hotline.state import app_state
 from hotline.web.errors import bad_request_page, forbidden_page, not_found_page
-from intake.accounts.reviewers import ROLE_ADMIN, ROLE_TOTP_ENROLMENT, ROLE_UNLOCK
+from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_TOTP_ENROLMENT, ROLE_UNLOCK
 from intake.accounts.sessions import ReviewerContext, resume_session
 from intake.errors import NotFound
+from intake.exit.hr import works_in_hr
 from intake.routing import city_routing_gaps
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -128,6 +129,10 @@ def reviewer_route(
                                                                       context.csrf_token.encode()):
                 return forbidden_page(request)
         request.state.reviewer = context
+        if context.role in CONTENT_ROLES:
+            # The navigation offers exit interviews to the city's HR group (reviewer/base.html).
+            request.state.hr_member, request.state.case_member = await run_in_threadpool(
+                works_in_hr, state.database, context)
         if context.role == ROLE_ADMIN and context.city_id is not None:
             # Shown on every page of the console (reviewer/base.html) until fixed (docs/design.md#case-handling).
             request.state.routing_gaps = await run_in_threadpool(city_routing_gaps, state.database, context.city_id)

@@ -95,5 +95,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     page = environment.get_template(template).render(
         request=request, switch_links=switch_links(request, language, to_start=links_to_start),
         explicit_language=needs_explicit_language(request), service_facts=facts_for(request, language),
-        routing_gaps=getattr(request.state, "routing_gaps", ()), **(context or {}))
+        routing_gaps=getattr(request.state, "routing_gaps", ()),
+        hr_member=getattr(request.state, "hr_member", False), **(context or {}))
     return HTMLResponse(page, status_code=status_code, headers=headers)

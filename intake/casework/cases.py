@@ -14,6 +14,7 @@ from intake.accounts.sessions import ReviewerContext
 from intake.audit.actions import AuditAction
 from intake.casework import files as case_files
 from intake.casework.deadlines import note_reporter_answered
+from intake.casework.readings import record_reading
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
@@ -75,6 +76,8 @@ class CaseView:
     items: tuple[CaseItemView, ...]
     # Answers, attachments and the identity mark (intake.casework.files).
     files: case_files.CaseFiles = case_files.NO_FILES
+    # How far this reviewer had read the case before this opening (0: never): later items are new to them.
+    seen_before: int = 0
 
 
 def _summary(case: Case) -> CaseSummary:
@@ -130,8 +133,11 @@ def read_case(db: Database, context: ReviewerContext, case_id: str, *, clock: Cl
             select(Reviewer.id, Reviewer.display_name).where(col(Reviewer.id).in_(ids))).all() if rid is not None}
         city = audit.lock_city(session, case.city_id)
         audit.append(session, city, actor=context.actor, action=AuditAction.CASE_READ, when=clock(), subject=case.id)
+        seen_before = record_reading(session, context.reviewer_id, case.id,
+                                     max(row.position for row in rows)) if rows else 0
     items = tuple(item_view(row, context.city_private_key, names) for row in rows if case_files.shown_as_text(row))
-    return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key, language))
+    return CaseView(_summary(case), items, case_files.describe(case, rows, context.city_private_key, language),
+                    seen_before)
 
 
 def reply_to_reporter(

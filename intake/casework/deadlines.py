@@ -41,3 +41,12 @@ def note_reporter_answered(case: Case, today: date, *, feedback: bool) -> None:
     if feedback and case.feedback_given_on is None:
         case.feedback_given_on = today
     refresh_due(case)
+
+
+# A deadline this many days away or nearer is "due soon" in the console (it is overdue the day after).
+DUE_SOON_DAYS = 3
+
+
+def is_due_soon(days_left: int | None) -> bool:
+    """Something is due today or within DUE_SOON_DAYS days (``days_left``: days until the next deadline)."""
+    return days_left is not None and 0 <= days_left <= DUE_SOON_DAYS

@@ -19,6 +19,8 @@ from sqlmodel import Session, col, select
 from intake.accounts.reviewers import CONTENT_ROLES
 from intake.accounts.sessions import ReviewerContext
 from intake.case_status import CONCLUDED, OUTCOMES, STATUSES
+from intake.casework.deadlines import is_due_soon
+from intake.casework.readings import new_reporter_messages
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.db import Database
@@ -103,6 +105,14 @@ class InboxRow:
     assignee_id: int | None
     group_id: int | None
     urgent: bool = False
+    # Days until the next deadline (negative: overdue by that many days); None: nothing due.
+    days_left: int | None = None
+    # The reporter's messages added since this reviewer last opened the case (intake.casework.readings).
+    new_messages: int = 0
+
+    @property
+    def due_soon(self) -> bool:
+        return is_due_soon(self.days_left)
 
 @dataclass(frozen=True)
 class InboxPage:
@@ -164,11 +174,12 @@ _COLUMNS = (col(Case.id), col(Case.number), col(Case.category), col(Case.channel
             col(Case.group_id), col(Case.urgent))
 
 
-def _row(case_row: Any, today: date) -> InboxRow:
+def _row(case_row: Any, today: date, new_messages: dict[str, int]) -> InboxRow:
+    due = case_row.next_due_on
     return InboxRow(case_row.id, case_row.number, case_row.category, case_row.channel, case_row.status,
-                    case_row.outcome, case_row.received_on, case_row.next_due_on,
-                    case_row.next_due_on is not None and case_row.next_due_on < today, case_row.assignee_id,
-                    case_row.group_id, bool(case_row.urgent))
+                    case_row.outcome, case_row.received_on, due, due is not None and due < today,
+                    case_row.assignee_id, case_row.group_id, bool(case_row.urgent),
+                    (due - today).days if due is not None else None, new_messages.get(case_row.id, 0))
 
 
 @dataclass(frozen=True)
@@ -289,10 +300,12 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
             urgent = list(session.connection().execute(
                 sa_select(*_COLUMNS).where(visibility.condition, col(Case.urgent), col(Case.status) != CONCLUDED)
                 .order_by(*newest_first).limit(URGENT_LIMIT)).all())
+        new_messages = new_reporter_messages(session, context.reviewer_id,
+                                             {row.id for row in rows} | {row.id for row in urgent})
     by_status = counts.by_status if not wanted.overdue else counts.overdue_by_status
-    return InboxPage(tuple(_row(row, today) for row in rows), replace(wanted, page=page), total, page, pages,
-                     dict(by_status), counts.overdue(wanted), capped=total > MAX_PAGES * PAGE_SIZE,
-                     urgent=tuple(_row(row, today) for row in urgent))
+    return InboxPage(tuple(_row(row, today, new_messages) for row in rows), replace(wanted, page=page), total,
+                     page, pages, dict(by_status), counts.overdue(wanted), capped=total > MAX_PAGES * PAGE_SIZE,
+                     urgent=tuple(_row(row, today, new_messages) for row in urgent))
 
 
 def inbox_choices(db: Database, context: ReviewerContext) -> InboxChoices:

@@ -12,7 +12,7 @@ from intake.accounts.sessions import ReviewerContext
 from intake.audit.timeline import case_timeline_words
 from intake.audit.wording import EntryWords
 from intake.casework.cases import CaseView, case_for_reviewer, read_case
-from intake.casework.deadlines import is_overdue
+from intake.casework.deadlines import is_due_soon, is_overdue
 from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.models import Case, GroupMember, Reviewer, ReviewerGroup
@@ -33,6 +33,13 @@ class CaseFacts:
     group_name: str | None
     closed_record_basis: str | None
     closed_record_on: date | None
+    urgent: bool = False
+    # Days until the next deadline (negative: overdue by that many); None: nothing due.
+    days_left: int | None = None
+
+    @property
+    def due_soon(self) -> bool:
+        return is_due_soon(self.days_left)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ def case_facts(session: Session, routing_key: bytes, case: Case, today: date) ->
     return CaseFacts(case.outcome, case.acknowledge_due_on, case.feedback_due_on, case.acknowledged_on,
                      case.feedback_given_on, case.concluded_on, case.next_due_on, is_overdue(case, today),
                      case.assignee_id, group.name if group else None, case.closed_record_basis,
-                     case.closed_record_on)
+                     case.closed_record_on, case.urgent,
+                     (case.next_due_on - today).days if case.next_due_on is not None else None)
 
 
 def open_case_page(db: Database, context: ReviewerContext, case_id: str, *, clock: Clock = utc_now) -> CasePageData:

@@ -12,6 +12,8 @@ many characters went, never the passage.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import col, delete, select
 
 from crypto.errors import CryptoError
@@ -47,6 +49,79 @@ def _item(db: Database, case_id: str, item_id: str) -> CaseItem:
     return item
 
 
+@dataclass(frozen=True)
+class RedactionPreview:
+    """What a redaction would remove, shown for confirmation before anything changes.
+
+    ``parts`` is the item's text split at each occurrence of the passage (so ``len(parts) - 1`` occurrences);
+    empty for a whole item, whose content all goes. Nothing is written or audited: the reviewer has the case open
+    (its reading is audited) and the redaction itself is audited when confirmed."""
+
+    item_id: str
+    position: int
+    kind: str
+    passage: str
+    parts: tuple[str, ...] = ()
+    whole_item: bool = False
+    streamed: bool = False
+    case_number: int = 0
+
+    @property
+    def occurrences(self) -> int:
+        return max(0, len(self.parts) - 1)
+
+    @property
+    def result(self) -> str:
+        return REDACTED.join(self.parts)
+
+
+def _item_text(context: ReviewerContext, item: CaseItem, field: str) -> str:
+    assert context.city_private_key is not None
+    try:
+        return text_for_city(item, context.city_private_key)
+    except CryptoError:
+        # The city key was rotated since this session opened it; the session has ended with it.
+        raise InvalidInput({field: "The city key was just replaced: sign in again, then redact."}) from None
+
+
+def _passage_problem(text: str, passage: str) -> str | None:
+    if not passage.strip():
+        return "Copy the exact passage to remove from the text."
+    if passage not in text:
+        return "That passage is not in this item: copy it exactly, with its spacing."
+    return None
+
+
+def preview_passage(db: Database, context: ReviewerContext, case_id: str, item_id: str, passage: str, *,
+                    clock: Clock = utc_now) -> RedactionPreview:
+    """What :func:`redact_passage` would remove, or the same :class:`InvalidInput` it would raise."""
+    case = case_for_reviewer(db, context, case_id, clock=clock)
+    item = _item(db, case.id, item_id)
+    if item.ciphertext is None or item.stream_header is not None:
+        raise InvalidInput({"passage": "This item is a file: redact the whole item instead."})
+    if not passage.strip():
+        raise InvalidInput({"passage": "Copy the exact passage to remove from the text."})
+    text = _item_text(context, item, "passage")
+    if (problem := _passage_problem(text, passage)) is not None:
+        raise InvalidInput({"passage": problem})
+    return RedactionPreview(item.id, item.position, item.kind, passage, tuple(text.split(passage)),
+                            case_number=case.number)
+
+
+def preview_item(db: Database, context: ReviewerContext, case_id: str, item_id: str, *,
+                 clock: Clock = utc_now) -> RedactionPreview:
+    """What :func:`redact_item` would remove (the whole item), or the same :class:`InvalidInput` it would raise."""
+    case = case_for_reviewer(db, context, case_id, clock=clock)
+    item = _item(db, case.id, item_id)
+    if item.position == 1 and item.ciphertext is not None:
+        raise InvalidInput({"item": "The report itself can only have passages redacted."})
+    if item.ciphertext is None or item.stream_header is not None:  # a file or recording: its chunks all go
+        return RedactionPreview(item.id, item.position, item.kind, "", whole_item=True, streamed=True,
+                                case_number=case.number)
+    return RedactionPreview(item.id, item.position, item.kind, "", (_item_text(context, item, "item"),),
+                            whole_item=True, case_number=case.number)
+
+
 def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id: str, passage: str, *,
                    clock: Clock = utc_now) -> int:
     """Replace every occurrence of ``passage`` in the item with "[redacted]"; returns how many there were.
@@ -58,7 +133,7 @@ def redact_passage(db: Database, context: ReviewerContext, case_id: str, item_id
     case = case_for_reviewer(db, context, case_id, clock=clock)
     item = _item(db, case.id, item_id)
     assert context.city_private_key is not None
-    if item.ciphertext is None:
+    if item.ciphertext is None or item.stream_header is not None:
         raise InvalidInput({"passage": N_("This item is a file: redact the whole item instead.")})
     if not passage.strip():
         raise InvalidInput({"passage": N_("Copy the exact passage to remove from the text.")})

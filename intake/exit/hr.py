@@ -27,6 +27,7 @@ from intake.db import Database
 from intake.errors import InvalidInput, NotFound
 from intake.exit.questionnaire import current_row, from_row
 from intake.items import new_id
+from intake.messages import N_
 from intake.models import City, ExitInvitation, ExitSettings, GroupMember, PhoneNumber, ReviewerGroup
 from intake.models.exit import COMPLETED, INVITED, MODES, STARTED
 from intake.models.phone import PURPOSE_EXIT
@@ -59,6 +60,18 @@ def in_hr_group(session: Session, reviewer_id: int, city_id: int) -> bool:
         .where(GroupMember.reviewer_id == reviewer_id, ReviewerGroup.city_id == city_id,
                ReviewerGroup.purpose == PURPOSE_HR)
     ).first() is not None
+
+
+def works_in_hr(db: Database, context: ReviewerContext) -> tuple[bool, bool]:
+    """(in the city's HR group, in any other group of the city): which pages are this reviewer's home and
+    navigation (the exit interviews, the case inbox or both)."""
+    if context.role not in CONTENT_ROLES:
+        return False, False
+    with db.read() as session:
+        purposes = set(session.exec(
+            select(ReviewerGroup.purpose).join(GroupMember, col(ReviewerGroup.id) == col(GroupMember.group_id))
+            .where(GroupMember.reviewer_id == context.reviewer_id, ReviewerGroup.city_id == context.city_id)).all())
+    return PURPOSE_HR in purposes, any(purpose != PURPOSE_HR for purpose in purposes)
 
 
 def hr_access(db: Database, context: ReviewerContext, city_slug: str, *, clock: Clock = utc_now) -> HrAccess:
@@ -258,12 +271,30 @@ class InvitationRow:
 class InvitationList:
     rows: tuple[InvitationRow, ...]
     counts: dict[str, int]
-    # Each option's label in every language of the questionnaire (the page picks its own).
-    department_labels: dict[str, dict[str, str]]
-    separation_labels: dict[str, dict[str, str]]
+    department_labels: dict[str, str]
+    separation_labels: dict[str, str]
 
 
-def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> InvitationList:
+# How HR names each way of leaving: the questionnaire's own options speak as the employee ("I chose to leave").
+# Marked for translation (intake.messages.N_); an option a city added keeps its questionnaire label.
+STAFF_SEPARATION_LABELS = {
+    "voluntary": N_("Resignation"),
+    "retirement": N_("Retirement"),
+    "involuntary": N_("Dismissal or layoff (the city ended the employment)"),
+    "end_of_term": N_("End of a fixed term or season"),
+}
+
+
+def _staff_labels(questionnaire: Any, qid: str, language: str) -> dict[str, str]:
+    question = questionnaire.question(qid)
+    if question is None:
+        return {}
+    staff = STAFF_SEPARATION_LABELS if qid == "separation_type" else {}
+    return {o.value: staff.get(o.value) or o.label.get(language) or o.label["en"] for o in question.options}
+
+
+def list_invitations(db: Database, hr: HrAccess, *, language: str = "en",
+                     clock: Clock = utc_now) -> InvitationList:
     """Every invitation of the city with its status only: invited, started or completed."""
     today = clock().date()
     with db.write() as session:
@@ -271,10 +302,7 @@ def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> I
         rows = session.exec(select(ExitInvitation).where(ExitInvitation.city_id == hr.city_id)
                             .order_by(col(ExitInvitation.last_day).desc(), col(ExitInvitation.id))).all()
     counts = Counter(row.status for row in rows)
-    labels: dict[str, dict[str, dict[str, str]]] = {}
-    for qid in ("department", "separation_type"):
-        question = questionnaire.question(qid)
-        labels[qid] = {o.value: dict(o.label) for o in question.options} if question else {}
+    labels = {qid: _staff_labels(questionnaire, qid, language) for qid in ("department", "separation_type")}
     return InvitationList(
         tuple(InvitationRow(r.id, r.department, r.separation_type, r.last_day, r.expires_on, r.status,
                             r.status != COMPLETED and today > r.expires_on) for r in rows),
@@ -282,12 +310,10 @@ def list_invitations(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> I
         labels["department"], labels["separation_type"])
 
 
-def questionnaire_choices(db: Database, hr: HrAccess, *, clock: Clock = utc_now) -> dict[str, Any]:
-    """The department and separation-type options HR picks from when inviting."""
+def questionnaire_choices(db: Database, hr: HrAccess, *, language: str = "en",
+                          clock: Clock = utc_now) -> dict[str, Any]:
+    """The department and separation-type options HR picks from when inviting, in HR's words."""
     with db.write() as session:
         questionnaire = from_row(current_row(session, hr.city_id, clock().date()))
-    result = {}
-    for qid in ("department", "separation_type"):
-        question = questionnaire.question(qid)
-        result[qid] = [(o.value, dict(o.label)) for o in question.options] if question else []
-    return result
+    return {qid: list(_staff_labels(questionnaire, qid, language).items())
+            for qid in ("department", "separation_type")}

@@ -43,13 +43,28 @@ def require_regional_coordinator(db: Database, reviewer_id: int) -> None:
         raise NotFound("no such page")
 
 
-def publish_quarter(db: Database, hr: HrAccess, quarter: str, *, clock: Clock = utc_now) -> None:
-    """Publish a closed quarter's figures exactly as the city's analytics show them. Once only: publishing the
-    same quarter again under another threshold would let the two be compared."""
+def _figures_to_publish(db: Database, hr: HrAccess, quarter: str, clock: Clock) -> str:
+    """The quarter's figures exactly as the city's analytics show them, as stored and shown to the partnership."""
     analytics = city_analytics(db, hr, quarter, clock=clock, record=False)
     if analytics.release is None or analytics.release.quarter != quarter:
         raise InvalidInput({"quarter": "Only a quarter that has ended and has responses can be published."})
-    figures = json.dumps(figures_of(analytics.release), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(figures_of(analytics.release), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def publication_preview(db: Database, hr: HrAccess, quarter: str, *, clock: Clock = utc_now) -> RegionalView:
+    """What the partnership would see of this city for ``quarter`` once published: the very figures
+    :func:`publish_quarter` stores, laid out as the coordinator's page lays out one city. Nothing is written."""
+    figures = _figures_to_publish(db, hr, quarter, clock)
+    with db.read() as session:
+        if session.get(ExitPublication, (hr.city_id, quarter)) is not None:
+            raise AlreadyExists("this quarter was already published")
+    return _view_of([(hr.city_name, json.loads(figures))], quarter, (quarter,), (hr.city_name,))
+
+
+def publish_quarter(db: Database, hr: HrAccess, quarter: str, *, clock: Clock = utc_now) -> None:
+    """Publish a closed quarter's figures exactly as the city's analytics show them. Once only: publishing the
+    same quarter again under another threshold would let the two be compared."""
+    figures = _figures_to_publish(db, hr, quarter, clock)
     with db.write() as session:
         city = audit.lock_city(session, hr.city_id)
         if session.get(ExitPublication, (hr.city_id, quarter)) is not None:
@@ -115,6 +130,13 @@ def _regional_row(rows: list[RegionalRow], categories: int) -> RegionalRow:
     return RegionalRow("Region", tuple(values), tuple(shown), total, None)
 
 
+def published_quarters(db: Database, reviewer_id: int) -> tuple[str, ...]:
+    """The quarters some city published, newest first (the coordinator's links to them)."""
+    require_regional_coordinator(db, reviewer_id)
+    with db.read() as session:
+        return tuple(sorted(set(session.exec(select(ExitPublication.quarter)).all()), reverse=True))
+
+
 def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) -> RegionalView:
     require_regional_coordinator(db, reviewer_id)
     with db.read() as session:
@@ -124,6 +146,12 @@ def regional_view(db: Database, reviewer_id: int, quarter: str | None = None) ->
                             .where(ExitPublication.quarter == chosen).order_by(col(City.name))).all()
         all_cities = session.exec(select(City.name).order_by(col(City.name))).all()
     published: list[tuple[str, dict[str, Any]]] = [(city.name, json.loads(p.figures)) for p, city in rows]
+    return _view_of(published, chosen, quarters, tuple(all_cities))
+
+
+def _view_of(published: list[tuple[str, dict[str, Any]]], chosen: str | None, quarters: tuple[str, ...],
+             all_cities: tuple[str, ...]) -> RegionalView:
+    """The regional page's tables from the cities' published figures (each as :func:`figures_of` made them)."""
     names = tuple(name for name, _ in published)
     city_totals = [RegionalRow(name, (), (), figures["total"], None, figures["threshold"])
                    for name, figures in published]

@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from intake.models.audit import AuditEntry
-from intake.models.case import Case, CaseItem, CaseTally, ItemChunk
+from intake.models.case import Case, CaseItem, CaseReading, CaseTally, ItemChunk
 from intake.models.city import City
 from intake.models.exit import ExitInvitation, ExitPublication, ExitQuestionnaire, ExitResponse, ExitSettings
 from intake.models.job import Job
@@ -21,6 +21,7 @@ __all__ = [
     "Case",
     "CaseExclusion",
     "CaseItem",
+    "CaseReading",
     "CaseTally",
     "CategoryRoute",
     "City",

@@ -127,3 +127,15 @@ class CaseTally(SQLModel, table=True):
     assignee_id: int = Field(primary_key=True)
     has_due: bool = Field(primary_key=True)
     count: int = Field(default=0)
+
+
+class CaseReading(SQLModel, table=True):
+    """How far one reviewer has read one case: the position of the last item shown to them when they last opened
+    it, so the inbox can count the reporter's messages added since (intake.casework.readings). Positions, not
+    times: items carry only a day (docs/design.md#threat-model-and-anonymity-rules, rule 6)."""
+
+    __tablename__ = "case_reading"
+
+    reviewer_id: int = Field(foreign_key="reviewer.id", primary_key=True, ondelete="CASCADE")
+    case_id: str = Field(foreign_key="cases.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    seen_position: int

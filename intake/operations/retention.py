@@ -34,7 +34,16 @@ from intake.db import Database
 from intake.errors import InvalidInput
 from intake.exit.retention import ExitInvitations, ExitResponses
 from intake.limits.counters import purge_expired
-from intake.models import Case, CaseExclusion, CaseItem, City, ItemChunk, ResealedCityKey, RetentionRule
+from intake.models import (
+    Case,
+    CaseExclusion,
+    CaseItem,
+    CaseReading,
+    City,
+    ItemChunk,
+    ResealedCityKey,
+    RetentionRule,
+)
 from intake.operations.jobs import JobRun, enqueue
 
 logger = logging.getLogger("hotline.retention")
@@ -82,6 +91,7 @@ class ConcludedCases:
         session.exec(delete(ResealedCityKey).where(col(ResealedCityKey.item_id).in_(item_ids)))
         session.exec(delete(CaseItem).where(col(CaseItem.case_id) == case.id))
         session.exec(delete(CaseExclusion).where(col(CaseExclusion.case_id) == case.id))
+        session.exec(delete(CaseReading).where(col(CaseReading.case_id) == case.id))
         summary: dict[str, AuditValue] = {"kind": "case", "number": case.number, "category": case.category,
                                           "items": items, "concluded_on": str(case.concluded_on)}
         session.delete(case)

@@ -322,7 +322,7 @@ def work_the_web_case(reviewer: Reviewer, secrets: Secrets, web: WebReport) -> N
                         reason=secrets.marker("reason for reopening"))
     report_item = re.search(r'name="item" value="([0-9a-f]{32})"', page)
     assert report_item
-    page = reviewer.act(path + "/redact", page, item=report_item.group(1), passage=web.passage)
+    page = reviewer.act(path + "/redact", page, item=report_item.group(1), passage=web.passage, confirm="1")
     assert web.passage not in page and "[redacted]" in page
     identity = reviewer.get(path + "/identity").text
     opened = reviewer.http.post(path + "/identity", data={"csrf_token": hidden(identity, "csrf_token"),

@@ -24,7 +24,7 @@ from intake.db import Database
 from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey
 from tests.conftest import in_ci
-from tests.e2e.screenshots import screenshot
+from tests.e2e.console_checks import DESKTOP, check_console_page, check_current_page
 from tests.e2e.servers import free_port
 from tests.hotline.conftest import PASSWORD, TOTP_SECRETS, totp_code
 from tests.hotline.web.exit.exit_helpers import add_responses, hr_of, make_exit_world
@@ -195,44 +195,54 @@ def test_axe_finds_no_wcag_22_violation_on_the_survey_pages(served, chromium):
 
 
 def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chromium):
+    """HR's console pages and the coordinator's, through tests/e2e/console_checks.py: axe-core (WCAG 2.2 A/AA and
+    landmark-unique) in English and Spanish, nothing sideways at 1024 px, a screenshot of each at 1280 px."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    context = chromium.new_context(bypass_csp=True)
+    problems: list[str] = []
+    shots = served.settings_directory
+    context = chromium.new_context(bypass_csp=True, viewport=DESKTOP)
     page = context.new_page()
     page.goto(f"{served.base}/review/sign-in")
     page.fill("#email", "hr@raytown.example")
     page.fill("#password", PASSWORD)
     page.fill("#code", totp_code(TOTP_SECRETS["hr@raytown.example"]))
     page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert page.url.endswith("/review/exit/raytown")  # HR's home is the exit interviews
     for path in ["/review/exit/raytown", "/review/exit/raytown/analytics?quarter=2026-Q1",
                  "/review/exit/raytown/analytics?quarter=2026-Q1&split=department",
-                 "/review/exit/raytown/responses"]:
-        page.goto(served.base + path)
+                 "/review/exit/raytown/responses", "/review/account"]:
+        check_console_page(page, axe, served.base, path, shots, problems, who="hr")
         assert page.locator("h1").count() == 1
-        check(axe, page, path)
-        screenshot(page, served.settings_directory, path)
     page.goto(f"{served.base}/review/exit/raytown")
     page.select_option("#department", "parks")
     page.fill("#last_day", time.strftime("%Y-%m-%d"))
     page.click("text=Make the invitation")
     assert page.locator("#invitation-code").count() == 1
-    check(axe, page, "invitation made")
+    check_current_page(page, axe, "invitation made", shots, problems)
     page.goto(f"{served.base}/review/exit/raytown/analytics?quarter=2026-Q1")
-    page.click("text=Publish 2026-Q1 to the partnership")
+    page.click("text=Preview publishing 2026-Q1 to the partnership")
+    page.wait_for_load_state()
+    assert "What the partnership will see" in page.content()
+    check_current_page(page, axe, "publish preview", shots, problems, shot="/review/exit/raytown/publish")
+    page.get_by_role("button", name="Publish 2026-Q1 to the partnership").click()
+    page.wait_for_load_state()
+    assert "2026-Q1 was published to the partnership." in page.content()
     context.close()
-    coordinator = chromium.new_context(bypass_csp=True)
+    coordinator = chromium.new_context(bypass_csp=True, viewport=DESKTOP)
     page = coordinator.new_page()
     page.goto(f"{served.base}/review/sign-in")
     page.fill("#email", "coordinator@marc.example")
     page.fill("#password", PASSWORD)
     page.fill("#code", totp_code(TOTP_SECRETS["coordinator@marc.example"]))
     page.click("button[type=submit]")
-    page.goto(f"{served.base}/review/exit-regional")
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Exit interviews, 2026-Q1").click()  # from the coordinator's home
+    page.wait_for_load_state()
     assert re.search("Raytown", page.content())
-    check(axe, page, "regional")
-    screenshot(page, served.settings_directory, "/review/exit-regional")
-    for path in ("/review/region", "/review/region/report", "/review/region?lang=es"):
-        page.goto(served.base + path)
-        check(axe, page, path)
+    for path in ("/review/exit-regional", "/review/region", "/review/region/report"):
+        check_console_page(page, axe, served.base, path, shots, problems, who="coordinator")
     coordinator.close()
+    assert problems == [], "\n".join(problems)

@@ -28,7 +28,14 @@ from intake.accounts.authentication import (
 )
 from intake.accounts.invitations import invitations_for
 from intake.accounts.reviewers import CONTENT_ROLES, ROLE_ADMIN, ROLE_AUDITOR, ROLE_COORDINATOR
-from intake.accounts.sessions import cities_of, confirm_totp_stage, end_session, start_session, switch_city
+from intake.accounts.sessions import (
+    ReviewerContext,
+    cities_of,
+    confirm_totp_stage,
+    end_session,
+    start_session,
+    switch_city,
+)
 from intake.errors import InvalidInput, TooManyAttempts, WrongCredentials
 from intake.messages import N_
 
@@ -41,11 +48,15 @@ ACCOUNT_NOTICES = {
     "passkey-unlocks": N_("The passkey was added. It signs you in and unlocks your keys on its own."),
     "passkey-removed": N_("The passkey was removed."),
 }
-HOME_BY_ROLE = {ROLE_AUDITOR: "/review/statistics", ROLE_COORDINATOR: "/review/region"}
+HOME_BY_ROLE = {ROLE_AUDITOR: "/review/audit", ROLE_COORDINATOR: "/review/region"}
 
 
-def home_path(role: str) -> str:
-    return "/review/" if role in CONTENT_ROLES else HOME_BY_ROLE.get(role, "/review/account")
+def home_path(context: ReviewerContext, *, hr_member: bool, case_member: bool) -> str:
+    """Where each role starts its day: the auditor on the audit log, the coordinator on the regional figures, an
+    HR officer (in the city's HR group and no case group) on the exit interviews, a reviewer on the inbox."""
+    if context.role in CONTENT_ROLES:
+        return f"/review/exit/{context.city_slug}" if hr_member and not case_member else "/review/"
+    return HOME_BY_ROLE.get(context.role, "/review/account")
 
 
 def sign_in_page(request: Request, state: AppState, *, problem: str | None = None, status_code: int = 200,
@@ -127,7 +138,8 @@ async def sign_in_submit(request: Request) -> Response:
 
 
 async def home(request: Request) -> Response:
-    return RedirectResponse(home_path(reviewer(request).role), status_code=303)
+    return RedirectResponse(home_path(reviewer(request), hr_member=getattr(request.state, "hr_member", False),
+                                      case_member=getattr(request.state, "case_member", False)), status_code=303)
 
 
 def _enrolment_page(request: Request, *, problem: str | None = None, status_code: int = 200) -> Response:

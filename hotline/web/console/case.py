@@ -48,20 +48,35 @@ def _case_id(request: Request) -> str:
     return str(request.path_params["case_id"])
 
 
-async def _page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
+# Which action panel of the case page holds each field: the panel with a problem opens, the others stay closed.
+ACTION_OF_FIELD = {"reply": "reply", "feedback": "reply", "request": "request", "note": "note", "status": "status",
+                   "outcome": "status", "reason": "status", "assignee": "assign", "subsection": "record"}
+FIELD_LABELS = {"reply": N_("Reply"), "request": N_("Your question"), "note": N_("Note for the city's reviewers"),
+                "status": N_("New status"), "outcome": N_("Outcome (needed to conclude)"),
+                "reason": N_("Reason (needed to reopen a concluded case)"), "assignee": N_("Assigned to"),
+                "subsection": N_("Closed under")}
+# What a reviewer typed comes back with a problem, so nothing has to be typed twice.
+TYPED_FIELDS = ("reply", "request", "note", "reason", "passage")
+
+
+async def _page(request: Request, *, problems: dict[str, str] | None = None, status_code: int = 200,
+                form: FormData | None = None) -> Response:
     state, context = app_state(request), reviewer(request)
     data = await run_in_threadpool(open_case_page, state.database, context, _case_id(request))
-    done = request.query_params.get("done", "")
+    done, problems = request.query_params.get("done", ""), problems or {}
     translate = translation(request)
     words = AuditWords(translate, language_of(request), state.settings.time_zone_of(context.city_slug))
     # A built-in group's name is stored in English (intake.routing.DEFAULT_GROUPS): shown in the page's language.
     facts = replace(data.facts, group_name=translate(data.facts.group_name) if data.facts.group_name else None)
+    typed = {name: text_field(form, name) if form is not None else "" for name in TYPED_FIELDS}
+    redacting = text_field(form, "item") if form is not None and ("passage" in problems or "item" in problems) else ""
     return render(request, "reviewer/case.html", {
         "context": context, "view": data.view, "facts": facts, "timeline": words.entries(data.timeline),
-        "assignable": data.assignable, "names": dict(data.assignable), "problems": problems or {},
+        "assignable": data.assignable, "names": dict(data.assignable), "problems": problems,
         "notice": NOTICES.get(done), "sent": done == "reply", "statuses": STATUSES, "outcomes": OUTCOMES,
-        "subsections": closed_records.SUBSECTIONS,
-        "problem": (problems or {}).get("reply"),
+        "subsections": closed_records.SUBSECTIONS, "typed": typed, "redact_item_id": redacting,
+        "open_action": next((ACTION_OF_FIELD[name] for name in problems if name in ACTION_OF_FIELD), None),
+        "labels": {name: translate(label) for name, label in FIELD_LABELS.items()},
     }, status_code=status_code)
 
 
@@ -78,7 +93,7 @@ async def _act(request: Request, done: str, action: Action) -> Response:
     try:
         await run_in_threadpool(action, state, form)
     except InvalidInput as invalid:
-        return await _page(request, problems=invalid.problems, status_code=400)
+        return await _page(request, problems=invalid.problems, status_code=400, form=form)
     return RedirectResponse(f"/review/cases/{_case_id(request)}?done={done}", status_code=303)
 
 
@@ -127,11 +142,8 @@ def _redact(request: Request) -> Action:
 
 
 def _redact_item(request: Request) -> Action:
-    def act(state: Any, form: FormData) -> None:
-        if text_field(form, "confirm") != "1":
-            raise InvalidInput({"item": N_("Tick the box to confirm: a redaction cannot be undone.")})
-        redaction.redact_item(state.database, reviewer(request), _case_id(request), text_field(form, "item"))
-    return act
+    return lambda state, form: redaction.redact_item(state.database, reviewer(request), _case_id(request),
+                                                     text_field(form, "item"))
 
 
 def _record(request: Request) -> Action:
@@ -144,8 +156,37 @@ request_information = _handler("request", _request)
 add_note = _handler("note", _note)
 change_status = _handler("status", _status)
 assign = _handler("assign", _assign)
-redact_passage = _handler("redact", _redact)
-redact_item = _handler("redact-item", _redact_item)
+_apply_passage = _handler("redact", _redact)
+_apply_item = _handler("redact-item", _redact_item)
+
+
+async def _second_look(request: Request, whole_item: bool) -> Response:
+    """A redaction cannot be undone: the first post shows exactly what would go (the confirmation page), and only
+    a post with ``confirm=1`` from that page removes it (docs/design.md#case-handling)."""
+    state, context = app_state(request), reviewer(request)
+    form = await request.form()
+    if text_field(form, "confirm") == "1":
+        return await (_apply_item if whole_item else _apply_passage)(request)
+    item_id = text_field(form, "item")
+    try:
+        if whole_item:
+            preview = await run_in_threadpool(redaction.preview_item, state.database, context, _case_id(request),
+                                              item_id)
+        else:
+            preview = await run_in_threadpool(redaction.preview_passage, state.database, context,
+                                              _case_id(request), item_id, text_field(form, "passage"))
+    except InvalidInput as invalid:
+        return await _page(request, problems=invalid.problems, status_code=400, form=form)
+    return render(request, "reviewer/redact_confirm.html", {
+        "context": context, "case_id": _case_id(request), "preview": preview})
+
+
+async def redact_passage(request: Request) -> Response:
+    return await _second_look(request, whole_item=False)
+
+
+async def redact_item(request: Request) -> Response:
+    return await _second_look(request, whole_item=True)
 closed_record = _handler("record", _record)
 
 

@@ -28,6 +28,7 @@ from hotline.statistics_text import findings_text, period_text, rules_text, scop
 from intake.casework.findings import findings
 from intake.casework.statistics import Statistics, city_statistics, region_statistics
 from intake.errors import InvalidInput
+from intake.exit.regional import published_quarters
 from intake.messages import N_
 
 YEAR_PROBLEM = N_("Choose a year from the list.")
@@ -71,6 +72,10 @@ def _page_context(request: Request, stats: Statistics, *, regional: bool) -> dic
 async def _statistics_page(request: Request, *, regional: bool, report: bool) -> Response:
     stats, problem = await _stats(request, regional=regional)
     page = _page_context(request, stats, regional=regional)
+    if regional and not report:
+        state = app_state(request)
+        page["exit_quarters"] = await run_in_threadpool(published_quarters, state.database,
+                                                        reviewer(request).reviewer_id)
     problems = {"year": problem} if problem else {}
     return render(request, "reviewer/report.html" if report else "reviewer/statistics.html",
                   {**page, "problems": problems, "labels": {"year": translation(request)("Year")}},

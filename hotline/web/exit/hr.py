@@ -21,6 +21,7 @@ from starlette.responses import Response
 from hotline.access import reviewer
 from hotline.charts import Bar, bar_chart
 from hotline.forms import text_field
+from hotline.i18n import language_of
 from hotline.rendering import render
 from hotline.state import app_state
 from hotline.web.errors import not_found_page
@@ -119,9 +120,10 @@ async def home(request: Request, *, created: Any = None, problems: dict[str, str
     hr = await _access(request)
     if hr is None:
         return not_found_page(request)
-    invitations = await run_in_threadpool(exit_hr.list_invitations, state.database, hr)
+    language = language_of(request)
+    invitations = await run_in_threadpool(lambda: exit_hr.list_invitations(state.database, hr, language=language))
     city_settings = await run_in_threadpool(exit_hr.read_settings, state.database, hr)
-    choices = await run_in_threadpool(exit_hr.questionnaire_choices, state.database, hr)
+    choices = await run_in_threadpool(lambda: exit_hr.questionnaire_choices(state.database, hr, language=language))
     return render(request, "exit/hr_home.html", _context(
         request, hr, invitations=invitations, settings=city_settings, choices=choices, created=created,
         problems=problems or {}, public_url=state.settings.public_url.rstrip("/")), status_code=status_code)
@@ -264,6 +266,12 @@ async def publish(request: Request) -> Response:
         return not_found_page(request)
     quarter = text_field(form, "quarter")[:7]
     try:
+        # Published figures are never changed: the first post shows exactly what the partnership will see, and
+        # only the confirming post from that page publishes (docs/design.md#exit-interviews).
+        if text_field(form, "confirm") != "1":
+            view = await run_in_threadpool(lambda: exit_regional.publication_preview(state.database, hr, quarter))
+            return render(request, "exit/publish_preview.html", _context(request, hr, view=view, quarter=quarter,
+                                                                          cell_text=cell_text))
         await run_in_threadpool(lambda: exit_regional.publish_quarter(state.database, hr, quarter))
     except (InvalidInput, AlreadyExists) as refused:
         message = (refused.problems.get("quarter", str(refused)) if isinstance(refused, InvalidInput)

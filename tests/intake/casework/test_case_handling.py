@@ -221,6 +221,17 @@ def test_redaction_removes_the_original_from_the_database_and_every_export(datab
         redaction.redact_passage(database, ana, submitted.case_id, items[0].item_id, "not in the text")
     with pytest.raises(InvalidInput):
         redaction.redact_item(database, ana, submitted.case_id, items[0].item_id)
+    # The second look refuses what the redaction would refuse, shows what it would do, and changes nothing.
+    with pytest.raises(InvalidInput):
+        redaction.preview_passage(database, ana, submitted.case_id, items[0].item_id, "not in the text")
+    with pytest.raises(InvalidInput):
+        redaction.preview_item(database, ana, submitted.case_id, items[0].item_id)
+    preview = redaction.preview_passage(database, ana, submitted.case_id, items[0].item_id, SECRET)
+    assert (preview.occurrences, preview.result) == (1, "Invoices were approved for [redacted] twice.")
+    whole = redaction.preview_item(database, ana, submitted.case_id, attachment)
+    assert whole.whole_item and whole.streamed and whole.position == 3
+    with database.read() as session:
+        assert {row.id: row.ciphertext for row in session.exec(select(CaseItem)).all()} == before
     assert redaction.redact_passage(database, ana, submitted.case_id, items[0].item_id, SECRET) == 1
     redaction.redact_passage(database, ana, submitted.case_id, items[1].item_id, SECRET)
     redaction.redact_item(database, ana, submitted.case_id, attachment)

@@ -211,3 +211,57 @@ def test_open_urgent_cases_are_listed_above_the_inbox(tmp_path):
     assert urgent.case_id not in [row.case_id for row in page.rows]  # the filter still applies to the list
     change_status(database, config, context, urgent.case_id, "concluded", outcome="referred")
     assert list_inbox(database, context, InboxFilter()).urgent == ()
+
+
+def test_new_reporter_messages_are_counted_by_position_for_each_reviewer(database, config):
+    """A reviewer who opens a case has read it up to its last item: the reporter's later messages are new to them
+    (counted by item position, never by time), and to a colleague who never opened it every message is new."""
+    from intake.casework.cases import read_case, reply_to_reporter
+    from intake.reports.submission import add_reporter_message, open_report, submit_report
+
+    make_city(database, config, "raytown", {"ana": ("reviewer", ["ethics"]), "bo": ("reviewer", ["ethics"])})
+    ana = context_for(database, config, "ana@raytown.example")
+    bo = context_for(database, config, "bo@raytown.example")
+    submitted = submit_report(database, config, city_slug="raytown", category="safety", narrative="The ladder.")
+    quiet = submit_report(database, config, city_slug="raytown", category="safety", narrative="Another ladder.")
+
+    def new_for(context) -> dict[str, int]:
+        return {row.case_id: row.new_messages for row in list_inbox(database, context, InboxFilter()).rows}
+
+    assert new_for(ana) == {submitted.case_id: 0, quiet.case_id: 0}  # a report alone is no message
+    add_reporter_message(database, config, open_report(database, config, submitted.report_key), "It broke again.")
+    assert new_for(ana)[submitted.case_id] == 1
+    read_case(database, ana, submitted.case_id)
+    assert new_for(ana)[submitted.case_id] == 0 and new_for(bo)[submitted.case_id] == 1
+    # Ana's own reply moves nothing; two more messages from the reporter are two new ones.
+    reply_to_reporter(database, config, ana, submitted.case_id, "Which ladder?")
+    for text in ("The red one.", "In the depot."):
+        add_reporter_message(database, config, open_report(database, config, submitted.report_key), text)
+    assert new_for(ana) == {submitted.case_id: 2, quiet.case_id: 0}
+    assert new_for(bo)[submitted.case_id] == 3
+    assert read_case(database, bo, submitted.case_id).seen_before == 0  # never opened: nothing marked new
+    assert new_for(bo)[submitted.case_id] == 0 and new_for(ana)[submitted.case_id] == 2
+    # Ana's case page knows where she stopped: the two messages after it are the new ones.
+    view = read_case(database, ana, submitted.case_id)
+    assert [item.text for item in view.items if item.position > view.seen_before] == [
+        "Which ladder?", "The red one.", "In the depot."]
+    assert read_case(database, ana, submitted.case_id).seen_before == view.items[-1].position
+
+
+def test_deadline_state_in_days(database, config):
+    """Each row knows how many days are left before its next deadline: due soon within DUE_SOON_DAYS, overdue
+    after it."""
+    from intake.casework.deadlines import DUE_SOON_DAYS
+    from intake.reports.submission import submit_report
+
+    make_city(database, config, "raytown", {"ana": ("reviewer", ["ethics"])})
+    ana = context_for(database, config, "ana@raytown.example")
+    today = utc_now()
+    for days_ago in (0, 5, 8):  # acknowledgement due 7 days after receipt
+        submit_report(database, config, city_slug="raytown", category="safety", narrative=f"{days_ago} days",
+                      clock=lambda d=days_ago: today - timedelta(days=d))
+    rows = {row.received_on: row for row in list_inbox(database, ana, InboxFilter()).rows}
+    fresh, soon, late = (rows[(today - timedelta(days=d)).date()] for d in (0, 5, 8))
+    assert (fresh.days_left, fresh.due_soon, fresh.overdue) == (7, False, False)
+    assert (soon.days_left, soon.due_soon, soon.overdue) == (2, True, False) and DUE_SOON_DAYS >= 2
+    assert (late.days_left, late.due_soon, late.overdue) == (-1, False, True)

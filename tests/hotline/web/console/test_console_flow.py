@@ -159,6 +159,62 @@ def test_admin_pages_statistics_and_reports(client, seeded):
     assert "chain of" in client.get("/review/audit").text and "intact" in client.get("/review/audit").text
 
 
+def test_a_redaction_is_shown_and_asked_again_before_anything_goes(client, seeded):
+    key = submit_report(client, "raytown", "Marker-redact: Dana Secret signed the invoices twice.", category="safety")
+    sign_in(client, seeded.logins["raytown"])
+    path = case_path(client)
+    page = client.get(path).text
+    token, report_item = hidden(page, "csrf_token"), re.search(r'name="item" value="([0-9a-f]{32})"', page).group(1)
+    # A passage not in the text: the case page again, its panel open, what was typed kept, nothing changed.
+    wrong = client.post(path + "/redact", data={"csrf_token": token, "item": report_item, "passage": "Dana Secrett"})
+    assert wrong.status_code == 400 and "That passage is not in this item" in wrong.text
+    assert re.search(r'<details class="redact" open>', wrong.text) and ">Dana Secrett</textarea>" in wrong.text
+    # The right one: the second look shows what goes and what stays, and still nothing is changed.
+    look = client.post(path + "/redact", data={"csrf_token": token, "item": report_item, "passage": "Dana Secret"})
+    assert look.status_code == 200 and "Remove for good?" in look.text
+    assert re.search(r'<del class="removed">.*Dana Secret.*</del>', look.text)
+    assert "Marker-redact: [redacted] signed the invoices twice." in look.text
+    assert 'name="confirm" value="1"' in look.text
+    assert "Dana Secret" in client.get(path).text
+    done = client.post(path + "/redact", data={"csrf_token": token, "item": report_item, "passage": "Dana Secret",
+                                               "confirm": "1"})
+    assert done.status_code == 200 and "The passage was redacted" in done.text and "Dana Secret" not in done.text
+    # The reporter sees their report without the passage, and a sentence that says why.
+    with TestClient(client.app, base_url="https://testserver") as reporter:
+        for query, sentence in (("", "removed by the reviewers to protect someone"),
+                                ("?lang=es", "para proteger a alguien")):
+            follow = reporter.get("/follow-up" + query).text
+            case = reporter.post("/follow-up" + query, data={"form_token": hidden(follow, "form_token"),
+                                                             "report_key": key})
+            assert "Dana Secret" not in case.text and "Marker-redact: [redacted]" in case.text
+            assert sentence in case.text, query
+
+
+def test_each_role_lands_on_its_own_home(client, other_client, seeded):
+    from intake.cities import find_city, open_city_key_with_recovery_key
+    from tests.hotline.conftest import enrol
+
+    config = seeded.settings.intake_config()
+    key = open_city_key_with_recovery_key(find_city(seeded.database, "raytown"), seeded.recovery_keys["raytown"])
+    for email, role, groups in (("aud@raytown.example", "auditor", []), ("hr@raytown.example", "reviewer", ["hr"]),
+                                ("both@raytown.example", "reviewer", ["ethics", "hr"])):
+        add_reviewer(seeded.database, config, city_slug="raytown", email=email, display_name=email.split("@")[0],
+                     password=PASSWORD, role=role, city_private_key=key, groups=groups)
+        enrol(seeded.database, seeded.settings, email)
+    assert sign_in(client, seeded.logins["raytown"]).url.path == "/review/"
+    landing = sign_in(other_client, "aud@raytown.example")
+    assert landing.url.path == "/review/audit" and "Audit log" in landing.text
+    with TestClient(client.app, base_url="https://testserver") as hr:
+        landing = sign_in(hr, "hr@raytown.example")
+        assert landing.url.path == "/review/exit/raytown" and "Invite a departing employee" in landing.text
+        # The invitation form speaks to HR, not in the departing employee's words.
+        assert "Resignation" in landing.text and "I chose to leave" not in landing.text
+        assert '<a href="/review/exit/raytown" aria-current="page">Exit interviews</a>' in landing.text
+    with TestClient(client.app, base_url="https://testserver") as both:
+        landing = sign_in(both, "both@raytown.example")
+        assert landing.url.path == "/review/" and 'href="/review/exit/raytown"' in landing.text
+
+
 def test_the_regional_coordinator_sees_the_region_only(client, seeded):
     from intake.accounts.account import add_regional_coordinator
     from tests.hotline.conftest import enrol

@@ -304,15 +304,26 @@ def test_publishing_a_quarter_and_the_regional_view(world, database):
         with browser(world, database) as raytown:
             sign_in(raytown, "hr@raytown.example")
             page = raytown.get("/review/exit/raytown/analytics?quarter=2026-Q1").text
+            # The first post is a second look: exactly the tables the coordinator will see, nothing published yet.
+            preview = raytown.post("/review/exit/raytown/publish?quarter=2026-Q1",
+                                   data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+            assert preview.status_code == 200 and "What the partnership will see" in preview.text
+            assert "No city has published" in coordinator.get("/review/exit-regional").text
+            previewed = re.findall(r'<table class="figures".*?</table>', preview.text, re.DOTALL)
+            assert previewed and COMMENT not in preview.text
             published = raytown.post("/review/exit/raytown/publish?quarter=2026-Q1",
-                                     data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+                                     data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1",
+                                           "confirm": "1"})
             assert published.status_code == 200 and "was published" in published.text
             again = raytown.post("/review/exit/raytown/publish?quarter=2026-Q1",
                                  data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
             assert again.status_code == 400
         view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
         assert "Raytown" in view and "Not published by: Grandview" in view
-        parks = re.search(r"<caption>Which part of the city did you work in\? \(Raytown\)</caption>.*?</table>", view,
+        # What HR previewed is what the coordinator sees of Raytown, table for table.
+        assert previewed == re.findall(r'<table class="figures".*?</table>', view, re.DOTALL)
+        parks = re.search(r"<caption[^>]*>Which part of the city did you work in\? \(Raytown\)</caption>.*?</table>",
+                          view,
                           re.DOTALL).group(0)
         assert re.search(r"<th scope=\"row\">Raytown</th>", parks)
         assert "fewer than 5" in parks
@@ -321,7 +332,7 @@ def test_publishing_a_quarter_and_the_regional_view(world, database):
             sign_in(grandview, "hr@grandview.example")
             page = grandview.get("/review/exit/grandview/analytics?quarter=2026-Q1").text
             grandview.post("/review/exit/grandview/publish?quarter=2026-Q1",
-                           data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+                           data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1", "confirm": "1"})
         view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
         # Two cities are not a region: each city's row is shown, no regional figure at all.
         assert "<th scope=\"row\">Region</th>" not in view and "need at least 3 publishing cities, and 2" in view
@@ -334,7 +345,7 @@ def test_publishing_a_quarter_and_the_regional_view(world, database):
             page = independence.get("/review/exit/independence/analytics?quarter=2026-Q1").text
             assert "7 people answered in 2026-Q1." in page
             independence.post("/review/exit/independence/publish?quarter=2026-Q1",
-                              data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1"})
+                              data={"csrf_token": hidden(page, "csrf_token"), "quarter": "2026-Q1", "confirm": "1"})
         view = coordinator.get("/review/exit-regional?quarter=2026-Q1").text
         assert "Regional figures combine Grandview, Independence, Raytown." in view
         pay = re.search(r'<table class="figures" id="regional-rating_pay">.*?</table>', view, re.DOTALL).group(0)
