@@ -48,6 +48,9 @@ SURVEY_TEMPLATES = ("_base", "_problems", "notice", "code", "done", "survey")
 EXIT_DOMAIN_PATHS = [*(f"hotline/templates/exit/{name}.html" for name in SURVEY_TEMPLATES),
                      "hotline/web/exit_*.py", "intake/exit/**.py"]
 METHOD_MAP = [
+    # HR's side of the exit interviews speaks in the console, so its words are the console's (the first pattern
+    # that matches a file wins).
+    ("intake/exit/hr.py", "python"),
     *((pattern, "ignore") for pattern in EXIT_DOMAIN_PATHS),
     ("hotline/templates/**.html", "jinja2"),
     ("hotline/templates/**.txt", "jinja2"),
