@@ -147,10 +147,11 @@ def sampled(pid: int, *extra: str) -> Iterator[Profile]:
 
 
 @contextlib.contextmanager
-def this_process() -> Iterator[Profile]:
-    """Profile the block in this process: py-spy from outside where it is installed, else cProfile."""
+def this_process(*extra: str) -> Iterator[Profile]:
+    """Profile the block in this process: py-spy from outside where it is installed (``extra``: more of its
+    options, such as ``--subprocesses``), else cProfile."""
     if py_spy() is not None:
-        with sampled(os.getpid()) as profile:
+        with sampled(os.getpid(), *extra) as profile:
             yield profile  # if py-spy could not attach, the profile says why
         return
     profile = Profile(tool="cProfile (py-spy not installed; cProfile slows each Python call)")
