@@ -60,6 +60,12 @@ def register(parts: argparse._SubParsersAction) -> None:
 def seed_chain(database: Database, slug: str, entries: int, batch: int = 5000) -> None:
     upgrade(database)
     create_city(database, slug, slug.title())
+    append_entries(database, slug, entries, batch)
+
+
+def append_entries(database: Database, slug: str, entries: int, batch: int = 5000) -> None:
+    """``entries`` entries appended to the city's chain in transactions of ``batch``, as the services write them.
+    Also used by ``hotline bench region``."""
     city = find_city(database, slug)
     assert city.id is not None
     rng = random.Random(8)
