@@ -123,8 +123,8 @@ def sampled(pid: int, *extra: str) -> Iterator[Profile]:
         return
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as directory:
         output = Path(directory) / "profile.txt"
-        process = subprocess.Popen([executable, "record", "--pid", str(pid), "--rate", str(SAMPLE_RATE),
-                                    "--format", "raw", "--function", *extra, "--output", str(output)],
+        process = subprocess.Popen([executable, "record", "--pid", str(pid), "--rate", str(SAMPLE_RATE), *extra,
+                                    "--format", "raw", "--function", "--output", str(output)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             yield profile
