@@ -123,6 +123,22 @@ class Seeded:
     entries: int = 0
     seconds: float = 0.0
     groups: dict[str, int] = field(default_factory=dict)
+    # (cases, seconds) of each city: the fixed cost of a city and the cost of a case are told apart from them.
+    per_city: list[tuple[int, float]] = field(default_factory=list)
+
+    def estimate(self, cities: int, cases: int) -> tuple[float, float, float]:
+        """(seconds per city, seconds per case with its entry, seconds to seed ``cities`` with ``cases``): a line
+        through the mean of the biggest city and the mean of the others."""
+        ordered = sorted(self.per_city)
+        if len(ordered) < 2 or ordered[-1][0] == ordered[0][0]:
+            per_case = self.seconds / max(self.cases, 1)
+            return 0.0, per_case, per_case * cases
+        small = ordered[:-1]
+        small_cases = statistics.mean(count for count, _ in small)
+        small_seconds = statistics.mean(seconds for _, seconds in small)
+        per_case = max(0.0, (ordered[-1][1] - small_seconds) / (ordered[-1][0] - small_cases))
+        per_city = max(0.0, small_seconds - per_case * small_cases)
+        return per_city, per_case, per_city * cities + per_case * cases
 
 
 def seed(database: Database, config: IntakeConfig, sizes: list[int], first_index: int = 0,
@@ -135,9 +151,11 @@ def seed(database: Database, config: IntakeConfig, sizes: list[int], first_index
     started = time.perf_counter()
     for offset, count in enumerate(sizes):
         index = first_index + offset
+        city_started = time.perf_counter()
         _ids, group = inbox.seed_city(database, config, slug_of(index), count, rng, today,
                                       reviewers=5 if index < 2 else 1)
         append_entries(database, slug_of(index), count)
+        seeded.per_city.append((count, time.perf_counter() - city_started))
         seeded.groups[slug_of(index)] = group
         seeded.cases += count
         seeded.entries += count
@@ -433,7 +451,7 @@ def render(args: argparse.Namespace, sizes: list[int], seeded: Seeded, figures: 
            checks: list[tuple[str, bool, str]], load_before: tuple[float, float, float]) -> str:
     load = os.getloadavg()
     rate = seeded.cases / max(seeded.seconds, 1e-9)
-    full = (DEFAULT_CASES * 2) / max((seeded.cases + seeded.entries) / max(seeded.seconds, 1e-9), 1e-9)
+    per_city, per_case, full = seeded.estimate(DEFAULT_CITIES, DEFAULT_CASES)
     lines = [
         f"{args.cities} cities and {seeded.cases:,} cases on PostgreSQL (one city of {sizes[0]:,}, one of "
         f"{sizes[1]:,}, {args.cities - 2} of about {sizes[2]:,}), one audit entry per case; two `hotline serve` "
@@ -444,8 +462,11 @@ def render(args: argparse.Namespace, sizes: list[int], seeded: Seeded, figures: 
         f"{args.rounds} rounds of the inbox bench's 16 queries; {args.jobs:,} jobs per job-table run.",
         "",
         f"Seeding (bulk inserts of cases, appended audit entries): {seeded.seconds:.0f} s for {seeded.cases:,} cases "
-        f"and {seeded.entries:,} entries, {rate:,.0f} cases (with their entries) per second; at that rate the full "
-        f"region of {DEFAULT_CASES:,} cases would take about {full / 60:.0f} minutes to seed.",
+        f"and {seeded.entries:,} entries, {rate:,.0f} cases (with their entries) per second overall. Per city "
+        f"{per_city:.2f} s of setup (its key pair, groups, reviewers, tallies) and {per_case * 1000:.2f} ms per case "
+        f"with its audit entry (from the biggest city against the others), so the full region of {DEFAULT_CITIES} "
+        f"cities and {DEFAULT_CASES:,} cases would take about {full / 60:.0f} minutes to seed, and the one-city "
+        "copies beside it about a tenth more.",
         "",
         "| figure | one city, one instance | region | region / one city | goal | verdict |",
         "|---|---|---|---|---|---|",
