@@ -115,7 +115,14 @@ def seed_city(database: Database, config: IntakeConfig, slug: str, count: int, r
 def analyze(database: Database) -> None:
     """Planner statistics for the bulk-inserted tables, as a live database's autovacuum would have them."""
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("ANALYZE" if database.is_sqlite else "VACUUM ANALYZE")
+        if database.is_sqlite:
+            connection.exec_driver_sql("ANALYZE")
+            return
+        # Only this run's schema: a bare VACUUM takes every table of the database in turn, and waits for any other
+        # session's lock on any of them.
+        tables = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
+        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{table}"' for table in tables))
 
 
 def seed(database: Database, cases: int) -> tuple[ReviewerContext, int]:
