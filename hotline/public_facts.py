@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from babel.lists import format_list
 
 from hotline.settings import Settings
-from intake.cities import list_cities
+from intake.cities import city_names
 from intake.db import Database
 from intake.phone.lines import list_numbers
 
@@ -46,17 +46,16 @@ def public_facts(settings: Settings, database: Database, city_slug: str | None, 
     than none. A database that cannot be read leaves the lists empty: the page (perhaps an error page) still shows.
     """
     try:
-        cities = list_cities(database)
+        names = city_names(database)
         lines = list_numbers(database) if settings.phone_enabled else []
     except Exception as error:  # the frame of an error page must never fail in turn
         logger.warning("public facts unavailable (%s)", type(error).__name__)
-        cities, lines = [], []
+        names, lines = [], []
     phones = [Phone(line.number, display_number(line.number), line.city_name) for line in lines
               if city_slug is None or line.city_slug == city_slug]
     if settings.phone_enabled and settings.phone_shared_number:
         shared = Phone(settings.phone_shared_number, display_number(settings.phone_shared_number), None)
         phones = [*phones, shared] if city_slug is not None else [shared, *phones]
-    names = [city.name for city in cities]
     locale = "es" if language == "es" else "en"
     return PublicFacts(format_list(names, locale=locale) if names else "", tuple(phones),
                        urlsplit(settings.public_url).hostname or "", settings.onion_address)

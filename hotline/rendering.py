@@ -34,6 +34,9 @@ def make_environment(language: str = DEFAULT_LANGUAGE) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code and change only with a new release (a restart): checking each file's
+        # modification time on every render was a system call per template per page (`hotline bench intake`).
+        auto_reload=False,
     )
     install(environment, language)
     environment.filters["report_key_groups"] = format_report_key

@@ -71,6 +71,13 @@ def list_cities(db: Database) -> list[City]:
         return list(session.exec(select(City).order_by(col(City.name))).all())
 
 
+def city_names(db: Database) -> list[str]:
+    """Every city's name, in name order: only the column, since every public page shows it (a City row carries
+    its keys, kilobytes that the page does not need)."""
+    with db.read() as session:
+        return list(session.exec(select(City.name).order_by(col(City.name))).all())
+
+
 def city_by_slug(session: Session, slug: str) -> City:
     city = session.exec(select(City).where(City.slug == slug)).first()
     if city is None:

@@ -56,12 +56,11 @@ class Database:
                 self.url,
                 echo=echo,
                 connect_args={"check_same_thread": False, "timeout": 30},
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                **_pool(pool_size),
             )
             _configure_sqlite(engine)
             return engine
-        return create_engine(self.url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        return create_engine(self.url, echo=echo, pool_pre_ping=True, **_pool(pool_size))
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -86,6 +85,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _pool(pool_size: int) -> dict[str, int]:
+    """At most twice ``pool_size`` connections, every one kept once opened. "Overflow" connections beyond the kept
+    ones would be opened and closed for each session whenever more than ``pool_size`` requests are at the database
+    at once, as they are under load: a new PostgreSQL backend or SQLite connection for every report
+    (`hotline bench intake`)."""
+    return {"pool_size": 2 * pool_size, "max_overflow": 0}
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,3 +9,5 @@ file is produced by the command.
 PARTS: tuple[str, ...] = ("intake", "inbox", "voice", "exit", "audit", "rotation")
 # Parts that use no database: ``hotline bench all`` runs each once, and its section names no database.
 STANDALONE: tuple[str, ...] = ("transcribe",)
+# Parts that run on PostgreSQL only: ``hotline bench all`` runs them when given --database-url.
+POSTGRESQL_ONLY: tuple[str, ...] = ("region",)

@@ -2,10 +2,12 @@
 
 The chain is real: ``--entries`` entries appended to one city with :func:`intake.audit.append_rows`, the hot path
 the reporter pages use, with the actors, actions and details the service writes. Verification is
-:func:`intake.audit.verify_city`, exactly what ``hotline audit verify`` runs: read the rows in batches, rebuild each
-entry's canonical JSON and hash it onto the one before. The floor is hashlib's SHA-256 over the same bytes
+:func:`intake.audit.verify_city`, exactly what ``hotline audit verify`` runs: read the rows in sequence order in
+batches (the next batch read while this one is hashed), rebuild each entry's canonical JSON and hash it onto the one
+before, from the genesis on, every time. The floor is hashlib's SHA-256 over the same bytes
 (domain tag, previous hash, canonical entry) already in memory: what verifying would cost with no database, no
-rows to build and no JSON to write.
+rows to build and no JSON to write. After the timed runs, one more verification runs under a profiler
+(hotline.bench.profile) and its top entries are printed beside the figures.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlmodel import col, select
 
 from crypto.audit_chain import AuditValue, canonical_entry_bytes
 from hotline.bench.databases import add_common_arguments, bench_database
+from hotline.bench.profile import this_process
 from hotline.bench.report import BenchSection, write_section
 from intake import audit
 from intake.audit.actions import AuditAction
@@ -31,6 +34,7 @@ from intake.models import AuditEntry
 from intake.operations.migrate import upgrade
 
 DEFAULT_ENTRIES = 100_000
+TARGET_SHARE = 0.10  # of plain SHA-256 over the same bytes
 ACTIONS: tuple[tuple[str, AuditAction, dict[str, AuditValue] | None], ...] = (
            ("reporter", AuditAction.CASE_SUBMITTED, {"category": "safety", "channel": "web"}),
            ("reviewer:1", AuditAction.CASE_READ, None),
@@ -56,6 +60,12 @@ def register(parts: argparse._SubParsersAction) -> None:
 def seed_chain(database: Database, slug: str, entries: int, batch: int = 5000) -> None:
     upgrade(database)
     create_city(database, slug, slug.title())
+    append_entries(database, slug, entries, batch)
+
+
+def append_entries(database: Database, slug: str, entries: int, batch: int = 5000) -> None:
+    """``entries`` entries appended to the city's chain in transactions of ``batch``, as the services write them.
+    Also used by ``hotline bench region``."""
     city = find_city(database, slug)
     assert city.id is not None
     rng = random.Random(8)
@@ -119,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
                 sha256, in_memory_seconds = in_memory(database, slug)
                 floor_samples.append(sha256)
                 memory_samples.append(in_memory_seconds)
+            with this_process() as profile:
+                verify_once(database, slug)
         finally:
             database.dispose()
     verify, floor = statistics.median(verify_samples), statistics.median(floor_samples)
@@ -127,15 +139,20 @@ def run(args: argparse.Namespace) -> int:
         f"{entries:,} entries in one city's chain on {kind}; median of {len(verify_samples)} runs. Load average "
         f"(1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.\n\n"
         "| what | time | entries per second |\n|---|---|---|\n"
-        f"| `hotline audit verify` (intake.audit.verify_city: read in batches of 5,000, rebuild, hash, compare) "
+        f"| `hotline audit verify` (intake.audit.verify_city: one query read in batches of 5,000, each entry "
+        "rebuilt, hashed onto the one before and compared) "
         f"| {verify * 1000:,.0f} ms | {entries / verify:,.0f} |\n"
-        f"| the same verification over rows already in memory (canonical JSON, hash, compare; no database) "
+        f"| the same verification over ORM rows already in memory (canonical JSON, hash, compare; no database) "
         f"| {memory * 1000:,.0f} ms | {entries / memory:,.0f} |\n"
         f"| floor: SHA-256 over the same bytes, already in memory | {floor * 1000:,.0f} ms "
         f"| {entries / floor:,.0f} |\n\n"
-        f"Verification runs at **{floor / verify:.0%}** of plain SHA-256 ({verify / floor:.1f}x its time): the rest "
-        "is reading the rows and rebuilding each entry's canonical JSON (the middle row shows the split). At this "
-        f"rate a city with a million entries verifies in {1_000_000 / (entries / verify):.0f} s.\n"
+        f"Verification runs at **{floor / verify:.0%}** of plain SHA-256 ({verify / floor:.1f}x its time; goal: at "
+        f"least 10%, **{'met' if floor / verify >= TARGET_SHARE else 'NOT met'}**): the rest is reading the rows and "
+        "rebuilding each entry's canonical JSON. Every entry is rebuilt and checked on every run: nothing is kept "
+        "from an earlier one. The middle row reads attributes of ORM objects, which costs more than the tuples "
+        f"`verify_city` streams. At this rate a city with a million entries verifies in "
+        f"{1_000_000 / (entries / verify):.0f} s.\n\n"
+        + profile.markdown("one more verification (untimed)")
     )
     print(markdown)
     if args.write:
@@ -144,4 +161,4 @@ def run(args: argparse.Namespace) -> int:
         write_section(BenchSection(f"audit-{kind.lower()}", f"Audit chain verification ({kind})", command, markdown),
                       args.report)
         print(f"Recorded in {args.report}.")
-    return 0
+    return 0 if floor / verify >= TARGET_SHARE else 1

@@ -105,51 +105,72 @@ def _fake_items_and_readings(rows: list[dict[str, object]], city_id: int, review
     return items, readings
 
 
+def seed_city(database: Database, config: IntakeConfig, slug: str, count: int, rng: random.Random, today: date, *,
+              reviewers: int = 5) -> tuple[list[int], int]:
+    """A city with ``reviewers`` reviewers and ``count`` cases, bulk-inserted around the ORM in chunks of 5,000;
+    returns the reviewers' ids and the ethics group's id. Also used by ``hotline bench region``."""
+    created = create_city(database, slug, slug.replace("-", " ").title())
+    city = find_city(database, slug)
+    key = open_city_key_with_recovery_key(city, created.recovery_key)
+    ids = [add_reviewer(database, config, city_slug=slug, email=f"r{n}@{slug}.example",
+                        display_name=f"Reviewer {n}", password=PASSWORD, role="reviewer",
+                        city_private_key=key).reviewer_id for n in range(reviewers)]
+    with database.read() as session:
+        assert city.id is not None
+        ethics, alternate = group_by_slug(session, city.id, "ethics"), group_by_slug(session, city.id, "alternate")
+    assert ethics.id is not None and alternate.id is not None
+    rows = list(_fake_cases(city.id, ethics.id, alternate.id, ids, count, 0, today, rng))
+    fallbacks = {str(row["id"]) for row in rows if row.pop("_alternate")}
+    with database.engine.begin() as connection:
+        for start in range(0, len(rows), 5000):
+            connection.execute(insert(Case.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
+        items, readings = _fake_items_and_readings(rows, city.id, ids[0], rng)
+        for start in range(0, len(items), 5000):
+            connection.execute(insert(CaseItem.__table__), items[start:start + 5000])  # type: ignore[attr-defined]
+        for start in range(0, len(readings), 5000):
+            connection.execute(insert(CaseReading.__table__),  # type: ignore[attr-defined]
+                               readings[start:start + 5000])
+        connection.execute(text("UPDATE city SET last_case_number = :count WHERE id = :city"),
+                           {"count": count, "city": city.id})
+    # 40 cases name the benchmark's reviewer: sealed with the fallbacks in the city's routing set.
+    routing = RoutingSet({str(row["id"]): {ids[0]: NAMED_IN_REPORT}
+                          for row in rng.sample(rows, min(40, len(rows)))}, fallbacks)
+    with database.write() as session:
+        save_routing(session, config.routing_key, city.id, routing)
+    with database.write() as session:
+        case_tally.rebuild(session, city.id)  # the bulk insert went around the ORM
+    return ids, ethics.id
+
+
+def analyze(database: Database) -> None:
+    """Planner statistics for the bulk-inserted tables, as a live database's autovacuum would have them."""
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if database.is_sqlite:
+            connection.exec_driver_sql("ANALYZE")
+            return
+        # Only this run's schema: a bare VACUUM takes every table of the database in turn, and waits for any other
+        # session's lock on any of them.
+        tables = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
+        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{table}"' for table in tables))
+
+
 def seed(database: Database, cases: int) -> tuple[ReviewerContext, int]:
     config = IntakeConfig(pepper=os.urandom(32), reviewer_kdf=BENCH_KDF, report_key_kdf=BENCH_KDF)
     upgrade(database)
     rng = random.Random(20261126)
     today = date.today()
-    reviewer_ids = []
-    group_ids = []
-    for slug, count in (("busy-city", cases), ("quiet-city", 300)):
-        created = create_city(database, slug, slug.replace("-", " ").title())
-        city = find_city(database, slug)
-        key = open_city_key_with_recovery_key(city, created.recovery_key)
-        ids = [add_reviewer(database, config, city_slug=slug, email=f"r{n}@{slug}.example",
-                            display_name=f"Reviewer {n}", password=PASSWORD, role="reviewer",
-                            city_private_key=key).reviewer_id for n in range(5)]
-        reviewer_ids.append(ids)
-        with database.read() as session:
-            assert city.id is not None
-            ethics, alternate = group_by_slug(session, city.id, "ethics"), group_by_slug(session, city.id, "alternate")
-        assert ethics.id is not None and alternate.id is not None
-        group_ids.append(ethics.id)
-        rows = list(_fake_cases(city.id, ethics.id, alternate.id, ids, count, 0, today, rng))
-        fallbacks = {str(row["id"]) for row in rows if row.pop("_alternate")}
-        with database.engine.begin() as connection:
-            for start in range(0, len(rows), 5000):
-                connection.execute(insert(Case.__table__), rows[start:start + 5000])  # type: ignore[attr-defined]
-            items, readings = _fake_items_and_readings(rows, city.id, ids[0], rng)
-            for start in range(0, len(items), 5000):
-                connection.execute(insert(CaseItem.__table__), items[start:start + 5000])  # type: ignore[attr-defined]
-            for start in range(0, len(readings), 5000):
-                connection.execute(insert(CaseReading.__table__),  # type: ignore[attr-defined]
-                                   readings[start:start + 5000])
-            connection.execute(text("UPDATE city SET last_case_number = :count WHERE id = :city"),
-                               {"count": count, "city": city.id})
-        # 40 cases name the benchmark's reviewer: sealed with the fallbacks in the city's routing set.
-        routing = RoutingSet({str(row["id"]): {ids[0]: NAMED_IN_REPORT}
-                              for row in rng.sample(rows, min(40, len(rows)))}, fallbacks)
-        with database.write() as session:
-            save_routing(session, config.routing_key, city.id, routing)
-        with database.write() as session:
-            case_tally.rebuild(session, city.id)  # the bulk insert went around the ORM
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("ANALYZE" if database.is_sqlite else "VACUUM ANALYZE")
-    signed_in = sign_in(database, config, "r0@busy-city.example", PASSWORD)
+    _ids, group_id = seed_city(database, config, "busy-city", cases, rng, today)
+    seed_city(database, config, "quiet-city", 300, rng, today)
+    analyze(database)
+    return reviewer_context(database, config, "busy-city"), group_id
+
+
+def reviewer_context(database: Database, config: IntakeConfig, slug: str) -> ReviewerContext:
+    """Reviewer r0 of the city, signed in, as the console holds them."""
+    signed_in = sign_in(database, config, f"r0@{slug}.example", PASSWORD)
     cookie = start_session(database, signed_in, signed_in.memberships[0].city_id)
-    return resume_session(database, config, cookie), group_ids[0]
+    return resume_session(database, config, cookie)
 
 
 def queries(group_id: int) -> list[tuple[str, InboxFilter]]:

@@ -4,13 +4,19 @@ Every report costs one Argon2id derivation at the production report-key cost (th
 under it, docs/design.md#report-keys), so the ceiling of intake is how many of those derivations all cores can do per
 second. This measures that ceiling, then starts a real server (``hotline serve``, production settings, a fresh
 database: a new SQLite file, or a new schema in the PostgreSQL database given) and drives it with concurrent
-clients posting a 2 KB report through the web form, in the same run:
+clients posting a 2 KB report through the web form, three times over (``--runs``), each run measuring the ceiling
+again just before its phases:
 
 - *closed loop*: each client posts again as soon as it has its answer, so the server is saturated; throughput
   against the ceiling says how much of the CPU goes to anything but the derivation (the target is 80 %);
-- *open loop*: the same clients post on a fixed schedule at 80 % of the ceiling, so latency is that of a busy
-  server rather than the queue a saturated one builds (under saturation Little's law makes the latency of
-  N closed-loop clients N / throughput whatever the server does).
+- *open loop*: reports arrive on a schedule made before the phase starts (Poisson arrivals by default, or a
+  fixed rate) at 50 % of the run's ceiling, whatever the server answers; the clients take each arrival when it is
+  due and its latency counts from then, so time an arrival waits for a free client counts too. This is the
+  latency of a server with headroom, rather than the queue a saturated one builds (under saturation Little's law
+  makes the latency of N closed-loop clients N / throughput whatever the server does).
+
+Every figure printed is the median of the runs. After them, one more closed-loop phase runs under py-spy
+(hotline.bench.profile), untimed, and the server's top functions are printed beside the figures.
 
 cryptography's Argon2id releases the GIL while it derives (the Rust binding runs it outside the interpreter),
 so the server's thread pool spreads derivations over every core with no process pool; the city row lock is held
@@ -21,8 +27,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.client
 import os
+import queue
+import random
 import re
 import secrets
 import socket
@@ -31,7 +40,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +48,7 @@ from pathlib import Path
 from crypto.params import REPORT_KEY_KDF
 from crypto.wrapping import derive_key_argon2id
 from hotline.bench.databases import add_common_arguments, bench_database
+from hotline.bench.profile import Profile, sampled
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from intake.accounts.reviewers import add_reviewer
 from intake.cities import create_city, find_city, open_city_key_with_recovery_key
@@ -50,16 +60,27 @@ CITY = "bench-city"
 NARRATIVE_BYTES = 2048
 TARGET_SHARE = 0.8
 TARGET_P99_MS = 250.0
+OPEN_LOOP_SHARE = 0.5  # the open loop is offered this share of the ceiling
+WARMUP_SECONDS = 3.0
 
 
 def register(parts: argparse._SubParsersAction) -> None:
     parser = parts.add_parser(
         "intake", help="Concurrent web report submissions against the key-derivation ceiling.",
         description="Measure the report-key derivation ceiling of all cores, then drive a real server with "
-                    "concurrent clients posting a 2 KB report (production KDF, fresh database) and print throughput "
-                    "and p50/p99 latency beside it.")
+                    "concurrent clients posting a 2 KB report (production KDF, fresh database): a closed loop "
+                    "(saturated) and an open loop offered half the ceiling; print throughput and p50/p99 latency "
+                    "(medians of three runs) and the server's profile beside them.")
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
     parser.add_argument("--seconds", type=float, default=20.0, help="Length of each measured phase (default 20).")
+    parser.add_argument("--runs", type=int, default=3, help="Runs of both phases; each figure is the median "
+                                                            "(default 3).")
+    parser.add_argument("--arrivals", choices=("poisson", "fixed"), default="poisson",
+                        help="Open-loop arrivals: Poisson (exponential gaps) or a fixed rate (default poisson).")
+    parser.add_argument("--open-share", type=float, default=OPEN_LOOP_SHARE,
+                        help=f"Share of the ceiling offered in the open loop (default {OPEN_LOOP_SHARE}).")
+    parser.add_argument("--profile-seconds", type=float, default=10.0,
+                        help="Length of the extra closed-loop phase profiled with py-spy (default 10; 0: none).")
     add_common_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -76,7 +97,7 @@ def _derive_for(seconds: float) -> int:
     return done
 
 
-def derivation_ceiling(seconds: float = 8.0) -> float:
+def derivation_ceiling(seconds: float = 6.0) -> float:
     """Report-key Argon2id derivations per second with one worker process per core (nothing else running)."""
     workers = os.cpu_count() or 1
     with ProcessPoolExecutor(workers) as pool:
@@ -89,7 +110,7 @@ def derivation_ceiling(seconds: float = 8.0) -> float:
 # ---------------------------------------------------------------------------------------------------- server
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -117,41 +138,59 @@ def _prepare(url: str) -> None:
         database.dispose()
 
 
-@contextlib.contextmanager
-def running_server(url: str) -> Iterator[tuple[int, int]]:
-    port = _free_port()
-    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": secrets.token_hex(32),
-           "HOTLINE_SESSION_KEY": secrets.token_hex(32), "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "HOTLINE_LOG_LEVEL": "warning",
+def server_environment(url: str, port: int, *, pepper: str | None = None, session_key: str | None = None,
+                       extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a benchmark's ``hotline serve`` or ``hotline worker``: production KDF, quiet logs."""
+    env = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_PEPPER": pepper or secrets.token_hex(32),
+           "HOTLINE_SESSION_KEY": session_key or secrets.token_hex(32),
+           "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}", "HOTLINE_LOG_LEVEL": "warning",
            # The caps exist against abuse; every bench client comes from one address, so they are lifted here.
-           "HOTLINE_REPORTS_PER_CLIENT_PER_HOUR": "100000000", "HOTLINE_REPORTS_PER_CITY_PER_HOUR": "100000000"}
+           "HOTLINE_REPORTS_PER_CLIENT_PER_HOUR": "100000000", "HOTLINE_REPORTS_PER_CITY_PER_HOUR": "100000000",
+           **(extra or {})}
     env.pop("HOTLINE_INSECURE_TEST_KDF", None)  # production KDF cost, always
-    process = subprocess.Popen([sys.executable, "-m", "hotline", "serve", "--port", str(port)], env=env,
+    return env
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("the server did not start: " + (process.stderr.read().decode()[-2000:]
+                                                               if process.stderr else ""))
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/")
+            probe.getresponse().read()
+            probe.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start within a minute") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def running_server(url: str, env: Mapping[str, str] | None = None,
+                   port: int | None = None) -> Iterator[tuple[int, int]]:
+    """(pid, port) of a ``hotline serve`` on ``url`` until the block ends."""
+    port = port or free_port()
+    process = subprocess.Popen([sys.executable, "-m", "hotline", "serve", "--port", str(port)],
+                               env=dict(env) if env else server_environment(url, port),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("the server did not start: " + (process.stderr.read().decode()[-2000:]
-                                                                   if process.stderr else ""))
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                probe.request("GET", "/")
-                probe.getresponse().read()
-                probe.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start within a minute") from None
-                time.sleep(0.2)
+        wait_until_serving(process, port)
         yield process.pid, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 # ---------------------------------------------------------------------------------------------------- load
@@ -173,7 +212,7 @@ class Phase:
 
     @property
     def throughput(self) -> float:
-        """Reports completed within the measured window, per second."""
+        """Reports completed within the measured window, per second (for the open loop: the achieved rate)."""
         return self.completed / self.seconds
 
 
@@ -182,57 +221,80 @@ def _narrative() -> str:
     return (sentence * (NARRATIVE_BYTES // len(sentence) + 1))[:NARRATIVE_BYTES]
 
 
-def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup: float = 3.0) -> Phase:
-    """``clients`` threads post reports; closed loop when ``rate`` is None, else paced to ``rate`` in all."""
-    narrative = _narrative()
+def arrival_times(rate: float, until: float, arrivals: str, rng: random.Random) -> list[float]:
+    """Offsets in seconds from the phase's start at which reports arrive, up to ``until``."""
+    times: list[float] = []
+    at = 0.0
+    while True:
+        at += rng.expovariate(rate) if arrivals == "poisson" else 1.0 / rate
+        if at >= until:
+            return times
+        times.append(at)
+
+
+def report_form(connection: http.client.HTTPConnection, city: str) -> tuple[str, dict[str, str]]:
+    """The body and headers of a report post, with the form token the report page gave this client."""
+    connection.request("GET", f"/report/{city}?category=safety")
+    page = connection.getresponse().read().decode()
+    token = re.search(r'name="form_token" value="([^"]*)"', page)
+    assert token is not None, "the report page has no form token"
+    body = urllib.parse.urlencode({"form_token": token.group(1), "category": "safety", "narrative": _narrative()})
+    return body, {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def drive(port: int | Sequence[int], clients: int, seconds: float, *, rate: float | None,
+          arrivals: str = "poisson", warmup: float = WARMUP_SECONDS,
+          cities: Sequence[str] = (CITY,)) -> Phase:
+    """``clients`` threads post reports: closed loop when ``rate`` is None, else an open loop whose arrivals
+    (``rate`` per second in all) are fixed before it starts. Client n talks to ``ports[n % len(ports)]`` about
+    ``cities[n % len(cities)]``."""
+    ports = [port] if isinstance(port, int) else list(port)
     start = time.perf_counter() + 0.5
     measure_from, measure_to = start + warmup, start + warmup + seconds
     latencies: list[float] = []
-    counts = {"completed": 0, "failed": 0, "done_in_window": 0, "all": 0}
+    counts = {"failed": 0, "done_in_window": 0, "all": 0}
     lock = threading.Lock()
+    due: queue.Queue[float] = queue.Queue()
+    if rate:
+        for offset in arrival_times(rate, warmup + seconds, arrivals, random.Random()):
+            due.put(start + offset)
+
+    def next_due() -> float | None:
+        if not rate:
+            sent = time.perf_counter()
+            return sent if sent < measure_to else None
+        try:
+            at = due.get_nowait()
+        except queue.Empty:
+            return None
+        delay = at - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        return at  # latency counts from when it was due: waiting for a free client counts too
 
     def client(number: int) -> None:
         # One keep-alive connection per client, as a browser has; the standard library keeps the client light.
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        client_port, city = ports[number % len(ports)], cities[number % len(cities)]
+        connection = http.client.HTTPConnection("127.0.0.1", client_port, timeout=60)
         try:
-            connection.request("GET", f"/report/{CITY}?category=safety")
-            page = connection.getresponse().read().decode()
-            token = re.search(r'name="form_token" value="([^"]*)"', page)
-            assert token is not None
-            body = urllib.parse.urlencode({"form_token": token.group(1), "category": "safety",
-                                           "narrative": narrative})
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-            interval = clients / rate if rate else 0.0
-            next_at = start + (number * interval / clients if rate else 0.0)
-            while True:
-                if rate:
-                    delay = next_at - time.perf_counter()
-                    if delay > 0:
-                        time.sleep(delay)
-                    sent = next_at  # latency counts from when it was due: queueing in the client counts too
-                    next_at += interval
-                else:
-                    sent = time.perf_counter()
-                if sent >= measure_to:
-                    return
+            body, headers = report_form(connection, city)
+            while (sent := next_due()) is not None:
                 ok = False
                 try:
-                    connection.request("POST", f"/report/{CITY}", body=body, headers=headers)
+                    connection.request("POST", f"/report/{city}", body=body, headers=headers)
                     response = connection.getresponse()
                     response.read()
                     ok = response.status == 200
                 except (OSError, http.client.HTTPException):
                     connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    connection = http.client.HTTPConnection("127.0.0.1", client_port, timeout=60)
                 done = time.perf_counter()
                 with lock:
                     counts["all"] += 1
                     if ok and measure_from <= done < measure_to:
                         counts["done_in_window"] += 1
-                if sent >= measure_from:
-                    with lock:
+                    if sent >= measure_from:
                         if ok:
-                            counts["completed"] += 1
                             latencies.append((done - sent) * 1000)
                         else:
                             counts["failed"] += 1
@@ -244,19 +306,12 @@ def drive(port: int, clients: int, seconds: float, *, rate: float | None, warmup
         thread.start()
     for thread in threads:
         thread.join()
-    name = "closed loop (saturated)" if rate is None else f"open loop, offered {rate:.1f}/s"
+    name = "closed loop (saturated)" if rate is None else f"open loop, {arrivals} arrivals"
     return Phase(name, rate, counts["done_in_window"], counts["failed"], seconds, latencies,
                  requests_sent=counts["all"])
 
 
 # ---------------------------------------------------------------------------------------------------- report
-
-
-def _row(phase: Phase, ceiling: float) -> str:
-    share = phase.throughput / ceiling if ceiling else float("nan")
-    cpu = f"{phase.server_cpu_ms:.0f} ms" if phase.server_cpu_ms is not None else "n/a"
-    return (f"| {phase.name} | {phase.throughput:.1f}/s | {share:.0%} | {median(phase.latencies_ms):.0f} ms | "
-            f"{percentile(phase.latencies_ms, 0.99):.0f} ms | {cpu} | {phase.completed} | {phase.failed} |")
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -277,59 +332,83 @@ def derivation_cpu_ms(samples: int = 10) -> float:
     return (time.process_time() - start) / samples * 1000
 
 
-def measured(pid: int, phase_run: Callable[[], Phase]) -> Phase:
-    before = process_cpu_seconds(pid)
+def measured(pids: int | Sequence[int], phase_run: Callable[[], Phase]) -> Phase:
+    """Run a phase and note the CPU the server processes spent on it, per request."""
+    pid_list = [pids] if isinstance(pids, int) else list(pids)
+    before = [process_cpu_seconds(pid) for pid in pid_list]
     phase = phase_run()
-    after = process_cpu_seconds(pid)
-    if before is not None and after is not None and phase.requests_sent:
-        phase.server_cpu_ms = (after - before) / phase.requests_sent * 1000
+    after = [process_cpu_seconds(pid) for pid in pid_list]
+    if None not in before and None not in after and phase.requests_sent:
+        spent = sum(a for a in after if a is not None) - sum(b for b in before if b is not None)
+        phase.server_cpu_ms = spent / phase.requests_sent * 1000
     return phase
 
 
+@dataclass
+class Run:
+    ceiling: float
+    saturated: Phase
+    paced: Phase
+
+
+def _median_of(runs: list[Run], figure: Callable[[Run], float | None]) -> float:
+    values = [value for value in (figure(run) for run in runs) if value is not None]
+    return median(values)
+
+
+def _figures(runs: list[Run]) -> dict[str, float]:
+    return {
+        "ceiling": _median_of(runs, lambda r: r.ceiling),
+        "closed_throughput": _median_of(runs, lambda r: r.saturated.throughput),
+        "closed_share": _median_of(runs, lambda r: r.saturated.throughput / r.ceiling),
+        "closed_p50": _median_of(runs, lambda r: median(r.saturated.latencies_ms)),
+        "closed_p99": _median_of(runs, lambda r: percentile(r.saturated.latencies_ms, 0.99)),
+        "closed_cpu": _median_of(runs, lambda r: r.saturated.server_cpu_ms),
+        "open_offered": _median_of(runs, lambda r: r.paced.offered_per_second),
+        "open_achieved": _median_of(runs, lambda r: r.paced.throughput),
+        "open_p50": _median_of(runs, lambda r: median(r.paced.latencies_ms)),
+        "open_p99": _median_of(runs, lambda r: percentile(r.paced.latencies_ms, 0.99)),
+        "open_cpu": _median_of(runs, lambda r: r.paced.server_cpu_ms),
+    }
+
+
+def _run_rows(runs: list[Run]) -> list[str]:
+    rows = []
+    for number, run in enumerate(runs, 1):
+        rows.append(
+            f"| {number} | {run.ceiling:.1f}/s | {run.saturated.throughput:.1f}/s "
+            f"({run.saturated.throughput / run.ceiling:.0%}) | {percentile(run.saturated.latencies_ms, 0.99):.0f} ms "
+            f"| {run.paced.offered_per_second or 0:.1f}/s | {run.paced.throughput:.1f}/s "
+            f"| {median(run.paced.latencies_ms):.0f} ms | {percentile(run.paced.latencies_ms, 0.99):.0f} ms "
+            f"| {run.saturated.failed + run.paced.failed} |")
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
-    print(f"Measuring the derivation ceiling (Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, "
-          f"t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}) on {os.cpu_count()} cores...", flush=True)
-    load_before = os.getloadavg()[0]
-    ceiling = derivation_ceiling()
+    print(f"Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes} "
+          f"on {os.cpu_count()} cores.", flush=True)
+    load_before = os.getloadavg()
     kdf_cpu = derivation_cpu_ms()
-    print(f"Ceiling: {ceiling:.1f} report-key derivations per second ({kdf_cpu:.0f} ms CPU each).", flush=True)
+    runs: list[Run] = []
+    profile = Profile(tool="py-spy", problem="not asked for (--profile-seconds 0)")
     with fresh_database(args.database_url) as (url, description), running_server(url) as (pid, port):
-        print(f"Driving {args.clients} clients at {description} for {args.seconds:g} s per phase...", flush=True)
-        saturated = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=None))
-        paced = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=TARGET_SHARE * ceiling))
-    # Measured again after the load, and the two averaged: on a shared machine the CPU left to us drifts.
-    ceiling_before, ceiling_after = ceiling, derivation_ceiling()
-    ceiling = (ceiling_before + ceiling_after) / 2
-    verdict_throughput = saturated.throughput >= TARGET_SHARE * ceiling
-    verdict_latency = percentile(paced.latencies_ms, 0.99) < TARGET_P99_MS
-    lines = [
-        f"Database: {description}. Report: {NARRATIVE_BYTES} bytes through the web form, production KDF "
-        f"(Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}). "
-        f"Clients: {args.clients}, {args.seconds:g} s measured per phase after a 3 s warm-up.",
-        "",
-        f"Ceiling (report-key derivations per second, one process per core, same run, mean of before and after "
-        f"the load: {ceiling_before:.1f} and {ceiling_after:.1f}): **{ceiling:.1f}/s**; "
-        f"one derivation takes {kdf_cpu:.0f} ms of CPU, so a server spending C ms of CPU per report can reach at "
-        f"most {kdf_cpu:.0f}/C of the ceiling.",
-        "",
-        "| phase | throughput | of ceiling | p50 | p99 | server CPU per report | reports | failed |",
-        "|---|---|---|---|---|---|---|---|",
-        _row(saturated, ceiling),
-        _row(paced, ceiling),
-        "",
-        f"Throughput at saturation >= {TARGET_SHARE:.0%} of the ceiling: "
-        f"**{'met' if verdict_throughput else 'NOT met'}**. p99 under {TARGET_P99_MS:.0f} ms at "
-        f"{TARGET_SHARE:.0%} of the ceiling: **{'met' if verdict_latency else 'NOT met'}**. "
-        f"Saturated, {args.clients} clients wait {args.clients / max(saturated.throughput, 1e-9) * 1000:.0f} ms on "
-        "average by Little's law (clients / throughput), whatever the server does.",
-        "",
-        f"CPU bound: the server spent {saturated.server_cpu_ms or float('nan'):.0f} ms of CPU per report, "
-        f"{kdf_cpu:.0f} ms of it the derivation, so on cores it had to itself it could reach "
-        f"{kdf_cpu / (saturated.server_cpu_ms or float('nan')):.0%} of the ceiling. A lower share measured above "
-        "means other processes took CPU during the run (the load average before and after is printed).",
-        f"Load average (1 min) before the run: {load_before:.2f}; after: {os.getloadavg()[0]:.2f}.",
-    ]
-    markdown = "\n".join(lines)
+        for number in range(max(1, args.runs)):
+            ceiling = derivation_ceiling()
+            print(f"Run {number + 1}: ceiling {ceiling:.1f} derivations/s; driving {args.clients} clients at "
+                  f"{description} for {args.seconds:g} s per phase...", flush=True)
+            saturated = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=None))
+            paced = measured(pid, functools.partial(drive, port, args.clients, args.seconds,
+                                                    rate=args.open_share * ceiling, arrivals=args.arrivals))
+            runs.append(Run(ceiling, saturated, paced))
+            print(f"  closed loop {saturated.throughput:.1f}/s, p99 {percentile(saturated.latencies_ms, 0.99):.0f} "
+                  f"ms; open loop achieved {paced.throughput:.1f}/s, p99 {percentile(paced.latencies_ms, 0.99):.0f} "
+                  "ms", flush=True)
+        if args.profile_seconds > 0:
+            print(f"Profiling the server under a closed loop for {args.profile_seconds:g} s (untimed)...", flush=True)
+            with sampled(pid) as profile:
+                drive(port, args.clients, args.profile_seconds, rate=None, warmup=0.0)
+    figures = _figures(runs)
+    markdown = render(args, description, runs, figures, kdf_cpu, load_before, profile)
     print()
     print(markdown)
     if args.write:
@@ -338,4 +417,53 @@ def run(args: argparse.Namespace) -> int:
         write_section(BenchSection(part=f"intake-{kind}", title=f"Intake ({description.split(' ')[0]})",
                                    command=command + " --write", markdown=markdown), args.report)
         print(f"\nRecorded in {args.report}.")
-    return 0 if verdict_throughput and verdict_latency else 1
+    met = figures["closed_share"] >= TARGET_SHARE and figures["open_p99"] < TARGET_P99_MS
+    return 0 if met else 1
+
+
+def render(args: argparse.Namespace, description: str, runs: list[Run], figures: dict[str, float], kdf_cpu: float,
+           load_before: tuple[float, float, float], profile: Profile) -> str:
+    verdict_throughput = figures["closed_share"] >= TARGET_SHARE
+    verdict_latency = figures["open_p99"] < TARGET_P99_MS
+    cpu_closed = figures["closed_cpu"]
+    load_after = os.getloadavg()
+    lines = [
+        f"Database: {description}. Report: {NARRATIVE_BYTES} bytes through the web form, production KDF "
+        f"(Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}). "
+        f"Clients: {args.clients}; {len(runs)} runs, each measuring the ceiling (report-key derivations per second, "
+        f"one process per core) and then {args.seconds:g} s of each phase after a {WARMUP_SECONDS:g} s warm-up. "
+        f"The open loop is offered {args.open_share:.0%} of that run's ceiling with {args.arrivals} arrivals fixed "
+        "before it starts; its latency counts from each report's arrival. **Every figure is the median of the "
+        "runs** (per run below).",
+        "",
+        f"Ceiling: **{figures['ceiling']:.1f}/s**; one derivation takes {kdf_cpu:.0f} ms of CPU, so a server "
+        f"spending C ms of CPU per report can reach at most {kdf_cpu:.0f}/C of the ceiling.",
+        "",
+        "| phase | offered | throughput | of ceiling | p50 | p99 | server CPU per report |",
+        "|---|---|---|---|---|---|---|",
+        f"| closed loop (saturated) | - | {figures['closed_throughput']:.1f}/s | {figures['closed_share']:.0%} | "
+        f"{figures['closed_p50']:.0f} ms | {figures['closed_p99']:.0f} ms | {cpu_closed:.0f} ms |",
+        f"| open loop, {args.arrivals} arrivals | {figures['open_offered']:.1f}/s | "
+        f"{figures['open_achieved']:.1f}/s (achieved) | {figures['open_achieved'] / figures['ceiling']:.0%} | "
+        f"{figures['open_p50']:.0f} ms | {figures['open_p99']:.0f} ms | {figures['open_cpu']:.0f} ms |",
+        "",
+        "| run | ceiling | closed loop | closed p99 | open offered | open achieved | open p50 | open p99 | failed |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *_run_rows(runs),
+        "",
+        f"Throughput at saturation >= {TARGET_SHARE:.0%} of the ceiling: **{'met' if verdict_throughput else 'NOT met'}"
+        f"**. p99 under {TARGET_P99_MS:.0f} ms in the open loop at {args.open_share:.0%} of the ceiling: "
+        f"**{'met' if verdict_latency else 'NOT met'}**. Saturated, {args.clients} clients wait "
+        f"{args.clients / max(figures['closed_throughput'], 1e-9) * 1000:.0f} ms on average by Little's law "
+        "(clients / throughput), whatever the server does.",
+        "",
+        f"CPU bound: the server spent {cpu_closed:.0f} ms of CPU per report saturated, {kdf_cpu:.0f} ms of it the "
+        f"derivation, so on cores it had to itself it could reach {kdf_cpu / cpu_closed:.0%} of the ceiling. A "
+        "lower share measured above means other processes took CPU during the run.",
+        f"Load average (1, 5, 15 min) before the run: {load_before[0]:.2f}, {load_before[1]:.2f}, "
+        f"{load_before[2]:.2f}; after: {load_after[0]:.2f}, {load_after[1]:.2f}, {load_after[2]:.2f}, on "
+        f"{os.cpu_count()} cores.",
+        "",
+        profile.markdown(f"the server in a further {args.profile_seconds:g} s closed loop (untimed)"),
+    ]
+    return "\n".join(lines)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from hotline.bench import PARTS, STANDALONE
+from hotline.bench import PARTS, POSTGRESQL_ONLY, STANDALONE
 
 # "all" (hotline.bench.everything) runs every other part, on both databases (STANDALONE ones once).
-BENCH_MODULES: dict[str, str] = {**{name: name for name in (*PARTS, *STANDALONE)}, "all": "everything"}
+BENCH_MODULES: dict[str, str] = {**{name: name for name in (*PARTS, *POSTGRESQL_ONLY, *STANDALONE)},
+                                 "all": "everything"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -26,6 +26,8 @@ after it, sealed to the new key (docs/design.md#key-rotation; tests/intake/keys/
 from __future__ import annotations
 
 import hashlib
+import os
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ from intake.clock import Clock, utc_now
 from intake.db import Database
 from intake.items import exit_answers_context
 from intake.keys.grants import city_members_without_personal_key
+from intake.keys.resealing import reseal_batch, resealers
 from intake.models import (
     CaseItem,
     City,
@@ -164,17 +167,21 @@ def rotate_city_key(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     clock: Clock = utc_now,
+    resealing_workers: int | None = None,
 ) -> RotationResult:
     """Rotate (or finish rotating) the city's key. The recovery key opens the old key. Unless
     ``keep_recovery_key``, a new recovery key guards the new key from the switch on, and is returned (once) in the
     result; the old recovery key then opens nothing. Kept, the old one guards the new key.
+
+    ``resealing_workers`` processes do the HPKE work (default: one per core; one means a thread of this process).
 
     Raises :class:`crypto.errors.WrongSecret` when ``recovery_key`` is not the city's.
     """
     with db.read() as session:
         city = city_by_slug(session, city_slug)
     assert city.id is not None
-    old_private = hpke_keys.load_private_key(open_city_key_with_recovery_key(city, recovery_key))
+    old_private_key_bytes = open_city_key_with_recovery_key(city, recovery_key)
+    old_private = hpke_keys.load_private_key(old_private_key_bytes)
     new_recovery_key = None if keep_recovery_key else generate_recovery_key()
     rotation, new_private, resumed = _start(db, city, recovery_key, new_recovery_key, clock)
     assert rotation.id is not None
@@ -185,20 +192,33 @@ def rotate_city_key(
     if progress:
         progress(done, total)
     cursor = ""
-    # The HPKE work of one batch overlaps the write of the batch before it (the database wait releases the GIL);
-    # writes stay one at a time and in order, each committing its own progress.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reseal-writer") as writer:
+    # The HPKE work runs in worker processes, one per core (intake.keys.resealing), several batches ahead, while
+    # this process reads the next batches and stores finished ones. Writes stay one at a time and in order, each
+    # committing its own progress, and the next is handed to the writer only after the one before was reported.
+    left = max(0, total - done)
+    workers = max(1, min(resealing_workers if resealing_workers is not None else (os.cpu_count() or 1),
+                         -(-left // batch_size)))
+    in_flight: deque[tuple[list[_Sealed], Future[list[bytes]]]] = deque()
+    with resealers(workers) as sealers, ThreadPoolExecutor(max_workers=1, thread_name_prefix="reseal-writer") as writer:
         pending: Future[int] | None = None
+        exhausted = False
         while True:
-            with db.read() as session:
-                batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
-            if not batch:
+            while not exhausted and len(in_flight) < 2 * workers:
+                with db.read() as session:
+                    batch = _next_batch(session, city.id, rotation.id, batch_size, cursor)
+                if not batch:
+                    exhausted = True
+                    break
+                cursor = batch[-1].item_id
+                # The HPKE work happens outside any transaction; the write only stores the results.
+                in_flight.append((batch, sealers.submit(
+                    reseal_batch, old_private_key_bytes, rotation.new_public_key,
+                    [(item.key_for_city, item.context) for item in batch])))
+            if not in_flight:
                 break
-            cursor = batch[-1].item_id
-            # The HPKE work happens outside any transaction; the write only stores the results.
-            resealed = {item.item_id: (reseal_for_new_city_key(item.key_for_city, item.context, old_private,
-                                                               new_public), sealed_key_digest(item.key_for_city))
-                        for item in batch}
+            batch, sealing = in_flight.popleft()
+            resealed = {item.item_id: (key, sealed_key_digest(item.key_for_city))
+                        for item, key in zip(batch, sealing.result(), strict=True)}
             if pending is not None:
                 done += pending.result()
                 total = max(total, done)

@@ -1,7 +1,13 @@
 import os
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from crypto.audit_chain import (
     ChainHead,
+    EntryHasher,
+    canonical_entry_bytes,
     chain_hash,
     chain_head_signature_valid,
     genesis_hash,
@@ -31,3 +37,25 @@ def test_signed_head_verifies_and_detects_any_change():
     assert not chain_head_signature_valid(ChainHead("grandview", 7, head.entry_hash), signature, public)
     assert not chain_head_signature_valid(head, signature, signing_public_key(os.urandom(32)))
     assert not chain_head_signature_valid(head, signature[:-1] + bytes([signature[-1] ^ 1]), public)
+
+
+values = st.one_of(st.none(), st.text(), st.integers(), st.booleans())
+
+
+@given(st.text(), values, values, values, values, values, values, st.binary(min_size=32, max_size=32))
+def test_the_entry_hasher_writes_exactly_the_canonical_bytes(city, sequence, recorded_at, actor, action, subject,
+                                                              detail, previous):
+    """Verification rebuilds entries with EntryHasher and appending with chain_hash: any difference between the two,
+    in escaping, key order or a type, would make a sound chain fail to verify (or a changed one pass)."""
+    fields = {"city": city, "sequence": sequence, "recorded_at": recorded_at, "actor": actor, "action": action,
+              "subject": subject, "detail": detail}
+    try:
+        expected = canonical_entry_bytes(fields)
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8: neither may accept it
+        with pytest.raises(UnicodeEncodeError):
+            EntryHasher(city).payload(sequence, recorded_at, actor, action, subject, detail)
+        return
+    hasher = EntryHasher(city)
+    assert hasher.payload(sequence, recorded_at, actor, action, subject, detail) == expected
+    assert hasher.entry_hash(previous, sequence, recorded_at, actor, action, subject, detail) == chain_hash(
+        previous, fields)
