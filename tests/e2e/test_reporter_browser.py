@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from PIL import Image
+from playwright.sync_api import expect
 
 from hotline.app import create_app
 from hotline.settings import Settings
@@ -201,9 +202,10 @@ def walk(chromium, site: Site, tmp_path: Path, *, language: str, javascript: boo
         visit.check(page, "report form")
 
         # The name fields show only once "give my name" is chosen (CSS, no script).
-        assert not page.locator("#identity_name").is_visible()
+        # (expect waits for the stylesheet: a page whose CSS has not applied yet shows every field for a moment)
+        expect(page.locator("#identity_name")).to_be_hidden()
         page.locator('label[for="identity-give"]').click()
-        assert page.locator("#identity_name").is_visible()
+        expect(page.locator("#identity_name")).to_be_visible()
         # A problem the server finds (a name with control characters): the form comes back, named.
         page.fill("#narrative", "Marker narrative: the crane at the north yard has not been inspected.")
         page.fill("#identity_name", "Some\u0007one")
