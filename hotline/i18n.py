@@ -31,6 +31,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 
 from hotline.local_time import day_text
+from hotline.statistics_text import CHANNEL_LABELS
 from intake.categories import category_label
 from intake.messages import Message
 from intake.reports.questionnaires import in_language
@@ -150,6 +151,8 @@ def install(environment: Environment, language: str) -> None:
     environment.filters["category_labels"] = lambda slugs: format_list(
         [translations.gettext(category_label(slug)) for slug in slugs], locale=language) if slugs else ""
     environment.filters["day"] = lambda day: day_text(day, language) if day is not None else ""
+    # A case's channel as stored ("walk-in", "hr-call") in words ("In person", "Call to HR"), in either language.
+    environment.filters["channel_label"] = lambda channel: translations.gettext(CHANNEL_LABELS.get(channel) or channel)
     # A stored English name that may be in the catalogue (a built-in group's), shown translated; "" stays "" (the
     # empty msgid is the catalogue's header).
     environment.filters["words"] = lambda text: translations.gettext(text) if text else ""

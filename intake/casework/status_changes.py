@@ -41,7 +41,7 @@ def change_status(
         problems["outcome"] = N_("Choose the outcome: a case cannot be concluded without one.")
     reopening = case.status == CONCLUDED and new_status != CONCLUDED and new_status in STATUSES
     if reopening and (problem := text_problem(reason, max_chars=config.max_message_chars)) is not None:
-        problems["reason"] = ("Give the reason for reopening the case." if not reason
+        problems["reason"] = (N_("Give the reason for reopening the case.") if not reason
                               else problem)
     if problems:
         raise InvalidInput(problems)
@@ -61,7 +61,9 @@ def change_status(
             row.outcome, row.concluded_on = None, None
             session.add(sealed_text_item(
                 row, item_id=new_id(), kind=KIND_INTERNAL_NOTE, author=AUTHOR_REVIEWER,
-                text=f"Reopened ({previous} -> {new_status}): {reason}", city_public_key=city.public_key,
+                # The reason alone: the statuses are the timeline's, in the reader's words and language (a note
+                # is sealed once, in no language).
+                text=reason, city_public_key=city.public_key,
                 position=next_position(session, row.id), created_on=today, for_reporter=False,
                 author_reviewer_id=context.reviewer_id))
         refresh_due(row)
