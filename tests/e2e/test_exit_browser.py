@@ -23,6 +23,7 @@ from hotline.settings import Settings
 from intake.db import Database
 from intake.exit import hr as exit_hr
 from intake.exit.survey import Credential, open_survey
+from intake.models.exit import MODE_CONFIDENTIAL
 from tests.conftest import in_ci
 from tests.e2e.console_checks import DESKTOP, check_console_page, check_current_page
 from tests.e2e.servers import free_port
@@ -216,6 +217,21 @@ def test_axe_finds_no_wcag_22_violation_on_the_hr_and_regional_pages(served, chr
                  "/review/exit/raytown/responses", "/review/account"]:
         check_console_page(page, axe, served.base, path, shots, problems, who="hr")
         assert page.locator("h1").count() == 1
+    # One confidential response, to check the page that opens it too.
+    config = served.settings.intake_config()
+    hr = hr_of(served.database, config, "raytown")
+    before = exit_hr.read_settings(served.database, hr)
+    exit_hr.change_settings(served.database, hr, mode=MODE_CONFIDENTIAL, threshold=before.threshold,
+                            invitation_days=before.invitation_days, open_link=before.open_link is not None)
+    credential = Credential("token", invitation_token(served))
+    from intake.exit.survey import submit_survey
+
+    submit_survey(served.database, config, credential,
+                  str(open_survey(served.database, config, credential).questionnaire.id), {"q_rating_pay": ["4"]})
+    page.goto(f"{served.base}/review/exit/raytown/responses")
+    opened = page.get_by_role("link", name="Read the answers").first.get_attribute("href")
+    assert opened is not None
+    check_console_page(page, axe, served.base, opened, shots, problems, who="hr")
     page.goto(f"{served.base}/review/exit/raytown")
     page.select_option("#department", "parks")
     page.fill("#last_day", time.strftime("%Y-%m-%d"))

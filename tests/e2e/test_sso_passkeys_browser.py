@@ -35,6 +35,7 @@ from intake.models import AuditEntry, Passkey, ReviewerSession
 from intake.operations.migrate import upgrade
 from intake.reports.submission import submit_report
 from tests.conftest import TEST_KDF
+from tests.e2e.console_checks import check_current_page, spanish
 from tests.e2e.oidc import openid_provider
 from tests.e2e.servers import free_port, running
 from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, chromium_or_skip
@@ -109,8 +110,10 @@ def audit(url: str) -> list[tuple[str, str, str]]:
 
 def test_sign_in_through_the_city_provider_unlock_with_a_passkey_and_read_a_case(tmp_path):
     chromium_or_skip()
+    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
+    axe, problems = Axe(), []
     app_port, oidc_port = free_port(), free_port()
     base = f"http://localhost:{app_port}"
     with openid_provider(oidc_port, CLIENT_ID, CLIENT_SECRET, [f"{base}/review/sso/marc/callback"], ACCOUNTS,
@@ -168,6 +171,11 @@ def test_sign_in_through_the_city_provider_unlock_with_a_passkey_and_read_a_case
                 bob.get_by_role("link", name="Sign in with MARC (test)").click()
                 provider_login(bob, "bob")
                 bob.wait_for_url("**/review/unlock")
+                # The unlock page is a console page too: the console's browser checks, in both languages.
+                check_current_page(bob, axe, "unlock", tmp_path, problems)
+                bob.goto(base + spanish("/review/unlock"))
+                check_current_page(bob, axe, "unlock (es)", tmp_path, problems)
+                bob.goto(base + "/review/unlock")
                 bob.get_by_label("Or your hotline password").fill(PASSWORD)
                 bob.get_by_role("button", name="Unlock with the password").click()
                 bob.wait_for_url("**/review/")
@@ -186,6 +194,7 @@ def test_sign_in_through_the_city_provider_unlock_with_a_passkey_and_read_a_case
             finally:
                 browser.close()
         served_log = log.read_text()
+    assert problems == []
     entries = audit(url)
     methods = [json.loads(detail or "{}").get("method") for action, _actor, detail in entries
                if action in ("reviewer.signed_in", "reviewer.keys_unlocked")]
