@@ -106,7 +106,7 @@ def test_staff_intake_hands_over_a_key_the_reporter_can_use(client, other_client
     opened = other_client.post("/follow-up", data={"form_token": hidden(other_client.get("/follow-up").text,
                                                                         "form_token"), "report_key": key})
     assert "Marker-letter-report" in opened.text
-    assert ">letter<" in client.get("/review/?channel=letter").text
+    assert "<td>Letter</td>" in client.get("/review/?channel=letter").text  # the row, its channel in words
 
 
 def test_admin_pages_statistics_and_reports(client, seeded):
