@@ -139,25 +139,22 @@ def case_or_city_disguises_voice(db: Database, case_id: str, city_slug: str) -> 
 
 
 def set_disguise_voice(db: Database, city_slug: str, enabled: bool, *, clock: Clock = utc_now) -> None:
-    with db.write() as session:
-        city = city_by_slug(session, city_slug)
-        assert city.id is not None
-        row = session.get(CityVoiceSettings, city.id) or CityVoiceSettings(city_id=city.id)
-        row.disguise_voice = enabled
-        session.add(row)
-        locked = audit.lock_city(session, city.id)
-        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.PHONE_VOICE_DISGUISE_CHANGED, when=clock(),
-                     detail={"disguise_voice": int(enabled)})
+    _change_voice_setting(db, city_slug, "disguise_voice", enabled, AuditAction.PHONE_VOICE_DISGUISE_CHANGED, clock)
 
 
 def set_keep_audio(db: Database, city_slug: str, keep: bool, *, clock: Clock = utc_now) -> None:
     """Keep callers' audio (disguised as the city chose) beside its transcript, or keep the transcript only."""
+    _change_voice_setting(db, city_slug, "keep_audio", keep, AuditAction.PHONE_AUDIO_MODE_CHANGED, clock)
+
+
+def _change_voice_setting(db: Database, city_slug: str, field: str, value: bool, action: AuditAction,
+                          clock: Clock) -> None:
+    """Set one of the city's voice settings and audit it, its new value in the detail under the same name."""
     with db.write() as session:
         city = city_by_slug(session, city_slug)
         assert city.id is not None
         row = session.get(CityVoiceSettings, city.id) or CityVoiceSettings(city_id=city.id)
-        row.keep_audio = keep
+        setattr(row, field, value)
         session.add(row)
         locked = audit.lock_city(session, city.id)
-        audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.PHONE_AUDIO_MODE_CHANGED, when=clock(),
-                     detail={"keep_audio": int(keep)})
+        audit.append(session, locked, actor=audit.SYSTEM, action=action, when=clock(), detail={field: int(value)})
