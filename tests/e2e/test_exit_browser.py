@@ -84,19 +84,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         database.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def invitation_token(served: Served) -> str:
     hr = hr_of(served.database, served.settings.intake_config(), "raytown")
     created = exit_hr.create_invitation(served.database, served.settings.intake_config(), hr,

@@ -10,9 +10,7 @@ reaches and submits every form.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +33,6 @@ from intake.db import Database
 from intake.items import KIND_INFORMATION_REQUEST
 from intake.models import Case
 from intake.operations.migrate import upgrade
-from tests.conftest import in_ci
 from tests.e2e.servers import free_port
 
 pytestmark = pytest.mark.browser
@@ -87,23 +84,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.should_exit = True
         thread.join(timeout=10)
         database.dispose()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        message = "Debian's Chromium is not installed at /usr/bin/chromium"
-        if in_ci():
-            pytest.fail(message + " (CI=true: a missing browser is a failure, not a skip)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass

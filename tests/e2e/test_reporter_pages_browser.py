@@ -139,19 +139,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         database.dispose()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def tick(page, input_id: str) -> None:
     """Choose a radio button or check a box as a person does: by its label (USWDS draws the box in the label)."""
     page.locator(f'label[for="{input_id}"]').click()
