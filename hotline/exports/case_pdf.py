@@ -113,7 +113,9 @@ class CaseWords:
         if action == "case.entered_by_staff":
             return _(CHANNEL_LABELS.get(str(detail.get("channel", "")), str(detail.get("channel", ""))))
         if action == "case.routed":
-            return _("to the group %(group)s") % {"group": detail.get("group", "")}
+            group = str(detail.get("group") or "")
+            # A built-in group's stored name is English and in the catalogue; a city's own name stays as written.
+            return _("to the group %(group)s") % {"group": _(group) if group else ""}
         if action == "case.status_changed":
             text = _("from %(old)s to %(new)s") % {"old": self.status(str(detail.get("from"))),
                                                    "new": self.status(str(detail.get("to")))}

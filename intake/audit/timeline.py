@@ -21,7 +21,7 @@ from intake.audit.wording import HIDDEN_ACTOR, EntryWords, StoredEntry, Text, de
 from intake.casework.cases import case_for_reviewer
 from intake.clock import Clock, utc_now
 from intake.db import Database
-from intake.models import AuditEntry, Reviewer
+from intake.models import AuditEntry, Reviewer, ReviewerGroup
 from intake.routing import excluded_reviewers
 
 QUIET_ACTIONS = frozenset({AuditAction.CASE_READ, AuditAction.CASE_ITEM_OPENED})
@@ -74,14 +74,24 @@ def case_timeline_words(db: Database, context: ReviewerContext, case_id: str, *,
 def case_timeline(db: Database, context: ReviewerContext, case_id: str, *,
                   clock: Clock = utc_now) -> tuple[TimelineEvent, ...]:
     """The case's timeline as its PDF export writes it (hotline.exports.case_pdf)."""
-    _city_id, entries, excluded = _case_entries(db, context, case_id, clock)
+    city_id, entries, excluded = _case_entries(db, context, case_id, clock)
     names = actor_names(db, {entry.actor for entry in entries} - excluded)
+    with db.read() as session:  # a group by its name, as the console's words give it (intake.audit.wording)
+        groups = dict(session.exec(select(ReviewerGroup.slug, ReviewerGroup.name)
+                                   .where(ReviewerGroup.city_id == city_id)).all())
+
+    def detail(entry: AuditEntry) -> dict[str, object]:
+        if entry.action == AuditAction.CASE_ACCESS_DENIED or not entry.detail:
+            return {}
+        values: dict[str, object] = json.loads(entry.detail)
+        group = values.get("group")
+        if isinstance(group, str):
+            values["group"] = groups.get(group, group)
+        return values
 
     def actor(entry: AuditEntry) -> str:
         if entry.action == AuditAction.CASE_ACCESS_DENIED or entry.actor in excluded:
             return WITHOUT_ACCESS
         return names.get(entry.actor, entry.actor)
 
-    return tuple(TimelineEvent(entry.recorded_at, actor(entry), entry.action,
-                               {} if entry.action == AuditAction.CASE_ACCESS_DENIED else
-                               json.loads(entry.detail) if entry.detail else {}) for entry in entries)
+    return tuple(TimelineEvent(entry.recorded_at, actor(entry), entry.action, detail(entry)) for entry in entries)
