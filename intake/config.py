@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost
 from crypto.server_keys import routing_key
@@ -48,7 +49,8 @@ class IntakeConfig:
     def release_at_once(self) -> bool:
         return self.release_interval_seconds == 0
 
-    @property
+    @cached_property
     def routing_key(self) -> bytes:
-        """The key of each city's sealed routing exceptions (intake.routing.RoutingSet), from the pepper."""
+        """The key of each city's sealed routing exceptions (intake.routing.RoutingSet), from the pepper (derived
+        once per configuration: every report re-seals its city's set with it)."""
         return routing_key(self.pepper)

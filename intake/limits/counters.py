@@ -55,9 +55,9 @@ def aligned_window_start(now: datetime, window: timedelta) -> datetime:
     return now - timedelta(seconds=epoch % seconds, microseconds=now.microsecond)
 
 
-def _locked_row(db: Database, session: Session, key: str, now: datetime, expires_at: datetime) -> AttemptCounter:
+def _locked_row(session: Session, key: str, now: datetime, expires_at: datetime) -> AttemptCounter:
     """The counter's row, made if missing, locked for this transaction (``now``: the moment it starts counting)."""
-    insert = (postgresql.insert if not db.is_sqlite else sqlite.insert)(AttemptCounter)
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(AttemptCounter)
     session.execute(insert.values(key=key, count=0, window_started_at=now, blocked_until=None,
                                   expires_at=expires_at).on_conflict_do_nothing(index_elements=["key"]))
     row = session.execute(select(AttemptCounter).where(col(AttemptCounter.key) == key).with_for_update()
@@ -70,20 +70,40 @@ def _locked_row(db: Database, session: Session, key: str, now: datetime, expires
 
 def take_from_cap(db: Database, key: str, *, limit: int, window: timedelta, now: datetime) -> None:
     """Take one of ``limit`` per ``window``; :class:`TooManyAttempts` when none is left."""
+    with db.write() as session:
+        take_from_cap_in(session, key, limit=limit, window=window, now=now)
+
+
+def take_from_cap_in(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> None:
+    """:func:`take_from_cap` in the caller's write transaction, so what it guards is stored (or, on
+    :class:`TooManyAttempts`, rolled back) with the take: a report's intake takes from its city's cap in the
+    transaction that stores the report, rather than in one of its own (bench intake)."""
     # The window is aligned to the clock (the top of the hour for an hour), not started by the first take: a
     # city's report cap must not store the moment its first report of the hour arrived
     # (docs/design.md#release-slots: nothing a reporter causes keeps a time of day).
     window_start = aligned_window_start(now, window)
-    with db.write() as session:
-        row = _locked_row(db, session, key, window_start, window_start + window)
-        started = _as_utc(row.window_started_at, now) or window_start
-        if started + window <= now:
-            row.count, row.window_started_at, started = 0, window_start, window_start
-        if row.count >= limit:
-            raise TooManyAttempts(_seconds_until(started + window, now))
-        row.count += 1
-        row.expires_at = started + window
-        session.add(row)
+    row = _locked_row(session, key, window_start, window_start + window)
+    started = _as_utc(row.window_started_at, now) or window_start
+    if started + window <= now:
+        row.count, row.window_started_at, started = 0, window_start, window_start
+    if row.count >= limit:
+        raise TooManyAttempts(_seconds_until(started + window, now))
+    row.count += 1
+    row.expires_at = started + window
+    session.add(row)
+
+
+def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
+    locking: the early answer that spares a refused report the expensive work before the take."""
+    row = session.get(AttemptCounter, key)
+    if row is None:
+        return None
+    started = _as_utc(row.window_started_at, now)
+    expires = _as_utc(row.expires_at, now)
+    if started is None or started + window <= now or (expires is not None and expires <= now):
+        return None
+    return _seconds_until(started + window, now) if row.count >= limit else None
 
 
 @dataclass(frozen=True)
@@ -100,7 +120,7 @@ def claim_attempt(db: Database, key: str, *, delay_after: Callable[[int], int], 
     """Count an attempt as a failure (before it is checked). :class:`TooManyAttempts` while an earlier failure's
     delay runs; such an attempt is not counted."""
     with db.write() as session:
-        row = _locked_row(db, session, key, now, now + forget_after)
+        row = _locked_row(session, key, now, now + forget_after)
         blocked = _as_utc(row.blocked_until, now)
         if blocked is not None and now < blocked:
             raise TooManyAttempts(_seconds_until(blocked, now))

@@ -8,10 +8,11 @@ both databases. Bulk loads that bypass the ORM (migrations, the benchmark) call 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import bindparam, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
@@ -63,16 +64,23 @@ def _changes(session: OrmSession) -> Counter[TallyKey]:
 
 
 def _upsert(session: OrmSession, key: TallyKey, change: int) -> None:
-    values = dict(zip(("city_id", "group_id", "status", "category", "channel", "assignee_id", "has_due"), key,
-                      strict=True))
+    values = dict(zip(_KEY_COLUMNS, key, strict=True))
     values["count"] = change
+    session.execute(_upsert_statement(session.get_bind().dialect.name), values)
+
+
+_KEY_COLUMNS = ("city_id", "group_id", "status", "category", "channel", "assignee_id", "has_due")
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    """Add to a tally row, made if missing; values as parameters. Built once per dialect: every report's intake
+    runs it under the city lock, and building it cost more than running it (`hotline bench intake`)."""
     table = CaseTally.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = maker(table).values(**values)
-    statement = statement.on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()),
-                                                set_={"count": table.c.count + statement.excluded.count})
-    session.execute(statement)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        {name: bindparam(name) for name in (*_KEY_COLUMNS, "count")})
+    return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()),
+                                           set_={"count": table.c.count + statement.excluded.count})
 
 
 def _before_flush(session: OrmSession, _context: Any, _instances: Any) -> None:

@@ -16,12 +16,15 @@ someone are released at once too: the time they are entered is the reviewer's, n
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, delete, func, select
 
 from crypto.audit_chain import AuditValue
@@ -59,8 +62,14 @@ def placeholder_number(session: Session, city_id: int) -> int:
     """A random negative number for a waiting case, unused in the city (the real one is given at the release)."""
     while True:
         number = -1 - secrets.randbelow(2**31 - 2)
-        if session.exec(select(Case.id).where(Case.city_id == city_id, Case.number == number)).first() is None:
+        if session.connection().execute(_number_taken(), {"city_id": city_id, "number": number}).first() is None:
             return number
+
+
+@functools.cache
+def _number_taken() -> Any:
+    # Built once (bench intake: building a statement costs more than running it); a constant, no state.
+    return select(Case.id).where(Case.city_id == bindparam("city_id"), Case.number == bindparam("number"))
 
 
 def placeholder_position(session: Session, case_id: str) -> int:
@@ -71,11 +80,23 @@ def placeholder_position(session: Session, case_id: str) -> int:
 
 
 def hold_case(session: Session, city_id: int, case_id: str, group_id: int) -> None:
-    session.add(ReleaseQueue(id=new_id(), city_id=city_id, case_id=case_id, group_id=group_id))
+    # Inserted through Core (no unit of work): a report's intake runs this under the city lock (bench intake).
+    session.connection().execute(insert(ReleaseQueue.__table__),  # type: ignore[attr-defined]
+                                 {"id": new_id(), "city_id": city_id, "case_id": case_id, "item_id": None,
+                                  "group_id": group_id})
 
 
 def hold_item(session: Session, city_id: int, case_id: str, item_id: str) -> None:
     session.add(ReleaseQueue(id=new_id(), city_id=city_id, case_id=case_id, item_id=item_id))
+
+
+@dataclass(frozen=True)
+class HeldEntry:
+    """An audit entry to hold: who did what. Its subject and day are those of the call that holds it."""
+
+    actor: str
+    action: str
+    detail: dict[str, AuditValue] | None = None
 
 
 def hold_entry(session: Session, city_id: int, *, actor: str, action: str, day: date, subject: str | None,
@@ -83,9 +104,24 @@ def hold_entry(session: Session, city_id: int, *, actor: str, action: str, day: 
     """An audit entry to append at the release, recorded as ``day``. In the caller's transaction."""
     ordinal = session.exec(select(func.count()).select_from(HeldAuditEntry).where(
         HeldAuditEntry.city_id == city_id, HeldAuditEntry.subject == subject)).one()
-    session.add(HeldAuditEntry(id=new_id(), city_id=city_id, subject=subject, ordinal=ordinal + 1, recorded_on=day,
-                               actor=actor, action=checked(action),
-                               detail=json.dumps(detail, sort_keys=True) if detail else None))
+    _insert_held(session, city_id, subject, day, [HeldEntry(actor, action, detail)], first_ordinal=ordinal + 1)
+
+
+def hold_entries_of_new_subject(session: Session, city_id: int, *, subject: str, day: date,
+                                entries: Sequence[HeldEntry]) -> None:
+    """The first held entries of a subject made in this very transaction (a new case): none can be held before
+    them, so their ordinals start at 1 without counting (the count scans every entry the city holds until the
+    release, under the city lock; bench intake)."""
+    _insert_held(session, city_id, subject, day, entries, first_ordinal=1)
+
+
+def _insert_held(session: Session, city_id: int, subject: str | None, day: date, entries: Sequence[HeldEntry], *,
+                 first_ordinal: int) -> None:
+    session.connection().execute(insert(HeldAuditEntry.__table__), [  # type: ignore[attr-defined]
+        {"id": new_id(), "city_id": city_id, "subject": subject, "ordinal": first_ordinal + offset,
+         "recorded_on": day, "actor": entry.actor, "action": checked(entry.action),
+         "detail": json.dumps(entry.detail, sort_keys=True) if entry.detail else None}
+        for offset, entry in enumerate(entries)])
 
 
 @dataclass(frozen=True)

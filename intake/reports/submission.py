@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
@@ -27,7 +27,7 @@ from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
 from intake.db import Database
-from intake.errors import InvalidInput, NotFound, WrongCredentials
+from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
     AUTHOR_REPORTER,
@@ -39,7 +39,7 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
-from intake.limits.counters import counter_key, take_from_cap
+from intake.limits.counters import cap_wait, counter_key, take_from_cap_in
 from intake.messages import N_
 from intake.models import Case, CaseItem, City
 from intake.models import tally as case_tally
@@ -176,34 +176,38 @@ def submit_report(
         problems["narrative"] = problem
     if channel not in CHANNELS:
         problems["channel"] = "Unknown channel."
-    with db.read() as session:  # one read for the city and its questionnaire
+    cap: _CityCap | None = None
+    # One read for everything checked before the key derivation: the city, its questionnaire, the route and the
+    # city's cap. A report refused here costs no Argon2id and no file work; the route and the cap are checked
+    # again, and the cap taken, under the city lock in the transaction that stores the report.
+    with db.read() as session:
         city = _city_facts(session, city_slug)
         asked = category in CATEGORY_SLUGS and answers is not None
         questionnaire = questionnaire_for(session, city.id, category) if asked else None
-    checked: tuple[Answer, ...] = ()
-    if answers is not None and questionnaire is not None:
-        try:
-            checked = check_answers(questionnaire, answers)
-        except InvalidInput as invalid:
-            problems.update(invalid.problems)
-    given = None
-    if identity is not None:
-        try:
-            given = check_identity(identity.give, identity.name, identity.contact)
-        except InvalidInput as invalid:
-            problems.update(invalid.problems)
-    if problems:
-        raise InvalidInput(problems)
-    texts = [narrative, *answer_texts(checked)]
-    with db.read() as session:  # refused here, before the key derivation and any file work (checked again below)
-        decide_route(session, city.id, category, texts, excluded_reviewer_ids)
-    if admit is not None:
-        admit()  # the caller's own limits (per client), which may raise TooManyAttempts
-    if channel == CHANNEL_WEB:
-        # Only a report that passed validation counts toward the city's cap, in the database for every instance
-        # (docs/design.md#limits-an-attacker-cannot-turn-against-users): junk cannot close a city's form.
-        take_from_cap(db, counter_key(config.pepper, CITY_REPORTS, str(city.id)),
-                      limit=config.reports_per_city_per_hour, window=timedelta(hours=1), now=clock())
+        checked: tuple[Answer, ...] = ()
+        if answers is not None and questionnaire is not None:
+            try:
+                checked = check_answers(questionnaire, answers)
+            except InvalidInput as invalid:
+                problems.update(invalid.problems)
+        given = None
+        if identity is not None:
+            try:
+                given = check_identity(identity.give, identity.name, identity.contact)
+            except InvalidInput as invalid:
+                problems.update(invalid.problems)
+        if problems:
+            raise InvalidInput(problems)
+        decide_route(session, city.id, category, [narrative, *answer_texts(checked)], excluded_reviewer_ids)
+        if admit is not None:
+            admit()  # the caller's own limits (per client), which may raise TooManyAttempts
+        if channel == CHANNEL_WEB:
+            cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, str(city.id)), config.reports_per_city_per_hour,
+                           clock())
+            # Only a report that passed validation counts toward the city's cap, in the database for every
+            # instance (docs/design.md#limits-an-attacker-cannot-turn-against-users): junk cannot close a city's form.
+            if (wait := cap_wait(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)) is not None:
+                raise TooManyAttempts(wait)
     cleaned = [clean_upload(upload) for upload in attachments]
     try:
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
@@ -211,10 +215,22 @@ def submit_report(
                              answers=(answers_json(questionnaire, checked), answer_texts(checked))
                              if questionnaire is not None and checked else None,
                              identity_json=given.to_json() if given else None, attachments=cleaned, urgent=urgent,
-                             release_now=release_now, clock=clock)
+                             release_now=release_now, cap=cap, clock=clock)
     finally:
         for upload in cleaned:
             upload.content.close()
+
+
+CITY_CAP_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class _CityCap:
+    """A city's hourly cap on web reports, as counted for one report at ``now``."""
+
+    key: str
+    limit: int
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -250,7 +266,7 @@ def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: 
 def _store_report(
     db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
     excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
-    attachments: Sequence[CleanedUpload], urgent: bool, release_now: bool, clock: Clock,
+    attachments: Sequence[CleanedUpload], urgent: bool, release_now: bool, cap: _CityCap | None, clock: Clock,
 ) -> SubmittedReport:
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
     # it, rows go in through SQLAlchemy Core (no unit of work): the ORM's bookkeeping was most of a report's CPU
@@ -287,6 +303,8 @@ def _store_report(
     with db.write() as session:
         connection = session.connection()
         locked = audit.lock_city(session, city.id)
+        if cap is not None:  # taken with the report: refused (TooManyAttempts) and rolled back if it filled
+            take_from_cap_in(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
         if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
             items = item_rows(locked.public_key)
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
@@ -307,11 +325,10 @@ def _store_report(
         # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or the log.
         record_routing(session, config.routing_key, city.id, case_id, decision)
         release.hold_case(session, city.id, case_id, decision.group_id)
-        release.hold_entry(session, city.id, actor=_actor(channel), action=AuditAction.CASE_SUBMITTED,
-                           day=received_on, subject=case_id,
-                           detail={"category": category, "channel": channel, **({"urgent": 1} if urgent else {})})
-        release.hold_entry(session, city.id, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, day=received_on,
-                           subject=case_id, detail={"group": decision.group_slug})
+        release.hold_entries_of_new_subject(session, city.id, subject=case_id, day=received_on, entries=[
+            release.HeldEntry(_actor(channel), AuditAction.CASE_SUBMITTED,
+                              {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
+            release.HeldEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, {"group": decision.group_slug})])
         if urgent or release_now or config.release_at_once:
             session.flush()
             release.release(session, locked, case_ids={case_id})
