@@ -157,6 +157,11 @@ def _city_reviewers_query() -> Any:
 
 
 @functools.cache
+def _legacy_exclusions_query() -> Any:
+    return select(CaseExclusion.case_id, CaseExclusion.reviewer_id, CaseExclusion.reason)
+
+
+@functools.cache
 def _route_groups_query() -> Any:
     """The routed group of a category, the default and alternate groups, and their members, in one statement."""
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == bindparam("city_id"),
@@ -306,7 +311,7 @@ def load_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
     sealed = session.connection().execute(select(seal.c.sealed).where(seal.c.city_id == city_id)).scalar()
     routing = RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
     # Usually none: read alone first (a join on the city would make the planner walk the city's cases).
-    legacy = session.exec(select(CaseExclusion.case_id, CaseExclusion.reviewer_id, CaseExclusion.reason)).all()
+    legacy = session.connection().execute(_legacy_exclusions_query()).all()
     if legacy:
         in_city = set(session.exec(select(Case.id).where(col(Case.id).in_(sorted({row[0] for row in legacy})),
                                                          Case.city_id == city_id)).all())

@@ -14,13 +14,15 @@ A counter's row names what it counts by HMAC-SHA256 under the pepper, and expire
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -82,15 +84,42 @@ def take_from_cap_in(session: Session, key: str, *, limit: int, window: timedelt
     # city's report cap must not store the moment its first report of the hour arrived
     # (docs/design.md#release-slots: nothing a reporter causes keeps a time of day).
     window_start = aligned_window_start(now, window)
-    row = _locked_row(session, key, window_start, window_start + window)
-    started = _as_utc(row.window_started_at, now) or window_start
-    if started + window <= now:
-        row.count, row.window_started_at, started = 0, window_start, window_start
-    if row.count >= limit:
+    # Core statements built once (no unit of work): a report's intake runs this under its city's lock.
+    connection = session.connection()
+    connection.execute(_make_counter(connection.dialect.name), {
+        "key": key, "count": 0, "window_started_at": window_start, "blocked_until": None,
+        "expires_at": window_start + window})
+    row = connection.execute(_lock_counter(), {"counter_key": key}).one()
+    count, started = row.count, _as_utc(row.window_started_at, now) or window_start
+    expired = _as_utc(row.expires_at, now)
+    if (expired is not None and expired <= now) or started + window <= now:  # a new window starts at zero
+        count, started = 0, window_start
+    if count >= limit:
         raise TooManyAttempts(_seconds_until(started + window, now))
-    row.count += 1
-    row.expires_at = started + window
-    session.add(row)
+    connection.execute(_set_counter(), {"counter_key": key, "new_count": count + 1, "new_start": started,
+                                        "new_expiry": started + window})
+
+
+@functools.cache
+def _make_counter(dialect: str) -> Any:
+    table = AttemptCounter.__table__  # type: ignore[attr-defined]
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return maker(table).on_conflict_do_nothing(index_elements=["key"])  # the values come with each execution
+
+
+@functools.cache
+def _lock_counter() -> Any:
+    table = AttemptCounter.__table__  # type: ignore[attr-defined]
+    return (select(table.c.count, table.c.window_started_at, table.c.expires_at)
+            .where(table.c.key == bindparam("counter_key")).with_for_update())
+
+
+@functools.cache
+def _set_counter() -> Any:
+    table = AttemptCounter.__table__  # type: ignore[attr-defined]
+    return (update(table).where(table.c.key == bindparam("counter_key"))
+            .values(count=bindparam("new_count"), window_started_at=bindparam("new_start"), blocked_until=None,
+                    expires_at=bindparam("new_expiry")))
 
 
 def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
