@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -84,42 +84,35 @@ def take_from_cap_in(session: Session, key: str, *, limit: int, window: timedelt
     # city's report cap must not store the moment its first report of the hour arrived
     # (docs/design.md#release-slots: nothing a reporter causes keeps a time of day).
     window_start = aligned_window_start(now, window)
-    # Core statements built once (no unit of work): a report's intake runs this under its city's lock.
+    # One statement, built once: made if missing, started again if its window is over, counted, and read back.
+    # Under the city lock every round trip to PostgreSQL is time no other report of the city can be stored
+    # (bench intake). On TooManyAttempts the caller's transaction is rolled back, and the count with it.
     connection = session.connection()
-    connection.execute(_make_counter(connection.dialect.name), {
-        "key": key, "count": 0, "window_started_at": window_start, "blocked_until": None,
-        "expires_at": window_start + window})
-    row = connection.execute(_lock_counter(), {"counter_key": key}).one()
-    count, started = row.count, _as_utc(row.window_started_at, now) or window_start
-    expired = _as_utc(row.expires_at, now)
-    if (expired is not None and expired <= now) or started + window <= now:  # a new window starts at zero
-        count, started = 0, window_start
-    if count >= limit:
+    count, started = connection.execute(_take_statement(connection.dialect.name), {
+        "counter_key": key, "window_start": window_start, "window_end": window_start + window, "now": now,
+        "stale_before": now - window}).one()
+    if count > limit:
+        started = _as_utc(started, now) or window_start
         raise TooManyAttempts(_seconds_until(started + window, now))
-    connection.execute(_set_counter(), {"counter_key": key, "new_count": count + 1, "new_start": started,
-                                        "new_expiry": started + window})
 
 
 @functools.cache
-def _make_counter(dialect: str) -> Any:
+def _take_statement(dialect: str) -> Any:
     table = AttemptCounter.__table__  # type: ignore[attr-defined]
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return maker(table).on_conflict_do_nothing(index_elements=["key"])  # the values come with each execution
-
-
-@functools.cache
-def _lock_counter() -> Any:
-    table = AttemptCounter.__table__  # type: ignore[attr-defined]
-    return (select(table.c.count, table.c.window_started_at, table.c.expires_at)
-            .where(table.c.key == bindparam("counter_key")).with_for_update())
-
-
-@functools.cache
-def _set_counter() -> Any:
-    table = AttemptCounter.__table__  # type: ignore[attr-defined]
-    return (update(table).where(table.c.key == bindparam("counter_key"))
-            .values(count=bindparam("new_count"), window_started_at=bindparam("new_start"), blocked_until=None,
-                    expires_at=bindparam("new_expiry")))
+    when = table.c.window_started_at.type
+    window_start = bindparam("window_start", type_=when)
+    window_end = bindparam("window_end", type_=when)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        key=bindparam("counter_key", type_=table.c.key.type), count=1, window_started_at=window_start,
+        blocked_until=None, expires_at=window_end)
+    over = or_(table.c.expires_at <= bindparam("now", type_=when),
+               table.c.window_started_at <= bindparam("stale_before", type_=when))
+    return statement.on_conflict_do_update(index_elements=["key"], set_={
+        "count": case((over, 1), else_=table.c.count + 1),
+        "window_started_at": case((over, window_start), else_=table.c.window_started_at),
+        "expires_at": case((over, window_end), else_=table.c.expires_at),
+        "blocked_until": None,
+    }).returning(table.c.count, table.c.window_started_at)
 
 
 def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
