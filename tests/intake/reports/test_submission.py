@@ -104,6 +104,27 @@ def test_bad_reports_are_refused_and_nothing_is_stored(database, config, categor
         assert session.exec(select(CaseItem)).all() == []
 
 
+def test_a_city_cap_filled_after_the_early_check_refuses_at_the_take_and_stores_nothing(database, config,
+                                                                                      monkeypatch):
+    # The cap is read before the key derivation and taken in the transaction that stores the report: a report
+    # that passed the early read while others filled the cap is refused at the take, and neither it nor its
+    # count is kept.
+    import dataclasses
+
+    from intake.errors import TooManyAttempts
+    from intake.models import AttemptCounter
+
+    make_city(database, config, "raytown")
+    capped = dataclasses.replace(config, reports_per_city_per_hour=1)
+    reports.submit_report(database, capped, city_slug="raytown", category="safety", narrative="First report.")
+    monkeypatch.setattr(reports, "cap_wait", lambda *args, **kwargs: None)  # as if read before the first took
+    with pytest.raises(TooManyAttempts):
+        reports.submit_report(database, capped, city_slug="raytown", category="safety", narrative="Second report.")
+    with database.read() as session:
+        assert len(session.exec(select(Case)).all()) == 1
+        assert [row.count for row in session.exec(select(AttemptCounter)).all()] == [1]
+
+
 def test_unknown_city_is_not_found(database, config):
     with pytest.raises(NotFound):
         reports.submit_report(database, config, city_slug="atlantis", category="safety", narrative="x")
