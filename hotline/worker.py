@@ -18,7 +18,7 @@ def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
 
     def run_retention(run: JobRun) -> None:
-        retention.run_retention_job(database, run)
+        retention.run_retention_job(database, run, routing_key=settings.intake_config().routing_key)
 
     def run_release(run: JobRun) -> None:
         releases.run_release_job(database, run, settings.release_interval_seconds)

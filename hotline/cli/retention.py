@@ -37,9 +37,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    database = open_database(settings_from_env())
+    settings = settings_from_env()
+    database = open_database(settings)
     check_schema(database)
-    report = run_retention(database)
+    report = run_retention(database, routing_key=settings.intake_config().routing_key)
     if args.json:
         print_json({"purged": [{"city": city, "purger": purger, "records": count}
                                for (city, purger), count in sorted(report.purged.items())],

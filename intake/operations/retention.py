@@ -45,6 +45,7 @@ from intake.models import (
     RetentionRule,
 )
 from intake.operations.jobs import JobRun, enqueue
+from intake.routing import forget_routing
 
 logger = logging.getLogger("hotline.retention")
 
@@ -153,9 +154,13 @@ class RetentionReport:
         return sum(self.purged.values())
 
 
-def run_retention(db: Database, *, clock: Clock = utc_now, purgers: dict[str, Purger] | None = None,
-                  vacuum: bool = True) -> RetentionReport:
-    """Apply every city's rules: purge what is due, one audited transaction per record, then vacuum."""
+def run_retention(db: Database, *, routing_key: bytes | None = None, clock: Clock = utc_now,
+                  purgers: dict[str, Purger] | None = None, vacuum: bool = True) -> RetentionReport:
+    """Apply every city's rules: purge what is due, one audited transaction per record, then vacuum.
+
+    With ``routing_key`` (``IntakeConfig.routing_key``; the service always gives it), a purged case also leaves
+    its city's sealed routing set in the purge's transaction (intake.routing): a report's intake does not look
+    for purged cases in it."""
     purgers = PURGERS if purgers is None else purgers
     today = clock().date()
     report = RetentionReport()
@@ -178,6 +183,8 @@ def run_retention(db: Database, *, clock: Clock = utc_now, purgers: dict[str, Pu
                 summary = purger.purge(session, city.id, record_id)
                 if summary is None:
                     continue
+                if routing_key is not None and isinstance(purger, ConcludedCases):
+                    forget_routing(session, routing_key, city.id, [record_id])
                 audit.append(session, locked, actor=audit.SYSTEM, action=AuditAction.RETENTION_PURGED, when=clock(),
                              subject=record_id, detail={**summary, "rule": purger.name, "keep_days": rule.keep_days})
             count += 1
@@ -223,10 +230,10 @@ def schedule_daily(session: Session, *, clock: Clock = utc_now) -> None:
             run_after=run_at, clock=clock)
 
 
-def run_retention_job(db: Database, run: JobRun) -> None:
+def run_retention_job(db: Database, run: JobRun, *, routing_key: bytes | None = None) -> None:
     """The daily job: purge (idempotent: a retried run finds nothing left to purge), delete expired attempt
     counters and invitations, then schedule tomorrow's run in the same transaction that finishes this one."""
-    run_retention(db, clock=run.clock)
+    run_retention(db, routing_key=routing_key, clock=run.clock)
     # Counters and invitations that ran out (docs/design.md#limits-an-attacker-cannot-turn-against-users).
     purge_expired(db, now=run.clock())
     purge_expired_invitations(db, clock=run.clock)

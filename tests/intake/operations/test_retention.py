@@ -17,6 +17,7 @@ from intake.models import AuditEntry, Case, CaseItem
 from intake.operations import retention
 from intake.operations.backup import libpq_url
 from intake.reports.submission import submit_report
+from intake.routing import NAMED_IN_REPORT, RoutingSet, load_routing, save_routing
 
 
 def conclude(database, case_id, on):
@@ -78,6 +79,27 @@ def test_concluded_cases_are_purged_for_good_after_their_time(database, config):
     data = stored_bytes(database)
     assert not any(mark in data for mark in marks)
     assert retention.run_retention(database).total == 0  # running again purges nothing more
+
+
+def test_a_purged_case_leaves_its_citys_sealed_routing_set(database, config):
+    # A report's intake adds its case to the city's sealed routing set without looking for purged cases in it,
+    # so retention forgets each case it purges, in the purge's transaction.
+    create_city(database, "raytown", "Raytown")
+    city_id = find_city(database, "raytown").id
+    old, kept = (submit_report(database, config, city_slug="raytown", category="fraud-waste-abuse",
+                               narrative=text).case_id for text in ("old", "kept"))
+    with database.write() as session:
+        save_routing(session, config.routing_key, city_id,
+                     RoutingSet({old: {7: NAMED_IN_REPORT}, kept: {7: NAMED_IN_REPORT}}, {old}))
+    conclude(database, old, utc_now().date() - timedelta(days=800))
+    retention.set_rule(database, "raytown", "concluded-cases", 730)
+    submit_report(database, config, city_slug="raytown", category="fraud-waste-abuse", narrative="later")
+
+    retention.run_retention(database, routing_key=config.routing_key, vacuum=False)
+
+    with database.read() as session:
+        routing = load_routing(session, config.routing_key, city_id)
+    assert set(routing.excluded) == {kept} and old not in routing.alternate
 
 
 def test_rules_are_checked_and_unknown_purgers_are_left_alone(database):
