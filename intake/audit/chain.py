@@ -7,15 +7,16 @@ appends to one city never race for the same sequence number.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Generator, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import Session, select
 
 from crypto.audit_chain import AuditValue, ChainHead, EntryHasher, chain_hash, genesis_hash
@@ -38,6 +39,19 @@ def lock_city(session: Session, city_id: int) -> City:
     city = session.exec(select(City).where(City.id == city_id).with_for_update()
                         .execution_options(populate_existing=True)).one()
     return city
+
+
+def lock_city_key(session: Session, city_id: int) -> bytes:
+    """:func:`lock_city` reading only the city's public key (Core, a statement built once): a report's intake
+    takes the lock for every report and needs nothing else of the row unless it releases at once."""
+    key: bytes = session.connection().execute(_city_key_for_update(), {"city_id": city_id}).scalar_one()
+    return key
+
+
+@functools.cache
+def _city_key_for_update() -> Any:
+    table = City.__table__  # type: ignore[attr-defined]
+    return select(table.c.public_key).where(table.c.id == bindparam("city_id")).with_for_update()
 
 
 def _recorded_at(when: datetime | date, actor: str) -> str:

@@ -115,17 +115,24 @@ def _take_statement(dialect: str) -> Any:
     }).returning(table.c.count, table.c.window_started_at)
 
 
+@functools.cache
+def _read_counter() -> Any:
+    table = AttemptCounter.__table__  # type: ignore[attr-defined]
+    return (select(table.c.count, table.c.window_started_at, table.c.expires_at)
+            .where(table.c.key == bindparam("counter_key")))
+
+
 def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
     locking: the early answer that spares a refused report the expensive work before the take."""
-    row = session.get(AttemptCounter, key)
+    row = session.connection().execute(_read_counter(), {"counter_key": key}).first()
     if row is None:
         return None
-    started = _as_utc(row.window_started_at, now)
-    expires = _as_utc(row.expires_at, now)
+    count, window_started_at, expires_at = row
+    started, expires = _as_utc(window_started_at, now), _as_utc(expires_at, now)
     if started is None or started + window <= now or (expires is not None and expires <= now):
         return None
-    return _seconds_until(started + window, now) if row.count >= limit else None
+    return _seconds_until(started + window, now) if count >= limit else None
 
 
 @dataclass(frozen=True)

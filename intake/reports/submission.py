@@ -302,11 +302,11 @@ def _store_report(
     notes = []
     with db.write() as session:
         connection = session.connection()
-        locked = audit.lock_city(session, city.id)
+        city_key = audit.lock_city_key(session, city.id)
         if cap is not None:  # taken with the report: refused (TooManyAttempts) and rolled back if it filled
             take_from_cap_in(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
-        if locked.public_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
-            items = item_rows(locked.public_key)
+        if city_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
+            items = item_rows(city_key)
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
         # it before then.
         case["number"] = release.placeholder_number(session, city.id)
@@ -318,7 +318,7 @@ def _store_report(
         if attachments:
             stored_case = Case.model_validate(case)
             for offset, upload in enumerate(attachments):
-                notes.append(add_attachment(session, stored_case, upload, city_public_key=locked.public_key,
+                notes.append(add_attachment(session, stored_case, upload, city_public_key=city_key,
                                             position=len(items) + 1 + offset, created_on=received_on,
                                             author=author, parent_item_id=item_id).note)
             session.flush()
@@ -331,7 +331,7 @@ def _store_report(
             release.HeldEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, {"group": decision.group_slug})])
         if urgent or release_now or config.release_at_once:
             session.flush()
-            release.release(session, locked, case_ids={case_id})
+            release.release(session, audit.lock_city(session, city.id), case_ids={case_id})
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,
                            attachments=tuple(notes), acknowledge_due_on=acknowledge_due(received_on),
                            feedback_due_on=feedback_due(received_on), urgent=urgent)
