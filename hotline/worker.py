@@ -16,9 +16,10 @@ from intake.routing import fold_all_legacy_exclusions
 
 def job_handlers(settings: Settings, database: Database) -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
+    routing_key = settings.intake_config().routing_key  # derived once, not at every daily run
 
     def run_retention(run: JobRun) -> None:
-        retention.run_retention_job(database, run, routing_key=settings.intake_config().routing_key)
+        retention.run_retention_job(database, run, routing_key=routing_key)
 
     def run_release(run: JobRun) -> None:
         releases.run_release_job(database, run, settings.release_interval_seconds)
