@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlalchemy
 
 from hotline.bench.report import DEFAULT_REPORT
-from intake.db import normalize_url
+from intake.db import Database, normalize_url
 
 SQLITE = "SQLite"
 POSTGRESQL = "PostgreSQL"
@@ -57,3 +57,16 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", action="store_true", help="Record the result in the report (docs/BENCHMARKS.md).")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, metavar="PATH",
                         help=f"The report --write records into (default {DEFAULT_REPORT}).")
+
+
+def analyze(database: Database) -> None:
+    """Planner statistics for the bulk-inserted tables, as a live database's autovacuum would have them."""
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if database.is_sqlite:
+            connection.exec_driver_sql("ANALYZE")
+            return
+        # Only this run's schema: a bare VACUUM takes every table of the database in turn, and waits for any other
+        # session's lock on any of them.
+        tables = connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
+        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{table}"' for table in tables))

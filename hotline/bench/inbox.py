@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert, text
 
 from crypto.params import Argon2Cost
-from hotline.bench.databases import add_common_arguments, bench_database
+from hotline.bench.databases import add_common_arguments, analyze, bench_database
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from intake.accounts.reviewers import add_reviewer, sign_in
 from intake.accounts.sessions import ReviewerContext, resume_session, start_session
@@ -140,19 +140,6 @@ def seed_city(database: Database, config: IntakeConfig, slug: str, count: int, r
     with database.write() as session:
         case_tally.rebuild(session, city.id)  # the bulk insert went around the ORM
     return ids, ethics.id
-
-
-def analyze(database: Database) -> None:
-    """Planner statistics for the bulk-inserted tables, as a live database's autovacuum would have them."""
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if database.is_sqlite:
-            connection.exec_driver_sql("ANALYZE")
-            return
-        # Only this run's schema: a bare VACUUM takes every table of the database in turn, and waits for any other
-        # session's lock on any of them.
-        tables = connection.exec_driver_sql(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").scalars().all()
-        connection.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{table}"' for table in tables))
 
 
 def seed(database: Database, cases: int) -> tuple[ReviewerContext, int]:

@@ -56,7 +56,7 @@ from sqlmodel import col, select
 
 from hotline.bench import inbox
 from hotline.bench.audit import append_entries, verify_once
-from hotline.bench.databases import add_common_arguments, bench_database
+from hotline.bench.databases import add_common_arguments, analyze, bench_database
 from hotline.bench.intake import (
     drive,
     free_port,
@@ -163,7 +163,7 @@ def seed(database: Database, config: IntakeConfig, sizes: list[int], first_index
             elapsed = time.perf_counter() - started
             progress(f"  {offset + 1} cities, {seeded.cases:,} cases in {elapsed:.0f} s "
                      f"({seeded.cases / max(elapsed, 1e-9):,.0f} cases and entries/s)")
-    inbox.analyze(database)
+    analyze(database)
     seeded.seconds = time.perf_counter() - started
     return seeded
 
