@@ -273,10 +273,12 @@ def _store_batch(db: Database, city_id: int, rotation_id: int, resealed: dict[st
     with db.write() as session:
         audit.lock_city_key(session, city_id)
         connection = session.connection()
-        # A batch is a run of the city's items in id order (_next_batch): those still there are read as that range
-        # of ids, one statement built once, rather than as a list of two hundred ids to render and send.
-        in_range = connection.execute(_items_in_range_query(), {"city_id": city_id, "first": min(resealed),
-                                                                 "last": max(resealed)}).scalars()
+        # A batch is a run of the city's items in the database's id order (_next_batch), kept in that order: those
+        # still there are read as the range from its first id to its last, one statement built once, rather than
+        # as a list of two hundred ids to render and send.
+        ids = list(resealed)
+        in_range = connection.execute(_items_in_range_query(), {"city_id": city_id, "first": ids[0],
+                                                                 "last": ids[-1]}).scalars()
         rows = [(item_id, rotation_id, *resealed[item_id]) for item_id in in_range if item_id in resealed]
         _insert_staged(connection, rows)
         connection.execute(update(CityKeyRotation).where(col(CityKeyRotation.id) == rotation_id)
