@@ -97,11 +97,14 @@ def sealed_key_digest(key_for_city: bytes) -> bytes:
     return hashlib.sha256(key_for_city).digest()
 
 
+def _kept_aside(rotation_id: Any) -> Any:
+    """Whether the item of the enclosing query already has its key resealed and kept aside in this rotation."""
+    return exists().where(_STAGED.c.item_id == _ITEMS.c.id, _STAGED.c.rotation_id == rotation_id)
+
+
 def _items_left(session: Session, city_id: int, rotation_id: int) -> int:
-    done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
-                          col(ResealedCityKey.rotation_id) == rotation_id)
-    return session.exec(select(func.count()).select_from(CaseItem)
-                        .where(col(CaseItem.city_id) == city_id, ~done)).one()
+    return session.exec(select(func.count()).select_from(_ITEMS)
+                        .where(_ITEMS.c.city_id == city_id, ~_kept_aside(rotation_id))).one()
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,14 @@ class _Sealed:
     item_id: str
     context: ItemContext
     key_for_city: bytes
+
+    @classmethod
+    def of_row(cls, item_id: str, city_id: int, case_id: str, kind: str, key_for_city: bytes) -> _Sealed:
+        return cls(item_id, ItemContext(city_id=city_id, case_id=case_id, item_id=item_id, kind=kind), key_for_city)
+
+
+# The columns _Sealed.of_row takes, in its order.
+_SEALED_COLUMNS = (_ITEMS.c.id, _ITEMS.c.city_id, _ITEMS.c.case_id, _ITEMS.c.kind, _ITEMS.c.key_for_city)
 
 
 def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int,
@@ -120,8 +131,7 @@ def _next_batch(session: Session, city_id: int, rotation_id: int, limit: int,
                                                               "after": after, "limit": limit}).all()
     if not rows:
         return [], None
-    return [_Sealed(item_id, ItemContext(city_id=row_city, case_id=case_id, item_id=item_id, kind=kind), key)
-            for item_id, row_city, case_id, kind, key, staged in rows if not staged], rows[-1][0]
+    return [_Sealed.of_row(*row[:-1]) for row in rows if not row.staged], rows[-1][0]
 
 
 @functools.cache
@@ -129,24 +139,17 @@ def _next_batch_query() -> Any:
     """Whether an item is resealed is asked per row read (an index probe of each), not as an anti-join: planned
     from statistics taken before the rotation, when nothing was resealed yet, PostgreSQL's anti-join scanned every
     key resealed so far once per batch (`hotline bench rotation`). Built once, like intake.routing's statements."""
-    staged = (sa_select(_STAGED.c.item_id).where(_STAGED.c.item_id == _ITEMS.c.id,
-                                                 _STAGED.c.rotation_id == bindparam("rotation_id"))
-              .exists().label("staged"))
-    return (sa_select(_ITEMS.c.id, _ITEMS.c.city_id, _ITEMS.c.case_id, _ITEMS.c.kind, _ITEMS.c.key_for_city, staged)
+    return (sa_select(*_SEALED_COLUMNS, _kept_aside(bindparam("rotation_id")).label("staged"))
             .where(_ITEMS.c.city_id == bindparam("city_id"), _ITEMS.c.id > bindparam("after"))
             .order_by(_ITEMS.c.id).limit(bindparam("limit")))
 
 
 def _items_not_staged(session: Session, city_id: int, rotation_id: int, limit: int) -> list[_Sealed]:
     """Items whose key is not resealed yet, wherever they are (the switch: items added or changed meanwhile)."""
-    done = exists().where(col(ResealedCityKey.item_id) == col(CaseItem.id),
-                          col(ResealedCityKey.rotation_id) == rotation_id)
-    rows = session.execute(
-        sa_select(col(CaseItem.id), col(CaseItem.city_id), col(CaseItem.case_id), col(CaseItem.kind),
-                  col(CaseItem.key_for_city))
-        .where(col(CaseItem.city_id) == city_id, ~done).order_by(col(CaseItem.id)).limit(limit)).all()
-    return [_Sealed(item_id, ItemContext(city_id=row_city, case_id=case_id, item_id=item_id, kind=kind), key)
-            for item_id, row_city, case_id, kind, key in rows]
+    rows = session.connection().execute(
+        sa_select(*_SEALED_COLUMNS).where(_ITEMS.c.city_id == city_id, ~_kept_aside(rotation_id))
+        .order_by(_ITEMS.c.id).limit(limit)).all()
+    return [_Sealed.of_row(*row) for row in rows]
 
 
 def running_rotation(session: Session, city_id: int) -> CityKeyRotation | None:
