@@ -17,6 +17,7 @@ from crypto.report_keys import format_report_key
 from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, needs_explicit_language, with_language
 from hotline.middleware.security_headers import via_onion
 from hotline.public_facts import PublicFacts, public_facts
+from hotline.template_gettext import CompileTimeGettext
 from intake.categories import category_label
 from intake.messages import N_
 from intake.phone.transcription import reason_sentence
@@ -31,7 +32,7 @@ def make_environment(language: str = DEFAULT_LANGUAGE) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
+        extensions=[CompileTimeGettext],
         trim_blocks=True,
         lstrip_blocks=True,
         # Templates ship with the code and change only with a new release (a restart): checking each file's

@@ -10,7 +10,6 @@ import ipaddress
 import json
 import os
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
 from intake.config import IntakeConfig
+from intake.key_derivation import DerivationThreads
 from intake.operations.mail import SmtpConfig
 from intake.phone.transcription import ENGINE_POCKETSPHINX, ENGINE_WHISPER, ENGINES
 
@@ -189,7 +189,7 @@ class Settings:
             max_message_chars=self.max_message_chars,
             session_idle_seconds=self.session_idle_minutes * 60,
             session_max_seconds=self.session_max_hours * 3600,
-            kdf_slots=threading.BoundedSemaphore(os.cpu_count() or 1),
+            derivation_threads=DerivationThreads(os.cpu_count() or 1),
             sign_in_free_failures=max(1, self.sign_in_free_failures),
             sign_in_max_delay_seconds=max(1, self.sign_in_max_delay_seconds),
             reports_per_city_per_hour=self.reports_per_city_per_hour,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost
 from crypto.server_keys import routing_key
+from intake.key_derivation import DerivationThreads
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,8 @@ class IntakeConfig:
     session_idle_seconds: int = 30 * 60
     # And this many seconds after it began, however busy (12 hours).
     session_max_seconds: int = 12 * 3600
-    # At most this many report-key derivations at once (one per core): twenty requests sharing two cores would
-    # each take ten times as long, and hold 19 MiB each meanwhile; queued, each runs at full speed.
-    kdf_slots: threading.BoundedSemaphore | None = field(default=None, compare=False, repr=False)
+    # The threads every report-key derivation runs on, one per core (intake.key_derivation); None: the caller's.
+    derivation_threads: DerivationThreads | None = field(default=None, compare=False, repr=False)
 
     # Sign-in attempts (intake.accounts.authentication): from this many failures in a row on, each failure makes
     # the next attempt wait longer (1, 2, 4 ... seconds), never more than sign_in_max_delay_seconds. No lock.
@@ -42,8 +44,9 @@ class IntakeConfig:
     # which gives arrival order away: only the test suite may (hotline.settings refuses it elsewhere).
     release_interval_seconds: int = 3600
 
-    def kdf_slot(self) -> AbstractContextManager[object]:
-        return self.kdf_slots if self.kdf_slots is not None else nullcontext()
+    def derive(self, work: Callable[[], Result]) -> Result:
+        """``work()``, which derives a report key, on the derivation threads (or in the caller without them)."""
+        return self.derivation_threads.run(work) if self.derivation_threads is not None else work()
 
     @property
     def release_at_once(self) -> bool:

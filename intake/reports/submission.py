@@ -273,8 +273,8 @@ def _store_report(
     # besides the derivation itself, and every millisecond here is one the city lock is held (bench intake).
     report_key = generate_report_key()
     case_id, item_id = new_id(), new_id()
-    with config.kdf_slot():
-        reporter_public, reporter_wrapped = new_reporter_key_pair(report_key, case_id, config.report_key_kdf)
+    reporter_public, reporter_wrapped = config.derive(
+        lambda: new_reporter_key_pair(report_key, case_id, config.report_key_kdf))
     received_on = clock().date()
     case: dict[str, object] = {
         "id": case_id, "city_id": city.id, "number": 0, "category": category, "channel": channel,
@@ -353,8 +353,8 @@ def open_report(db: Database, config: IntakeConfig, report_key_text: str, *, cha
     if case is None:
         raise WrongCredentials("no report has that key")
     try:
-        with config.kdf_slot():
-            private = unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key, case.id)
+        private = config.derive(lambda: unwrap_reporter_private_key(case.reporter_wrapped_private_key, report_key,
+                                                                    case.id))
     except CryptoError:
         raise WrongCredentials("no report has that key") from None
     cost = reporter_key_cost(case.reporter_wrapped_private_key)
@@ -367,8 +367,7 @@ def _strengthen_reporter_key(db: Database, config: IntakeConfig, case: Case, rep
                              channel: str, clock: Clock) -> None:
     old = case.reporter_wrapped_private_key
     before = reporter_key_cost(old)
-    with config.kdf_slot():
-        wrapped = wrap_reporter_private_key(private, report_key, case.id, config.report_key_kdf)
+    wrapped = config.derive(lambda: wrap_reporter_private_key(private, report_key, case.id, config.report_key_kdf))
     case_table = Case.__table__  # type: ignore[attr-defined]
     with db.write() as session:
         city = audit.lock_city(session, case.city_id)
