@@ -17,6 +17,7 @@ from hotline.middleware.access_log import AccessLogMiddleware
 from hotline.middleware.body_limit import BodyLimitMiddleware
 from hotline.middleware.metrics import AppMetrics, RequestMetricsMiddleware, metrics
 from hotline.middleware.security_headers import SecurityHeadersMiddleware
+from hotline.public_facts import ServiceFacts
 from hotline.rendering import make_environments
 from hotline.settings import Settings
 from hotline.sso import clients_for
@@ -84,6 +85,7 @@ def create_app(settings: Settings, database: Database | None = None, *, demo_twi
         templates=environments["en"],
         report_key_throttle=Throttle(settings.report_key_attempts_per_10_minutes, 600),
         sign_in_throttle=Throttle(SIGN_IN_ATTEMPTS_PER_CLIENT_PER_10_MINUTES, 600),
+        service_facts=ServiceFacts(settings, database),
         environments=environments,
         submission_throttle=Throttle(settings.reports_per_client_per_hour, 3600),
         refused_post_throttle=Throttle(settings.refused_posts_per_client_per_10_minutes, 600),

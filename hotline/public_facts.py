@@ -1,10 +1,18 @@
 """What every public page says about the service itself: who runs it (MARC and the cities), the phone numbers a
-reporter can call, and the site's own name. Read once per page, only by pages that show it (base.html)."""
+reporter can call, and the site's own name. Shown by every page that has base.html's frame.
+
+The cities and their numbers are read from the database at most once every ``FACTS_SECONDS`` per instance
+(:class:`ServiceFacts`): every report's confirmation page showed them, and reading them was a transaction of its
+own per page, a third of the page's CPU on PostgreSQL (`hotline bench intake`, issue 20). They are public, and a
+city or a number added appears on every page within those seconds.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from babel.lists import format_list
@@ -12,9 +20,11 @@ from babel.lists import format_list
 from hotline.settings import Settings
 from intake.cities import city_names
 from intake.db import Database
-from intake.phone.lines import list_numbers
+from intake.phone.lines import PhoneLine, list_numbers
 
 logger = logging.getLogger("hotline.public_facts")
+
+FACTS_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -39,18 +49,40 @@ def display_number(number: str) -> str:
     return number
 
 
-def public_facts(settings: Settings, database: Database, city_slug: str | None, language: str) -> PublicFacts:
-    """The facts for a page about one city (its own numbers first, then the shared one) or about all of them.
+@dataclass
+class ServiceFacts:
+    """The facts every page shows, read from the database at most once every ``seconds`` (one per app)."""
 
-    Phone numbers are offered only when phone intake is configured: a number that rings nowhere would be worse
-    than none. A database that cannot be read leaves the lists empty: the page (perhaps an error page) still shows.
-    """
+    settings: Settings
+    database: Database
+    seconds: float = FACTS_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _read: tuple[list[str], list[PhoneLine]] | None = field(default=None, init=False)
+    _read_at: float = field(default=0.0, init=False)
+
+    def facts(self, city_slug: str | None, language: str) -> PublicFacts:
+        now = self.clock()
+        read = self._read
+        if read is None or now - self._read_at >= self.seconds:
+            read = _read(self.settings, self.database)
+            if read[0]:  # a database that could not be read is asked again at the next page
+                self._read, self._read_at = read, now
+        return _facts(self.settings, *read, city_slug, language)
+
+
+def _read(settings: Settings, database: Database) -> tuple[list[str], list[PhoneLine]]:
+    """Every city's name and every city's numbers. Phone numbers are offered only when phone intake is configured:
+    a number that rings nowhere would be worse than none. A database that cannot be read leaves the lists empty:
+    the page (perhaps an error page) still shows."""
     try:
-        names = city_names(database)
-        lines = list_numbers(database) if settings.phone_enabled else []
+        return city_names(database), list_numbers(database) if settings.phone_enabled else []
     except Exception as error:  # the frame of an error page must never fail in turn
         logger.warning("public facts unavailable (%s)", type(error).__name__)
-        names, lines = [], []
+        return [], []
+
+
+def _facts(settings: Settings, names: list[str], lines: list[PhoneLine], city_slug: str | None,
+           language: str) -> PublicFacts:
     phones = [Phone(line.number, display_number(line.number), line.city_name) for line in lines
               if city_slug is None or line.city_slug == city_slug]
     if settings.phone_enabled and settings.phone_shared_number:

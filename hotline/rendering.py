@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from crypto.report_keys import format_report_key
 from hotline.i18n import DEFAULT_LANGUAGE, LANGUAGES, install, language_of, needs_explicit_language, with_language
 from hotline.middleware.security_headers import via_onion
-from hotline.public_facts import PublicFacts, public_facts
+from hotline.public_facts import PublicFacts
 from hotline.template_gettext import CompileTimeGettext
 from intake.categories import category_label
 from intake.messages import N_
@@ -73,7 +73,7 @@ def facts_for(request: Request, language: str) -> Callable[[str | None], PublicF
 
     def facts(city_slug: str | None = None) -> PublicFacts:
         if city_slug not in cache:
-            found = public_facts(state.settings, state.database, city_slug, language)
+            found = state.service_facts.facts(city_slug, language)
             if via_onion(request.scope, state.settings.onion_address):
                 # A page reached through the onion names no ordinary host (docs/design.md#an-onion-service).
                 found = dataclasses.replace(found, domain=state.settings.onion_address)

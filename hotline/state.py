@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment
 from starlette.requests import Request
 
+from hotline.public_facts import ServiceFacts
 from hotline.settings import Settings
 from hotline.sso import OidcClient
 from hotline.throttle import Throttle
@@ -24,6 +25,8 @@ class AppState:
     templates: Environment
     report_key_throttle: Throttle
     sign_in_throttle: Throttle
+    # The cities and phone numbers every public page shows, read at most every few seconds (hotline.public_facts).
+    service_facts: ServiceFacts
     # The time the sign-in limits count by (tests move it; intake.clock).
     clock: Clock = utc_now
     # The single sign-on providers by name (hotline.sso).
