@@ -157,6 +157,19 @@ def _city_reviewers_query() -> Any:
 
 
 @functools.cache
+def _routing_seal_query() -> Any:
+    seal = RoutingSeal.__table__  # type: ignore[attr-defined]
+    return select(seal.c.sealed).where(seal.c.city_id == bindparam("city_id"))
+
+
+@functools.cache
+def _routing_seal_update() -> Any:
+    # Parameter names apart from the columns': SQLAlchemy keeps a column's own name for its SET value.
+    seal = RoutingSeal.__table__  # type: ignore[attr-defined]
+    return update(seal).where(seal.c.city_id == bindparam("seal_city_id")).values(sealed=bindparam("new_sealed"))
+
+
+@functools.cache
 def _legacy_exclusions_query() -> Any:
     return select(CaseExclusion.case_id, CaseExclusion.reviewer_id, CaseExclusion.reason)
 
@@ -307,8 +320,7 @@ def load_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
     """The city's routing exceptions (crypto.errors.WrongSecret if the seal does not open under ``key``: the
     pepper changed). Clear exclusions left from before the seal are included until they are folded in."""
     # Core statements (no unit of work): every report reads and re-seals the set under the city lock.
-    seal = RoutingSeal.__table__  # type: ignore[attr-defined]
-    sealed = session.connection().execute(select(seal.c.sealed).where(seal.c.city_id == city_id)).scalar()
+    sealed = session.connection().execute(_routing_seal_query(), {"city_id": city_id}).scalar()
     routing = RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
     # Usually none: read alone first (a join on the city would make the planner walk the city's cases).
     legacy = session.connection().execute(_legacy_exclusions_query()).all()
@@ -336,9 +348,9 @@ def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet
         for case_id in named - existing:
             routing.forget(case_id)
     sealed = seal_record(key, routing.to_json(), _binding(city_id))
-    seal = RoutingSeal.__table__  # type: ignore[attr-defined]
     connection = session.connection()
-    if not connection.execute(update(seal).where(seal.c.city_id == city_id).values(sealed=sealed)).rowcount:
+    if not connection.execute(_routing_seal_update(), {"seal_city_id": city_id, "new_sealed": sealed}).rowcount:
+        seal = RoutingSeal.__table__  # type: ignore[attr-defined]
         connection.execute(insert(seal).values(city_id=city_id, sealed=sealed))
 
 

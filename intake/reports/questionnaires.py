@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from intake import audit
@@ -274,14 +275,19 @@ def default_questionnaires() -> dict[str, QuestionnaireDefinition]:
 
 def questionnaire_for(session: Session, city_id: int, category: str) -> QuestionnaireDefinition:
     """The questionnaire a reporter of this city is asked for this category: the city's latest, else the default."""
-    row = session.connection().execute(
-        select(Questionnaire.version, Questionnaire.definition)
-        .where(Questionnaire.city_id == city_id, Questionnaire.category == category)
-        .order_by(col(Questionnaire.version).desc()).limit(1)).first()
+    row = session.connection().execute(_latest_questionnaire(), {"city_id": city_id, "category": category}).first()
     if row is None:
         return default_questionnaires().get(category) or QuestionnaireDefinition(category, ())
     definition = parse_definition(json.loads(row.definition))
     return QuestionnaireDefinition(definition.category, definition.fields, row.version)
+
+
+@cache
+def _latest_questionnaire() -> Any:
+    # Built once, its values as parameters: every web report runs it (intake.routing explains why).
+    return (select(Questionnaire.version, Questionnaire.definition)
+            .where(Questionnaire.city_id == bindparam("city_id"), Questionnaire.category == bindparam("category"))
+            .order_by(col(Questionnaire.version).desc()).limit(1))
 
 
 @dataclass(frozen=True)

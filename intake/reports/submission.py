@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from crypto.errors import CryptoError
@@ -26,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database
+from intake.db import Database, insert_into
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -242,12 +244,17 @@ class _CityFacts:
 
 
 def _city_facts(session: Session, city_slug: str) -> _CityFacts:
-    city = City.__table__  # type: ignore[attr-defined]
-    row = session.connection().execute(select(city.c.id, city.c.slug, city.c.name, city.c.public_key)
-                                       .where(city.c.slug == city_slug)).first()
+    row = session.connection().execute(_city_facts_query(), {"slug": city_slug}).first()
     if row is None:
         raise NotFound(f"no city {city_slug!r}")
     return _CityFacts(row.id, row.slug, row.name, row.public_key)
+
+
+@functools.cache
+def _city_facts_query() -> Any:
+    # Built once, its values as parameters: every report runs it (intake.routing explains why).
+    city = City.__table__  # type: ignore[attr-defined]
+    return select(city.c.id, city.c.slug, city.c.name, city.c.public_key).where(city.c.slug == bindparam("slug"))
 
 
 def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: str, text: str, city_public_key: bytes,
@@ -312,9 +319,9 @@ def _store_report(
         case["number"] = release.placeholder_number(session, city.id)
         texts = [narrative, *(answers[1] if answers else [])]
         decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
-        connection.execute(insert(Case.__table__), case)  # type: ignore[attr-defined]
+        connection.execute(insert_into(Case.__table__), case)  # type: ignore[attr-defined]
         case_tally.count_inserted(session, case)
-        connection.execute(insert(CaseItem.__table__), items)  # type: ignore[attr-defined]
+        connection.execute(insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:
             stored_case = Case.model_validate(case)
             for offset, upload in enumerate(attachments):
