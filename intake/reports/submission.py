@@ -182,7 +182,7 @@ def submit_report(
     # One read for everything checked before the key derivation: the city, its questionnaire, the route and the
     # city's cap. A report refused here costs no Argon2id and no file work; the route and the cap are checked
     # again, and the cap taken, under the city lock in the transaction that stores the report.
-    with db.read() as session:
+    with db.read_each_statement() as session:
         city = _city_facts(session, city_slug)
         asked = category in CATEGORY_SLUGS and answers is not None
         questionnaire = questionnaire_for(session, city.id, category) if asked else None
