@@ -67,17 +67,24 @@ class Database:
         return create_engine(self.url, echo=echo, pool_pre_ping=True, **_pool(pool_size))
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, plan_for_each_value: bool = False) -> Iterator[Session]:
         """A session for reading. On PostgreSQL its transaction is READ ONLY (a write or a row lock in it is an
         error) and ends with COMMIT, which for a transaction that wrote nothing is what ROLLBACK would be: psycopg
         forgets every statement it prepared on a connection at each ROLLBACK, so pooled connections that also
         served reads parsed and planned every statement anew (a report's intake cost PostgreSQL 3.3 ms of CPU
-        where 1.5 ms do; issue 20)."""
+        where 1.5 ms do; issue 20).
+
+        A statement psycopg keeps prepared may be given one plan for any values (PostgreSQL's generic plan), which
+        suits lookups by key but not a page of a long list, whose best plan depends on how deep the page is: for an
+        inbox page deep in the due-date order it took 400 ms instead of 40 (`hotline bench inbox`).
+        ``plan_for_each_value`` plans every statement of the session for its own values."""
         if self.is_sqlite:
             with HotlineSession(self.engine, expire_on_commit=False) as session:
                 yield session
             return
         with HotlineSession(self._read_only, expire_on_commit=False) as session:
+            if plan_for_each_value:
+                session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
             yield session
             session.commit()
 

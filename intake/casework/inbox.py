@@ -265,7 +265,7 @@ def list_inbox(db: Database, context: ReviewerContext, wanted: InboxFilter, *, c
     today = clock().date()
     if wanted.overdue:
         wanted = replace(wanted, sort=SORT_DUE)
-    with db.read() as session:
+    with db.read(plan_for_each_value=True) as session:  # pages deep in a long list (intake.db)
         visibility = visibility_for(session, context.routing_key, context.reviewer_id, context.city_id)
         counts = _counts(session, visibility, context, wanted, today)
         total = counts.total(wanted)
