@@ -3,7 +3,7 @@ reporter can call, and the site's own name. Shown by every page that has base.ht
 
 The cities and their numbers are read from the database at most once every ``FACTS_SECONDS`` per instance
 (:class:`ServiceFacts`): every report's confirmation page showed them, and reading them was a transaction of its
-own per page, a third of the page's CPU on PostgreSQL (`hotline bench intake`, issue 20). They are public, and a
+own per page, a third of the page's CPU on PostgreSQL (`hotline bench intake`). They are public, and a
 city or a number added appears on every page within those seconds.
 """
 

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crypto.params import REPORT_KEY_KDF, REVIEWER_PASSWORD_KDF, Argon2Cost, check_parameters
-from intake.config import IntakeConfig
-from intake.key_derivation import DerivationThreads
+from intake.config import DerivationThreads, IntakeConfig
 from intake.operations.mail import SmtpConfig
 from intake.phone.transcription import ENGINE_POCKETSPHINX, ENGINE_WHISPER, ENGINES
 

@@ -4,7 +4,7 @@ Each app has one Jinja2 environment per language (hotline.rendering), so a ``{{ 
 gives the same text in a given environment. Jinja2 still looks it up on every page: the call goes through
 ``Context.call``, the newstyle wrapper, the catalogue, a ``Markup`` and a ``%`` with escaping, about forty times
 a page, and with the rest of the frame that was about a third of the CPU a report cost outside its key derivation
-(`hotline bench intake`, issue 20).
+(`hotline bench intake`).
 
 :class:`CompileTimeGettext` is jinja2.ext.i18n with one more step. When a template is compiled, a call
 ``_("...")`` whose only argument is a string literal is replaced by its translation marked safe, computed exactly

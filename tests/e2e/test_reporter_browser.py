@@ -116,6 +116,9 @@ class Visit:
     def check(self, page, name: str) -> None:
         """axe-core on the page as it is now (when scripts can run), and the page's weight so far."""
         self.checked.append(name)
+        # The page as its reader sees it: after its stylesheet applied. A click returns once the next page is on
+        # its way, and axe-core run before the CSS applied measured unstyled links (target-size, under load in CI).
+        page.wait_for_load_state("load")
         if self.axe:
             from axe_playwright_python.sync_playwright import Axe
 

@@ -1,17 +1,17 @@
 """Report-key derivations run on a fixed set of threads, one per core, all started up front
-(intake.key_derivation)."""
+(intake.config.DerivationThreads)."""
 
 import threading
 import time
 
 import pytest
 
-from intake.config import IntakeConfig
-from intake.key_derivation import DerivationThreads
+from intake.config import DerivationThreads, IntakeConfig
 
 
-def _derivation_threads() -> set[str]:
-    return {thread.name for thread in threading.enumerate() if thread.name.startswith("key-derivation")}
+def _derivation_threads() -> set[threading.Thread]:
+    # The threads themselves: every DerivationThreads names its threads key-derivation_0, _1 and so on.
+    return {thread for thread in threading.enumerate() if thread.name.startswith("key-derivation")}
 
 
 def test_every_thread_is_started_when_made_and_the_work_runs_on_them() -> None:
@@ -20,8 +20,8 @@ def test_every_thread_is_started_when_made_and_the_work_runs_on_them() -> None:
     try:
         started = _derivation_threads() - before
         assert len(started) == 3  # before any work: they take their memory arenas before the server is busy
-        ran_on = {threads.run(lambda: threading.current_thread().name) for _ in range(30)}
-        assert ran_on <= started and threading.current_thread().name not in ran_on
+        ran_on = {threads.run(threading.current_thread) for _ in range(30)}
+        assert ran_on <= started and threading.current_thread() not in ran_on
     finally:
         threads.close()
 
