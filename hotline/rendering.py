@@ -67,7 +67,8 @@ def switch_links(request: Request, language: str, *, to_start: bool = False) -> 
 
 
 def facts_for(request: Request, language: str) -> Callable[[str | None], PublicFacts]:
-    """base.html's ``service_facts(city_slug)``: read only by the pages that show it, once per page."""
+    """base.html's ``service_facts(city_slug)``, made once per page for the pages that show it; the database is
+    read at most every few seconds (hotline.public_facts.ServiceFacts)."""
     state = request.app.state.hotline
     cache: dict[str | None, PublicFacts] = {}
 

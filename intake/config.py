@@ -33,12 +33,12 @@ class DerivationThreads:
     """
 
     def __init__(self, count: int) -> None:
-        self.count = max(1, count)
-        self._executor = ThreadPoolExecutor(self.count, thread_name_prefix="key-derivation")
+        count = max(1, count)
+        self._executor = ThreadPoolExecutor(count, thread_name_prefix="key-derivation")
         # The executor starts a thread only when none is idle: each of these waits for all the others, so every
         # thread is started now (and takes its arena now), not when the server is already busy.
-        started = threading.Barrier(self.count)
-        for waiting in [self._executor.submit(started.wait) for _ in range(self.count)]:
+        started = threading.Barrier(count)
+        for waiting in [self._executor.submit(started.wait) for _ in range(count)]:
             waiting.result()
 
     def run(self, work: Callable[[], Result]) -> Result:

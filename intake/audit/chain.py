@@ -16,11 +16,12 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, update
 from sqlmodel import Session, select
 
 from crypto.audit_chain import AuditValue, ChainHead, EntryHasher, chain_hash, genesis_hash
 from intake.audit.actions import checked
+from intake.db import insert_into
 from intake.models import AuditEntry, City
 
 REPORTER = "reporter"
@@ -141,7 +142,7 @@ def append_rows(connection: Connection, city_id: int, city_slug: str, head_seque
         row["entry_hash"] = head_hash
         rows.append(row)
     if rows:
-        connection.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(insert_into(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
     city_table = City.__table__  # type: ignore[attr-defined]
     connection.execute(update(city_table).where(city_table.c.id == city_id).values(
         audit_head_sequence=head_sequence, audit_head_hash=head_hash, **(city_values or {})))
