@@ -319,9 +319,7 @@ def _binding(city_id: int) -> bytes:
 def load_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
     """The city's routing exceptions (crypto.errors.WrongSecret if the seal does not open under ``key``: the
     pepper changed). Clear exclusions left from before the seal are included until they are folded in."""
-    # Core statements (no unit of work): every report reads and re-seals the set under the city lock.
-    sealed = session.connection().execute(_routing_seal_query(), {"city_id": city_id}).scalar()
-    routing = RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
+    routing = _load_sealed_routing(session, key, city_id)
     # Usually none: read alone first (a join on the city would make the planner walk the city's cases).
     legacy = session.connection().execute(_legacy_exclusions_query()).all()
     if legacy:
@@ -332,6 +330,16 @@ def load_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
                 routing.excluded.setdefault(case_id, {})[reviewer_id] = (reason if reason in _REASON_CODES
                                                                          else NAMED_IN_REPORT)
     return routing
+
+
+def _load_sealed_routing(session: Session, key: bytes, city_id: int) -> RoutingSet:
+    """The sealed set alone, without the clear rows :func:`load_routing` adds. A report's intake re-seals the set
+    from this: clear rows stay in case_exclusion, where every reader still finds them, until
+    :func:`fold_legacy_exclusions` seals them and deletes them, so the set a report seals need not carry them, and
+    its intake is spared a statement under the city lock (`hotline bench intake`)."""
+    # A Core statement (no unit of work): every report reads and re-seals the set under the city lock.
+    sealed = session.connection().execute(_routing_seal_query(), {"city_id": city_id}).scalar()
+    return RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
 
 
 def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet, *,
@@ -357,7 +365,7 @@ def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet
 def record_routing(session: Session, key: bytes, city_id: int, case_id: str, decision: RoutingDecision) -> None:
     """Add a new case's exceptions to the city's set. The set is sealed again for every report, exceptions or not,
     so which reports had one cannot be told from which writes changed the row. Under the city lock."""
-    routing = load_routing(session, key, city_id)
+    routing = _load_sealed_routing(session, key, city_id)
     routing.add(case_id, decision)
     save_routing(session, key, city_id, routing, drop_missing=False)
 

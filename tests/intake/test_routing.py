@@ -11,7 +11,7 @@ from intake.cities import create_city, find_city, open_city_key_with_recovery_ke
 from intake.errors import NotFound
 from intake.models import AuditEntry, Case, CaseExclusion, ReviewerGroup
 from intake.reports import submission as reports
-from intake.routing import load_routing, reviewers_named_in
+from intake.routing import fold_all_legacy_exclusions, load_routing, reviewers_named_in
 
 PASSWORD = "a long enough password"
 
@@ -59,6 +59,25 @@ def test_a_reviewer_named_in_the_report_never_sees_it(database, config, city):
         routing = load_routing(session, config.routing_key, 1)
         assert session.exec(select(CaseExclusion)).all() == []  # nothing in clear
     assert routing.excluded == {submitted.case_id: {city["ana"][0]: "named in report"}}
+
+
+def test_exclusions_left_in_clear_hold_until_folded_into_the_seal(database, config, city):
+    # An older version kept exclusions in clear. A report's intake re-seals the city's set without reading them:
+    # they must hold all the same, for every reader, until the start-up fold seals and deletes them.
+    ana_id, ana = city["ana"]
+    old = reports.submit_report(database, config, city_slug="raytown", category="safety", narrative="Older report.")
+    with database.write() as session:
+        session.add(CaseExclusion(case_id=old.case_id, reviewer_id=ana_id, reason="named in report"))
+    new = reports.submit_report(database, config, city_slug="raytown", category="safety", narrative="Newer report.")
+    assert visible(database, ana) == {new.case_id}
+    with database.read() as session:
+        assert load_routing(session, config.routing_key, 1).excluded == {old.case_id: {ana_id: "named in report"}}
+    assert fold_all_legacy_exclusions(database, config.routing_key) == 1
+    with database.read() as session:
+        assert session.exec(select(CaseExclusion)).all() == []
+        assert load_routing(session, config.routing_key, 1).excluded == {old.case_id: {ana_id: "named in report"}}
+    assert visible(database, ana) == {new.case_id}
+    assert fold_all_legacy_exclusions(database, config.routing_key) == 0
 
 
 def test_reporter_exclusions_and_fallback_to_the_alternate_group(database, config, city):
