@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, exc, insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from intake.models import tally as case_tally
+
+# A pooled PostgreSQL connection idle this long is pinged before it is handed out (_ping_after_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class HotlineSession(Session):
@@ -40,10 +44,13 @@ def normalize_url(url: str) -> str:
 class Database:
     """One engine and the sessions made from it. Pass it in; there is no module-level instance."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False,
+                 ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         self.engine = self._make_engine(pool_size, echo)
+        if not self.is_sqlite:
+            _ping_after_idle(self.engine, ping_after_idle_seconds)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read_only = self.engine.execution_options(postgresql_readonly=True)
 
@@ -64,7 +71,7 @@ class Database:
             )
             _configure_sqlite(engine)
             return engine
-        return create_engine(self.url, echo=echo, pool_pre_ping=True, **_pool(pool_size))
+        return create_engine(self.url, echo=echo, **_pool(pool_size))
 
     @contextmanager
     def read(self, *, plan_for_each_value: bool = False) -> Iterator[Session]:
@@ -128,6 +135,36 @@ def insert_into(table: Any) -> Any:
     items, queue row and held entries this way, under its city lock, and building a statement costs more than
     running it (its expression tree and cache key; `hotline bench intake`)."""
     return insert(table)
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before handing it out only when it sat idle ``idle_seconds`` or more.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip, and a command for the server, before every
+    session, two of them for each report (`hotline bench intake`), where a connection handed back moments ago is
+    known good. What the ping is for is a connection that PostgreSQL closed while it sat in the pool (a restart,
+    a failover, an idle timeout): a restart takes longer than ``idle_seconds``, so every connection in the pool has
+    been idle that long by the time the server is back, and each is pinged, and replaced if dead, before use. The
+    pool retries a checkout whose ping fails with a new connection (SQLAlchemy's "pessimistic" disconnect handling,
+    DisconnectionError from a checkout listener). A connection that was fine less than ``idle_seconds`` ago is used
+    as it is: if the server went away in that moment, the statement fails, as the ones in flight did, and
+    SQLAlchemy replaces every connection of the pool that was open before it."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["hotline_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # info lives as long as the DBAPI connection: a new connection has no mark and needs no ping.
+        idle_since = record.info.get("hotline_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("the pooled connection was closed by the server") from error
 
 
 def _pool(pool_size: int) -> dict[str, int]:
