@@ -125,10 +125,29 @@ def _folded(text: str) -> str:
     return " ".join(re.findall(r"\w+", plain.casefold()))
 
 
+@dataclass(frozen=True)
+class ReportWords:
+    """A report's texts folded once (:func:`_folded`), for finding reviewers' names in them.
+
+    A report is routed twice, before its key derivation and again under its city lock, and folding is linear in the
+    text: 4 ms for a report of 50,000 characters with accents, as a Spanish one has. Folded once, before either, the
+    city lock is held for none of it."""
+
+    haystack: str  # the folded words, with a space before and after
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> ReportWords:
+        return cls(f" {_folded(chr(10).join(texts))} ")
+
+    def reviewers_named(self, reviewers: Iterable[tuple[int, str]]) -> set[int]:
+        """IDs of the reviewers whose full name appears in the texts as whole words."""
+        return {reviewer_id for reviewer_id, name in reviewers
+                if (folded := _folded(name)) and f" {folded} " in self.haystack}
+
+
 def reviewers_named_in(text: str, reviewers: Iterable[tuple[int, str]]) -> set[int]:
     """IDs of the reviewers whose full name appears in ``text`` as whole words."""
-    haystack = f" {_folded(text)} "
-    return {reviewer_id for reviewer_id, name in reviewers if (folded := _folded(name)) and f" {folded} " in haystack}
+    return ReportWords.of([text]).reviewers_named(reviewers)
 
 
 @dataclass(frozen=True)
@@ -198,11 +217,11 @@ class RoutingDecision:
 
 
 def decide_route(
-    session: Session, city_id: int, category: str, texts: Iterable[str], excluded_by_reporter: Collection[int]
+    session: Session, city_id: int, category: str, words: ReportWords, excluded_by_reporter: Collection[int]
 ) -> RoutingDecision:
     reviewers = city_reviewers(session, city_id)
     known = {r.reviewer_id for r in reviewers}
-    named = reviewers_named_in("\n".join(texts), ((r.reviewer_id, r.display_name) for r in reviewers))
+    named = words.reviewers_named((r.reviewer_id, r.display_name) for r in reviewers)
     exclusions = {reviewer_id: NAMED_IN_REPORT for reviewer_id in named}
     for reviewer_id in excluded_by_reporter:
         if reviewer_id in known:

@@ -26,7 +26,7 @@ from intake.errors import InvalidInput
 from intake.models import Case, City, ReleaseQueue
 from intake.reports import release
 from intake.reports.submission import CHANNEL_PHONE
-from intake.routing import decide_route, record_routing
+from intake.routing import ReportWords, decide_route, record_routing
 
 CASE_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -114,7 +114,7 @@ def route_phone_case(session: Session, locked: City, config: IntakeConfig, case_
     if case is None or is_routed(session, case_id):
         return False
     assert locked.id is not None
-    decision = decide_route(session, locked.id, case.category, texts, ())
+    decision = decide_route(session, locked.id, case.category, ReportWords.of(texts), ())
     record_routing(session, config.routing_key, locked.id, case_id, decision)
     release.hold_case(session, locked.id, case_id, decision.group_id)
     release.hold_entry(session, locked.id, actor=audit.SYSTEM, action=AuditAction.CASE_ROUTED, day=case.received_on,

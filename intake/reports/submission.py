@@ -67,7 +67,7 @@ from intake.reports.questionnaires import (
     read_answers,
 )
 from intake.reports.requests_for_information import awaiting_answer
-from intake.routing import decide_route, record_routing
+from intake.routing import ReportWords, decide_route, record_routing
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -200,7 +200,8 @@ def submit_report(
                 problems.update(invalid.problems)
         if problems:
             raise InvalidInput(problems)
-        decide_route(session, city.id, category, [narrative, *answer_texts(checked)], excluded_reviewer_ids)
+        words = ReportWords.of([narrative, *answer_texts(checked)])
+        decide_route(session, city.id, category, words, excluded_reviewer_ids)
         if admit is not None:
             admit()  # the caller's own limits (per client), which may raise TooManyAttempts
         if channel == CHANNEL_WEB:
@@ -214,7 +215,7 @@ def submit_report(
     try:
         return _store_report(db, config, city, category=category, narrative=narrative, channel=channel,
                              excluded_reviewer_ids=excluded_reviewer_ids,
-                             answers=(answers_json(questionnaire, checked), answer_texts(checked))
+                             words=words, answers=answers_json(questionnaire, checked)
                              if questionnaire is not None and checked else None,
                              identity_json=given.to_json() if given else None, attachments=cleaned, urgent=urgent,
                              release_now=release_now, cap=cap, clock=clock)
@@ -272,7 +273,7 @@ def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: 
 
 def _store_report(
     db: Database, config: IntakeConfig, city: _CityFacts, *, category: str, narrative: str, channel: str,
-    excluded_reviewer_ids: Collection[int], answers: tuple[str, list[str]] | None, identity_json: str | None,
+    excluded_reviewer_ids: Collection[int], words: ReportWords, answers: str | None, identity_json: str | None,
     attachments: Sequence[CleanedUpload], urgent: bool, release_now: bool, cap: _CityCap | None, clock: Clock,
 ) -> SubmittedReport:
     # The expensive work (Argon2id, HPKE) happens before the transaction, so the city lock is held briefly; inside
@@ -298,7 +299,7 @@ def _store_report(
         rows = [_sealed_row(case, item_id=item_id, kind=KIND_REPORT, author=author, text=narrative,
                             city_public_key=city_public_key, position=1, for_reporter=True)]
         if answers is not None:
-            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_ANSWERS, author=author, text=answers[0],
+            rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_ANSWERS, author=author, text=answers,
                                     city_public_key=city_public_key, position=len(rows) + 1, for_reporter=True))
         if identity_json is not None:  # to the city alone: the reporter's own key never needs to open it
             rows.append(_sealed_row(case, item_id=new_id(), kind=KIND_IDENTITY, author=author, text=identity_json,
@@ -317,8 +318,7 @@ def _store_report(
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
         # it before then.
         case["number"] = release.placeholder_number(session, city.id)
-        texts = [narrative, *(answers[1] if answers else [])]
-        decision = decide_route(session, city.id, category, texts, excluded_reviewer_ids)
+        decision = decide_route(session, city.id, category, words, excluded_reviewer_ids)
         connection.execute(insert_into(Case.__table__), case)  # type: ignore[attr-defined]
         case_tally.count_inserted(session, case)
         connection.execute(insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ the case, anywhere."""
 import pytest
 from sqlmodel import select
 
+from intake import routing
 from intake.accounts.reviewers import add_reviewer, sign_in
 from intake.accounts.sessions import resume_session, start_session
 from intake.casework import cases as casework
@@ -59,6 +60,21 @@ def test_a_reviewer_named_in_the_report_never_sees_it(database, config, city):
         routing = load_routing(session, config.routing_key, 1)
         assert session.exec(select(CaseExclusion)).all() == []  # nothing in clear
     assert routing.excluded == {submitted.case_id: {city["ana"][0]: "named in report"}}
+
+
+def test_a_report_is_folded_once_for_both_of_its_routings(database, config, city, monkeypatch):
+    # Routed before its key derivation and again under the city lock; folding is linear in the text, so it is done
+    # once, before either (intake.routing.ReportWords), and the second routing still finds the names.
+    folded_texts = []
+    fold = routing._folded
+    monkeypatch.setattr(routing, "_folded", lambda text: folded_texts.append(text) or fold(text))
+    narrative = "Señor Bo Smith firmó las facturas. " * 200
+    submitted = reports.submit_report(database, config, city_slug="raytown", category="fraud-waste-abuse",
+                                      narrative=narrative)
+    assert [text for text in folded_texts if "facturas" in text] == [narrative.strip()]
+    with database.read() as session:
+        excluded = load_routing(session, config.routing_key, 1).excluded
+    assert excluded == {submitted.case_id: {city["bo"][0]: "named in report"}}
 
 
 def test_exclusions_left_in_clear_hold_until_folded_into_the_seal(database, config, city):
