@@ -315,11 +315,10 @@ def _store_report(
             take_from_cap_in(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
         if city_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
             items = item_rows(city_key)
+        decision = decide_route(session, city.id, category, words, excluded_reviewer_ids)
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
         # it before then.
-        case["number"] = release.placeholder_number(session, city.id)
-        decision = decide_route(session, city.id, category, words, excluded_reviewer_ids)
-        connection.execute(insert_into(Case.__table__), case)  # type: ignore[attr-defined]
+        release.insert_waiting_case(session, case)
         case_tally.count_inserted(session, case)
         connection.execute(insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:

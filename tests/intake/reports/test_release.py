@@ -173,3 +173,16 @@ def test_slots_start_every_interval_from_midnight_utc():
     assert release.next_slot(now, 3600) == datetime(2026, 12, 7, 15, tzinfo=UTC)
     assert release.slot_start(now, 60) == datetime(2026, 12, 7, 14, 37, tzinfo=UTC)
     assert release.next_slot(datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC), 3600) == datetime(2026, 12, 8, tzinfo=UTC)
+
+
+def test_a_waiting_case_whose_placeholder_number_is_taken_draws_another(database, slotted, scene, monkeypatch):
+    # The insert itself decides whether the number is free (ON CONFLICT on the city's numbers), on either database.
+    draws = iter([-5, -5, -7])
+    monkeypatch.setattr(release, "_random_placeholder", lambda: next(draws))
+    first = submit_report(database, slotted, city_slug="raytown", category="safety", narrative="first waiting")
+    second = submit_report(database, slotted, city_slug="raytown", category="safety", narrative="second waiting")
+    with database.read() as session:
+        assert (session.get(Case, first.case_id).number, session.get(Case, second.case_id).number) == (-5, -7)
+    release.release_due(database)
+    with database.read() as session:
+        assert sorted(session.get(Case, case.case_id).number for case in (first, second)) == [2, 3]
