@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
+    Integer,
     String,
     and_,
     bindparam,
@@ -35,10 +36,13 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     or_,
     true,
+    union_all,
     update,
 )
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from crypto.server_keys import open_record, seal_record
@@ -193,17 +197,32 @@ def _legacy_exclusions_query() -> Any:
     return select(CaseExclusion.case_id, CaseExclusion.reviewer_id, CaseExclusion.reason)
 
 
+_REVIEWER_ROW = "reviewer"
+_GROUP_ROW = "group"
+
+
 @functools.cache
-def _route_groups_query() -> Any:
-    """The routed group of a category, the default and alternate groups, and their members, in one statement."""
+def _route_facts_query() -> Any:
+    """Everything a routing decision reads, in one statement: the city's reviewers, as :func:`city_reviewers` reads
+    them, as rows ("reviewer", id, display name, role, NULL, NULL); and the category's routed group, the default
+    and alternate groups, and their members, as rows ("group", group id, slug, NULL, member id, routed group id)."""
+    no_number, no_text = cast(null(), Integer), cast(null(), String)
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
+    reviewers: Any = (
+        select_columns(literal_column(f"'{_REVIEWER_ROW}'"), col(Reviewer.id), col(Reviewer.display_name),
+                       col(Membership.role), no_number, no_number)
+        .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
+        .where(col(Membership.city_id) == bindparam("city_id"), col(Reviewer.active)))
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == bindparam("city_id"),
                                                      CategoryRoute.category == bindparam("category")).scalar_subquery()
-    return (select(ReviewerGroup.id, ReviewerGroup.slug, GroupMember.reviewer_id, routed_id)
-            .select_from(ReviewerGroup)
-            .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))
-            .where(ReviewerGroup.city_id == bindparam("city_id"),
-                   or_(col(ReviewerGroup.id) == routed_id,
-                       col(ReviewerGroup.slug).in_([DEFAULT_CASE_GROUP, ALTERNATE_GROUP]))))
+    groups = (select_columns(literal_column(f"'{_GROUP_ROW}'"), col(ReviewerGroup.id), col(ReviewerGroup.slug),
+                             no_text, col(GroupMember.reviewer_id), routed_id)
+              .select_from(ReviewerGroup)
+              .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))
+              .where(col(ReviewerGroup.city_id) == bindparam("city_id"),
+                     or_(col(ReviewerGroup.id) == routed_id,
+                         col(ReviewerGroup.slug).in_([DEFAULT_CASE_GROUP, ALTERNATE_GROUP]))))
+    return union_all(reviewers, groups)
 
 
 @dataclass(frozen=True)
@@ -219,21 +238,25 @@ class RoutingDecision:
 def decide_route(
     session: Session, city_id: int, category: str, words: ReportWords, excluded_by_reporter: Collection[int]
 ) -> RoutingDecision:
-    reviewers = city_reviewers(session, city_id)
+    # One statement for the reviewers, the groups and their members: a report is routed twice, the second time
+    # under its city lock (`hotline bench intake`).
+    rows = session.connection().execute(_route_facts_query(), {"city_id": city_id, "category": category}).all()
+    reviewers = [CityReviewer(row_id, text, role) for kind, row_id, text, role, _, _ in rows
+                 if kind == _REVIEWER_ROW and row_id is not None]
     known = {r.reviewer_id for r in reviewers}
     named = words.reviewers_named((r.reviewer_id, r.display_name) for r in reviewers)
     exclusions = {reviewer_id: NAMED_IN_REPORT for reviewer_id in named}
     for reviewer_id in excluded_by_reporter:
         if reviewer_id in known:
             exclusions.setdefault(reviewer_id, EXCLUDED_BY_REPORTER)
-    # One query for the routed group, the default and alternate groups and their members (a report's routing
-    # runs under the city lock, so it is kept to two statements; `hotline bench intake`).
-    rows = session.connection().execute(_route_groups_query(), {"city_id": city_id, "category": category}).all()
-    route = rows[0][3] if rows else None
+    route = None
     groups: dict[int, str] = {}
     members: dict[int, set[int]] = {}
-    for group_id, slug, reviewer_id, _ in rows:
+    for kind, group_id, slug, _, reviewer_id, routed_id in rows:
+        if kind != _GROUP_ROW:
+            continue
         assert group_id is not None
+        route = routed_id
         groups[group_id] = slug
         members.setdefault(group_id, set())
         if reviewer_id is not None:
