@@ -173,10 +173,17 @@ def city_reviewers(session: Session, city_id: int) -> list[CityReviewer]:
 # object keeps its cache key. They are constants, like a compiled pattern: no state.
 @functools.cache
 def _city_reviewers_query() -> Any:
-    return (select(Reviewer.id, Reviewer.display_name, Membership.role)
+    return _city_reviewer_rows(col(Reviewer.id), col(Reviewer.display_name),
+                               col(Membership.role)).order_by(col(Reviewer.display_name))
+
+
+def _city_reviewer_rows(*columns: Any) -> Any:
+    """``columns`` of every active reviewer with a role in the city (parameter ``city_id``): who a city's reviewers
+    are, for :func:`city_reviewers` and for every routing decision alike. SQLAlchemy's own select: sqlmodel's is
+    typed for at most four columns."""
+    return (select_columns(*columns)
             .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
-            .where(Membership.city_id == bindparam("city_id"), col(Reviewer.active))
-            .order_by(col(Reviewer.display_name)))
+            .where(col(Membership.city_id) == bindparam("city_id"), col(Reviewer.active)))
 
 
 @functools.cache
@@ -207,12 +214,8 @@ def _route_facts_query() -> Any:
     them, as rows ("reviewer", id, display name, role, NULL, NULL); and the category's routed group, the default
     and alternate groups, and their members, as rows ("group", group id, slug, NULL, member id, routed group id)."""
     no_number, no_text = cast(null(), Integer), cast(null(), String)
-    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
-    reviewers: Any = (
-        select_columns(literal_column(f"'{_REVIEWER_ROW}'"), col(Reviewer.id), col(Reviewer.display_name),
-                       col(Membership.role), no_number, no_number)
-        .join(Membership, col(Membership.reviewer_id) == col(Reviewer.id))
-        .where(col(Membership.city_id) == bindparam("city_id"), col(Reviewer.active)))
+    reviewers = _city_reviewer_rows(literal_column(f"'{_REVIEWER_ROW}'"), col(Reviewer.id),
+                                    col(Reviewer.display_name), col(Membership.role), no_number, no_number)
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == bindparam("city_id"),
                                                      CategoryRoute.category == bindparam("category")).scalar_subquery()
     groups = (select_columns(literal_column(f"'{_GROUP_ROW}'"), col(ReviewerGroup.id), col(ReviewerGroup.slug),
