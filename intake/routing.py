@@ -141,7 +141,8 @@ class ReportWords:
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> ReportWords:
-        return cls(f" {_folded(chr(10).join(texts))} ")
+        folded = _folded("\n".join(texts))
+        return cls(f" {folded} ")
 
     def reviewers_named(self, reviewers: Iterable[tuple[int, str]]) -> set[int]:
         """IDs of the reviewers whose full name appears in the texts as whole words."""
