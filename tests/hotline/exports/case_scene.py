@@ -22,6 +22,9 @@ from tests.intake.casework.console_helpers import context_for, make_city
 
 # 15:25 UTC on a December day is 9:25 AM in Missouri (America/Chicago, UTC-6).
 RECEIVED = datetime(2025, 12, 1, 15, 25, tzinfo=UTC)
+# The refused attempt and the export, at a fixed time too: at the time of day a test ran, a page could show
+# any time at all (one of them, "3:33:25 PM", held the "3:25" that test_case_pdf says no UTC time shows).
+EXPORTED = RECEIVED + timedelta(days=5)
 REDACTED_PASSAGE = "Marker-redacted-Dale-Hobbs-phone-816"
 NARRATIVE = (f"Marker-narrative: fuel cards at the Raytown public works depot are used at weekends. Call me at "
              f"{REDACTED_PASSAGE} if needed. A very long line follows to check wrapping: " + "word " * 80)
@@ -76,7 +79,7 @@ def rich_case(database, config) -> RichCase:
     closed_records.close_as_record(database, ana, submitted.case_id, "610.021(16)", clock=lambda: later)
     dale = context_for(database, config, "dale@raytown.example")
     with pytest.raises(NotFound):  # the excluded reviewer tries, is refused, and the attempt is audited
-        read_case(database, dale, submitted.case_id)
+        read_case(database, dale, submitted.case_id, clock=lambda: EXPORTED)
     number = read_case(database, ana, submitted.case_id).summary.number
     return RichCase(
         submitted.case_id, number, ana, "Dale Raytown", ("Ana Raytown", "Bo Raytown"),

@@ -15,14 +15,15 @@ from hotline.exports.case_pdf import case_pdf
 from hotline.i18n import load_translations, translator
 from intake.casework.export import export_case, write_case_zip
 from intake.models import AuditEntry
-from tests.hotline.exports.case_scene import REDACTED_PASSAGE, rich_case
+from tests.hotline.exports.case_scene import EXPORTED, REDACTED_PASSAGE, rich_case
 from tests.hotline.exports.pdf_layout import layout_problems, page_texts
 
 CHICAGO = ZoneInfo("America/Chicago")
 
 
 def exported_pdf(database, scene, language: str, zone: ZoneInfo = CHICAGO) -> str:
-    exported = export_case(database, scene.ana, scene.case_id, export_format="pdf", language=language)
+    exported = export_case(database, scene.ana, scene.case_id, export_format="pdf", language=language,
+                           clock=lambda: EXPORTED)
     body = case_pdf(exported, translate=translator(load_translations(language), language), language=language,
                     zone=zone)
     assert layout_problems(body) == []
