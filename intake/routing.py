@@ -35,6 +35,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     null,
     or_,
@@ -47,7 +48,7 @@ from sqlmodel import Session, col, select
 
 from crypto.server_keys import open_record, seal_record
 from intake.categories import DEFAULT_CATEGORIES
-from intake.db import Database
+from intake.db import Database, run_on_driver
 from intake.errors import InvalidInput, NotFound
 from intake.messages import N_
 from intake.models import (
@@ -224,8 +225,10 @@ def _route_facts_query() -> Any:
               .select_from(ReviewerGroup)
               .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))
               .where(col(ReviewerGroup.city_id) == bindparam("city_id"),
+                     # Two comparisons, not IN (...): a list is expanded at execution (intake.db.run_on_driver).
                      or_(col(ReviewerGroup.id) == routed_id,
-                         col(ReviewerGroup.slug).in_([DEFAULT_CASE_GROUP, ALTERNATE_GROUP]))))
+                         col(ReviewerGroup.slug) == literal(DEFAULT_CASE_GROUP),
+                         col(ReviewerGroup.slug) == literal(ALTERNATE_GROUP))))
     return union_all(reviewers, groups)
 
 
@@ -244,7 +247,7 @@ def decide_route(
 ) -> RoutingDecision:
     # One statement for the reviewers, the groups and their members: a report is routed twice, the second time
     # under its city lock (`hotline bench intake`).
-    rows = session.connection().execute(_route_facts_query(), {"city_id": city_id, "category": category}).all()
+    rows = run_on_driver(session, _route_facts_query(), {"city_id": city_id, "category": category}).rows
     reviewers = [CityReviewer(row_id, text, role) for kind, row_id, text, role, _, _ in rows
                  if kind == _REVIEWER_ROW and row_id is not None]
     known = {r.reviewer_id for r in reviewers}
@@ -384,7 +387,7 @@ def _load_sealed_routing(session: Session, key: bytes, city_id: int) -> RoutingS
     :func:`fold_legacy_exclusions` seals them and deletes them, so the set a report seals need not carry them, and
     its intake is spared a statement under the city lock (`hotline bench intake`)."""
     # A Core statement (no unit of work): every report reads and re-seals the set under the city lock.
-    sealed = session.connection().execute(_routing_seal_query(), {"city_id": city_id}).scalar()
+    sealed = run_on_driver(session, _routing_seal_query(), {"city_id": city_id}).scalar()
     return RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
 
 
@@ -402,10 +405,9 @@ def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet
         for case_id in named - existing:
             routing.forget(case_id)
     sealed = seal_record(key, routing.to_json(), _binding(city_id))
-    connection = session.connection()
-    if not connection.execute(_routing_seal_update(), {"seal_city_id": city_id, "new_sealed": sealed}).rowcount:
+    if not run_on_driver(session, _routing_seal_update(), {"seal_city_id": city_id, "new_sealed": sealed}).rowcount:
         seal = RoutingSeal.__table__  # type: ignore[attr-defined]
-        connection.execute(insert(seal).values(city_id=city_id, sealed=sealed))
+        session.connection().execute(insert(seal).values(city_id=city_id, sealed=sealed))
 
 
 def record_routing(session: Session, key: bytes, city_id: int, case_id: str, decision: RoutingDecision) -> None:

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from crypto.audit_chain import AuditValue, ChainHead, EntryHasher, chain_hash, genesis_hash
 from intake.audit.actions import checked
-from intake.db import insert_into
+from intake.db import insert_into, run_on_driver
 from intake.models import AuditEntry, City
 
 REPORTER = "reporter"
@@ -45,7 +45,7 @@ def lock_city(session: Session, city_id: int) -> City:
 def lock_city_key(session: Session, city_id: int) -> bytes:
     """:func:`lock_city` reading only the city's public key (Core, a statement built once): a report's intake
     takes the lock for every report and needs nothing else of the row unless it releases at once."""
-    key: bytes = session.connection().execute(_city_key_for_update(), {"city_id": city_id}).scalar_one()
+    key: bytes = run_on_driver(session, _city_key_for_update(), {"city_id": city_id}).one()[0]
     return key
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from intake.db import Database
+from intake.db import Database, run_on_driver
 from intake.errors import TooManyAttempts
 from intake.models import AttemptCounter
 
@@ -87,8 +87,7 @@ def take_from_cap_in(session: Session, key: str, *, limit: int, window: timedelt
     # One statement, built once: made if missing, started again if its window is over, counted, and read back.
     # Under the city lock every round trip to PostgreSQL is time no other report of the city can be stored
     # (bench intake). On TooManyAttempts the caller's transaction is rolled back, and the count with it.
-    connection = session.connection()
-    count, started = connection.execute(_take_statement(connection.dialect.name), {
+    count, started = run_on_driver(session, _take_statement(session.get_bind().dialect.name), {
         "counter_key": key, "window_start": window_start, "window_end": window_start + window, "now": now,
         "stale_before": now - window}).one()
     if count > limit:
@@ -125,7 +124,7 @@ def _read_counter() -> Any:
 def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
     locking: the early answer that spares a refused report the expensive work before the take."""
-    row = session.connection().execute(_read_counter(), {"counter_key": key}).first()
+    row = run_on_driver(session, _read_counter(), {"counter_key": key}).first()
     if row is None:
         return None
     count, window_started_at, expires_at = row

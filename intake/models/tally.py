@@ -64,9 +64,11 @@ def _changes(session: OrmSession) -> Counter[TallyKey]:
 
 
 def _upsert(session: OrmSession, key: TallyKey, change: int) -> None:
+    from intake.db import run_on_driver  # intake.db installs this module's listener on its session class
+
     values = dict(zip(_KEY_COLUMNS, key, strict=True))
     values["count"] = change
-    session.execute(_upsert_statement(session.get_bind().dialect.name), values)
+    run_on_driver(session, _upsert_statement(session.get_bind().dialect.name), values)
 
 
 _KEY_COLUMNS = ("city_id", "group_id", "status", "category", "channel", "assignee_id", "has_due")

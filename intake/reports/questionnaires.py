@@ -29,7 +29,7 @@ from intake.audit.actions import AuditAction
 from intake.categories import CATEGORY_SLUGS
 from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
-from intake.db import Database
+from intake.db import Database, run_on_driver
 from intake.errors import InvalidInput
 from intake.messages import N_
 from intake.models import Questionnaire
@@ -275,11 +275,12 @@ def default_questionnaires() -> dict[str, QuestionnaireDefinition]:
 
 def questionnaire_for(session: Session, city_id: int, category: str) -> QuestionnaireDefinition:
     """The questionnaire a reporter of this city is asked for this category: the city's latest, else the default."""
-    row = session.connection().execute(_latest_questionnaire(), {"city_id": city_id, "category": category}).first()
+    row = run_on_driver(session, _latest_questionnaire(), {"city_id": city_id, "category": category}).first()
     if row is None:
         return default_questionnaires().get(category) or QuestionnaireDefinition(category, ())
-    definition = parse_definition(json.loads(row.definition))
-    return QuestionnaireDefinition(definition.category, definition.fields, row.version)
+    version, text = row
+    definition = parse_definition(json.loads(text))
+    return QuestionnaireDefinition(definition.category, definition.fields, version)
 
 
 @cache

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, delete, func, select
 from crypto.audit_chain import AuditValue
 from intake import audit
 from intake.audit.actions import checked
-from intake.db import Database, insert_into
+from intake.db import Database, insert_into, run_on_driver
 from intake.items import new_id
 from intake.models import Case, CaseItem, City, HeldAuditEntry, ReleaseQueue
 
@@ -77,7 +77,7 @@ def insert_waiting_case(session: Session, case: dict[str, object]) -> None:
     statement = _insert_unless_number_taken(session.get_bind().dialect.name)
     while True:
         case["number"] = _random_placeholder()
-        if session.connection().execute(statement, case).rowcount == 1:
+        if run_on_driver(session, statement, case).rowcount == 1:
             return
 
 
@@ -111,9 +111,8 @@ def placeholder_position(session: Session, case_id: str) -> int:
 
 def hold_case(session: Session, city_id: int, case_id: str, group_id: int) -> None:
     # Inserted through Core (no unit of work): a report's intake runs this under the city lock (bench intake).
-    session.connection().execute(insert_into(ReleaseQueue.__table__),  # type: ignore[attr-defined]
-                                 {"id": new_id(), "city_id": city_id, "case_id": case_id, "item_id": None,
-                                  "group_id": group_id})
+    run_on_driver(session, insert_into(ReleaseQueue.__table__),  # type: ignore[attr-defined]
+                  {"id": new_id(), "city_id": city_id, "case_id": case_id, "item_id": None, "group_id": group_id})
 
 
 def hold_item(session: Session, city_id: int, case_id: str, item_id: str) -> None:
@@ -147,7 +146,7 @@ def hold_entries_of_new_subject(session: Session, city_id: int, *, subject: str,
 
 def _insert_held(session: Session, city_id: int, subject: str | None, day: date, entries: Sequence[HeldEntry], *,
                  first_ordinal: int) -> None:
-    session.connection().execute(insert_into(HeldAuditEntry.__table__), [  # type: ignore[attr-defined]
+    run_on_driver(session, insert_into(HeldAuditEntry.__table__), [  # type: ignore[attr-defined]
         {"id": new_id(), "city_id": city_id, "subject": subject, "ordinal": first_ordinal + offset,
          "recorded_on": day, "actor": entry.actor, "action": checked(entry.action),
          "detail": json.dumps(entry.detail, sort_keys=True) if entry.detail else None}

@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, insert_into
+from intake.db import Database, insert_into, run_on_driver
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -245,10 +245,10 @@ class _CityFacts:
 
 
 def _city_facts(session: Session, city_slug: str) -> _CityFacts:
-    row = session.connection().execute(_city_facts_query(), {"slug": city_slug}).first()
+    row = run_on_driver(session, _city_facts_query(), {"slug": city_slug}).first()
     if row is None:
         raise NotFound(f"no city {city_slug!r}")
-    return _CityFacts(row.id, row.slug, row.name, row.public_key)
+    return _CityFacts(*row)
 
 
 @functools.cache
@@ -268,7 +268,9 @@ def _sealed_row(case: Mapping[str, object], *, item_id: str, kind: str, author: 
     return {"id": item_id, "case_id": case["id"], "city_id": case["city_id"], "position": position, "kind": kind,
             "author": author, "author_reviewer_id": None, "created_on": case["received_on"],
             "visible_to_reporter": for_reporter, "ciphertext": sealed.ciphertext, "stream_header": None,
-            "key_for_city": sealed.key_for_city, "key_for_reporter": sealed.key_for_reporter}
+            "key_for_city": sealed.key_for_city, "key_for_reporter": sealed.key_for_reporter,
+            # An item of a new case is released with its case (intake.reports.release holds the case row).
+            "released": True}
 
 
 def _store_report(
@@ -309,7 +311,6 @@ def _store_report(
     items = item_rows(city.public_key)
     notes = []
     with db.write() as session:
-        connection = session.connection()
         city_key = audit.lock_city_key(session, city.id)
         if cap is not None:  # taken with the report: refused (TooManyAttempts) and rolled back if it filled
             take_from_cap_in(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
@@ -320,7 +321,7 @@ def _store_report(
         # it before then.
         release.insert_waiting_case(session, case)
         case_tally.count_inserted(session, case)
-        connection.execute(insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
+        run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:
             stored_case = Case.model_validate(case)
             for offset, upload in enumerate(attachments):
