@@ -1,13 +1,14 @@
 """The sessions intake.db gives out."""
 
 import time
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlmodel import Session
 
-from intake.db import Database
+from intake.db import Database, run_on_driver
 
 
 def test_a_read_of_each_statement_opens_no_transaction_on_postgresql(database: Database) -> None:
@@ -79,3 +80,58 @@ def test_a_connection_back_in_the_pool_a_moment_ago_is_not_pinged(database_url: 
         assert statements == ["SELECT pg_backend_pid()"]  # no "SELECT 1" before it
     finally:
         database.dispose()
+
+
+def _probe_table() -> sqlalchemy.Table:
+    # Every kind of value a report's statements carry: SQLite keeps dates, times and booleans as text and integers,
+    # and SQLAlchemy converts them both ways; the driver's cursor must be given and give back the same.
+    return sqlalchemy.Table(
+        "driver_probe", sqlalchemy.MetaData(),
+        sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True),
+        sqlalchemy.Column("day", sqlalchemy.Date), sqlalchemy.Column("at", sqlalchemy.DateTime),
+        sqlalchemy.Column("flag", sqlalchemy.Boolean), sqlalchemy.Column("blob", sqlalchemy.LargeBinary),
+        sqlalchemy.Column("count", sqlalchemy.Integer, default=7))
+
+
+def test_a_statement_on_the_driver_stores_and_reads_what_sqlalchemy_does(database: Database) -> None:
+    table = _probe_table()
+    table.create(database.engine)
+    rows = [{"id": "a", "day": date(2026, 12, 6), "at": datetime(2026, 12, 6, 15, 33, 25), "flag": True,
+             "blob": b"\x00\xff", "count": 1},
+            {"id": "b", "day": None, "at": None, "flag": False, "blob": None, "count": 2}]
+    query = select(table).where(table.c.id == bindparam("id"))
+    try:
+        with database.write() as session:
+            assert run_on_driver(session, insert(table), rows).rowcount == 2
+            session.connection().execute(insert(table), {**rows[0], "id": "c"})  # the same row, by SQLAlchemy
+        with database.read() as session:
+            for key in ("a", "b"):
+                by_driver = run_on_driver(session, query, {"id": key}).one()
+                by_sqlalchemy = tuple(session.connection().execute(query, {"id": key}).one())
+                assert by_driver == by_sqlalchemy == tuple(rows[0 if key == "a" else 1].values())
+            # What SQLAlchemy stored, the driver reads; and what the driver stored compares equal in SQL.
+            assert run_on_driver(session, query, {"id": "c"}).one()[1:] == run_on_driver(session, query,
+                                                                                          {"id": "a"}).one()[1:]
+            same = select(table.c.id).where(table.c.day == bindparam("day"), table.c.at == bindparam("at"),
+                                            table.c.flag == bindparam("flag"))
+            found = run_on_driver(session, same, {"day": rows[0]["day"], "at": rows[0]["at"], "flag": True}).rows
+            assert {row[0] for row in found} == {"a", "c"}
+    finally:
+        table.drop(database.engine)
+
+
+def test_a_statement_that_needs_more_than_its_sql_is_refused_before_it_runs(database: Database) -> None:
+    table = _probe_table()
+    table.create(database.engine)
+    try:
+        with database.write() as session:
+            # "count" has a Python-side default, which only SQLAlchemy's execution fills in.
+            with pytest.raises(sqlalchemy.exc.ArgumentError, match="count"):
+                run_on_driver(session, insert(table), {"id": "a"})
+            # A list in IN (...) is expanded at execution.
+            with pytest.raises(sqlalchemy.exc.ArgumentError, match="IN"):
+                run_on_driver(session, select(table.c.id).where(table.c.id.in_(["a", "b"])), {})
+        with database.read() as session:
+            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
+    finally:
+        table.drop(database.engine)
