@@ -177,7 +177,8 @@ def run_on_driver(session: OrmSession, statement: Any,
     sets = list(parameters) if not isinstance(parameters, Mapping) else [parameters]
     compiled = _driver_statement(statement, connection.dialect, tuple(sets[0]) if sets else ())
     values: list[Any] = [compiled.driver_values(each) for each in sets]
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
             cursor.executemany(compiled.sql, values)
@@ -185,6 +186,16 @@ def run_on_driver(session: OrmSession, statement: Any,
             cursor.execute(compiled.sql, values[0])
         rows = cursor.fetchall() if cursor.description is not None else []
         return DriverResult([compiled.row(row) for row in rows], cursor.rowcount)
+    except connection.dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy's own execution would: its exception classes (IntegrityError, OperationalError), a lost
+        # connection invalidated so the pool does not hand it out again, and never the values in the message (a
+        # report's text is among them).
+        lost = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(compiled.sql, None, error, connection.dialect.loaded_dbapi.Error,
+                                      hide_parameters=True, connection_invalidated=lost,
+                                      dialect=connection.dialect) from error
     finally:
         cursor.close()
 

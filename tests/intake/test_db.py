@@ -135,3 +135,17 @@ def test_a_statement_that_needs_more_than_its_sql_is_refused_before_it_runs(data
             assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
     finally:
         table.drop(database.engine)
+
+
+def test_a_statement_on_the_driver_fails_as_sqlalchemy_would_and_without_its_values(database: Database) -> None:
+    table = _probe_table()
+    table.create(database.engine)
+    row = {"id": "a", "day": None, "at": None, "flag": True, "blob": b"the words of a report", "count": 1}
+    try:
+        with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
+            run_on_driver(session, insert(table), [row, row])
+        assert "the words of a report" not in str(refused.value) and "blob" in str(refused.value)
+        with database.read() as session:  # rolled back, and the session's connection is fit for use again
+            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
+    finally:
+        table.drop(database.engine)
