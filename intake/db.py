@@ -177,27 +177,51 @@ def run_on_driver(session: OrmSession, statement: Any,
     sets = list(parameters) if not isinstance(parameters, Mapping) else [parameters]
     compiled = _driver_statement(statement, connection.dialect, tuple(sets[0]) if sets else ())
     values: list[Any] = [compiled.driver_values(each) for each in sets]
-    dbapi_connection = connection.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
             cursor.executemany(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, values[0])
-        rows = cursor.fetchall() if cursor.description is not None else []
+        # Asked of the statement, not of the cursor: in a pipeline (driver_pipeline) the cursor knows nothing yet, and
+        # fetching is what waits for the rows.
+        rows = cursor.fetchall() if compiled.result_processors else []
         return DriverResult([compiled.row(row) for row in rows], cursor.rowcount)
     except connection.dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy's own execution would: its exception classes (IntegrityError, OperationalError), a lost
-        # connection invalidated so the pool does not hand it out again, and never the values in the message (a
-        # report's text is among them).
-        lost = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
-        if lost:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(compiled.sql, None, error, connection.dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, connection_invalidated=lost,
-                                      dialect=connection.dialect) from error
+        raise _as_sqlalchemy_error(connection, error, compiled.sql, cursor) from error
     finally:
         cursor.close()
+
+
+@contextmanager
+def driver_pipeline(session: OrmSession) -> Iterator[None]:
+    """On PostgreSQL, the statements :func:`run_on_driver` runs in this block are sent without waiting for each
+    one's answer (psycopg's pipeline mode), and the block ends once all are answered: four of a report's
+    statements under its city lock were four round trips, and are one. Their results are not known inside the
+    block (no rows, a row count of -1), so only statements whose answer nothing needs belong in it; a statement
+    that reads (a SELECT) still works there, at the cost of its own round trip. A failure surfaces at the end of
+    the block, as SQLAlchemy's exception, and the transaction is rolled back as for any other. On SQLite, where a
+    statement is no round trip, the block changes nothing."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, error, "(pipelined statements)", None) from error
+
+
+def _as_sqlalchemy_error(connection: Any, error: Exception, sql: str, cursor: Any) -> exc.StatementError:
+    # As SQLAlchemy's own execution would: its exception classes (IntegrityError, OperationalError), a lost
+    # connection invalidated so the pool does not hand it out again, and never the values in the message (a
+    # report's text is among them).
+    lost = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    return exc.DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                   connection_invalidated=lost, dialect=connection.dialect)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, insert_into, run_on_driver
+from intake.db import Database, driver_pipeline, insert_into, run_on_driver
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -320,7 +320,7 @@ def _store_report(
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
         # it before then.
         release.insert_waiting_case(session, case)
-        case_tally.count_inserted(session, case)
+        # Before the attachments: their rows name the report's item as their parent.
         run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:
             stored_case = Case.model_validate(case)
@@ -329,13 +329,16 @@ def _store_report(
                                             position=len(items) + 1 + offset, created_on=received_on,
                                             author=author, parent_item_id=item_id).note)
             session.flush()
-        # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or the log.
-        record_routing(session, config.routing_key, city.id, case_id, decision)
-        release.hold_case(session, city.id, case_id, decision.group_id)
-        release.hold_entries_of_new_subject(session, city.id, subject=case_id, day=received_on, entries=[
-            release.HeldEntry(_actor(channel), AuditAction.CASE_SUBMITTED,
-                              {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
-            release.HeldEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, {"group": decision.group_slug})])
+        with driver_pipeline(session):  # nothing below needs an answer: one round trip on PostgreSQL
+            # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or
+            # the log. Its read of the sealed set comes first, so the statements after it wait for none.
+            record_routing(session, config.routing_key, city.id, case_id, decision)
+            case_tally.count_inserted(session, case)
+            release.hold_case(session, city.id, case_id, decision.group_id)
+            release.hold_entries_of_new_subject(session, city.id, subject=case_id, day=received_on, entries=[
+                release.HeldEntry(_actor(channel), AuditAction.CASE_SUBMITTED,
+                                  {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
+                release.HeldEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, {"group": decision.group_slug})])
         if urgent or release_now or config.release_at_once:
             session.flush()
             release.release(session, audit.lock_city(session, city.id), case_ids={case_id})

@@ -8,7 +8,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, event, insert, select, text
 from sqlmodel import Session
 
-from intake.db import Database, run_on_driver
+from intake.db import Database, driver_pipeline, run_on_driver
 
 
 def test_a_read_of_each_statement_opens_no_transaction_on_postgresql(database: Database) -> None:
@@ -147,5 +147,32 @@ def test_a_statement_on_the_driver_fails_as_sqlalchemy_would_and_without_its_val
         assert "the words of a report" not in str(refused.value) and "blob" in str(refused.value)
         with database.read() as session:  # rolled back, and the session's connection is fit for use again
             assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
+    finally:
+        table.drop(database.engine)
+
+
+def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database: Database) -> None:
+    table = _probe_table()
+    table.create(database.engine)
+    row = {"id": "a", "day": None, "at": None, "flag": True, "blob": b"the words of a report", "count": 1}
+    count = select(sqlalchemy.func.count()).select_from(table)
+    try:
+        with database.write() as session:
+            with driver_pipeline(session):
+                run_on_driver(session, insert(table), row)
+                run_on_driver(session, insert(table), {**row, "id": "b"})
+                # A read in the block waits for what was sent before it, and gets its rows.
+                assert run_on_driver(session, count, {}).scalar() == 2
+                run_on_driver(session, insert(table), {**row, "id": "c"})
+            assert run_on_driver(session, count, {}).scalar() == 3
+        # A failure in the block surfaces by its end at the latest, as SQLAlchemy's exception, and nothing of the
+        # transaction is kept.
+        with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
+            run_on_driver(session, insert(table), {**row, "id": "d"})
+            with driver_pipeline(session):
+                run_on_driver(session, insert(table), row)
+        assert "the words of a report" not in str(refused.value)
+        with database.read() as session:
+            assert run_on_driver(session, count, {}).scalar() == 3
     finally:
         table.drop(database.engine)
