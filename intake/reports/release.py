@@ -88,12 +88,11 @@ def _random_placeholder() -> int:
 @functools.cache
 def _insert_unless_number_taken(dialect: str) -> Any:
     # INSERT ... ON CONFLICT (city_id, number) DO NOTHING, which SQLite and PostgreSQL both have. Only that
-    # constraint is a conflict that skips the row; a clash on anything else is still an error.
-    # SQLAlchemy gives an INSERT's row count only when asked to keep it (preserve_rowcount).
+    # constraint is a conflict that skips the row; a clash on anything else is still an error. It runs on the
+    # driver (intake.db.run_on_driver), whose cursor gives the count of rows inserted.
     build = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return (build(Case.__table__)  # type: ignore[attr-defined]
-            .on_conflict_do_nothing(index_elements=["city_id", "number"])
-            .execution_options(preserve_rowcount=True))
+    return build(Case.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        index_elements=["city_id", "number"])
 
 
 @functools.cache
