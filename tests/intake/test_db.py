@@ -1,6 +1,7 @@
 """The sessions intake.db gives out."""
 
 import time
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -82,97 +83,92 @@ def test_a_connection_back_in_the_pool_a_moment_ago_is_not_pinged(database_url: 
         database.dispose()
 
 
-def _probe_table() -> sqlalchemy.Table:
-    # Every kind of value a report's statements carry: SQLite keeps dates, times and booleans as text and integers,
-    # and SQLAlchemy converts them both ways; the driver's cursor must be given and give back the same.
-    return sqlalchemy.Table(
+@pytest.fixture
+def probe(database: Database) -> Iterator[sqlalchemy.Table]:
+    """A table with every kind of value a report's statements carry: SQLite keeps dates, times and booleans as text
+    and integers, and SQLAlchemy converts them both ways; the driver's cursor must be given and give back the same."""
+    table = sqlalchemy.Table(
         "driver_probe", sqlalchemy.MetaData(),
         sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True),
         sqlalchemy.Column("day", sqlalchemy.Date), sqlalchemy.Column("at", sqlalchemy.DateTime),
         sqlalchemy.Column("flag", sqlalchemy.Boolean), sqlalchemy.Column("blob", sqlalchemy.LargeBinary),
         sqlalchemy.Column("count", sqlalchemy.Integer, default=7))
-
-
-def test_a_statement_on_the_driver_stores_and_reads_what_sqlalchemy_does(database: Database) -> None:
-    table = _probe_table()
     table.create(database.engine)
+    try:
+        yield table
+    finally:
+        table.drop(database.engine)
+
+
+# A row whose bytes stand for a report's words, which no error message may show.
+SECRET_ROW = {"id": "a", "day": None, "at": None, "flag": True, "blob": b"the words of a report", "count": 1}
+
+
+def _count(session: Session, table: sqlalchemy.Table) -> int:
+    return int(run_on_driver(session, select(sqlalchemy.func.count()).select_from(table), {}).scalar())
+
+
+def test_a_statement_on_the_driver_stores_and_reads_what_sqlalchemy_does(database: Database,
+                                                                         probe: sqlalchemy.Table) -> None:
     rows = [{"id": "a", "day": date(2026, 12, 6), "at": datetime(2026, 12, 6, 15, 33, 25), "flag": True,
              "blob": b"\x00\xff", "count": 1},
             {"id": "b", "day": None, "at": None, "flag": False, "blob": None, "count": 2}]
-    query = select(table).where(table.c.id == bindparam("id"))
-    try:
-        with database.write() as session:
-            assert run_on_driver(session, insert(table), rows).rowcount == 2
-            session.connection().execute(insert(table), {**rows[0], "id": "c"})  # the same row, by SQLAlchemy
-        with database.read() as session:
-            for key in ("a", "b"):
-                by_driver = run_on_driver(session, query, {"id": key}).one()
-                by_sqlalchemy = tuple(session.connection().execute(query, {"id": key}).one())
-                assert by_driver == by_sqlalchemy == tuple(rows[0 if key == "a" else 1].values())
-            # What SQLAlchemy stored, the driver reads; and what the driver stored compares equal in SQL.
-            assert run_on_driver(session, query, {"id": "c"}).one()[1:] == run_on_driver(session, query,
-                                                                                          {"id": "a"}).one()[1:]
-            same = select(table.c.id).where(table.c.day == bindparam("day"), table.c.at == bindparam("at"),
-                                            table.c.flag == bindparam("flag"))
-            found = run_on_driver(session, same, {"day": rows[0]["day"], "at": rows[0]["at"], "flag": True}).rows
-            assert {row[0] for row in found} == {"a", "c"}
-    finally:
-        table.drop(database.engine)
+    query = select(probe).where(probe.c.id == bindparam("id"))
+    with database.write() as session:
+        assert run_on_driver(session, insert(probe), rows).rowcount == 2
+        session.connection().execute(insert(probe), {**rows[0], "id": "c"})  # the same row, by SQLAlchemy
+    with database.read() as session:
+        for key in ("a", "b"):
+            by_driver = run_on_driver(session, query, {"id": key}).one()
+            by_sqlalchemy = tuple(session.connection().execute(query, {"id": key}).one())
+            assert by_driver == by_sqlalchemy == tuple(rows[0 if key == "a" else 1].values())
+        # What SQLAlchemy stored, the driver reads; and what the driver stored compares equal in SQL.
+        assert run_on_driver(session, query, {"id": "c"}).one()[1:] == run_on_driver(session, query,
+                                                                                      {"id": "a"}).one()[1:]
+        same = select(probe.c.id).where(probe.c.day == bindparam("day"), probe.c.at == bindparam("at"),
+                                        probe.c.flag == bindparam("flag"))
+        found = run_on_driver(session, same, {"day": rows[0]["day"], "at": rows[0]["at"], "flag": True}).rows
+        assert {row[0] for row in found} == {"a", "c"}
 
 
-def test_a_statement_that_needs_more_than_its_sql_is_refused_before_it_runs(database: Database) -> None:
-    table = _probe_table()
-    table.create(database.engine)
-    try:
-        with database.write() as session:
-            # "count" has a Python-side default, which only SQLAlchemy's execution fills in.
-            with pytest.raises(sqlalchemy.exc.ArgumentError, match="count"):
-                run_on_driver(session, insert(table), {"id": "a"})
-            # A list in IN (...) is expanded at execution.
-            with pytest.raises(sqlalchemy.exc.ArgumentError, match="IN"):
-                run_on_driver(session, select(table.c.id).where(table.c.id.in_(["a", "b"])), {})
-        with database.read() as session:
-            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
-    finally:
-        table.drop(database.engine)
+def test_a_statement_that_needs_more_than_its_sql_is_refused_before_it_runs(database: Database,
+                                                                           probe: sqlalchemy.Table) -> None:
+    with database.write() as session:
+        # "count" has a Python-side default, which only SQLAlchemy's execution fills in.
+        with pytest.raises(sqlalchemy.exc.ArgumentError, match="count"):
+            run_on_driver(session, insert(probe), {"id": "a"})
+        # A list in IN (...) is expanded at execution.
+        with pytest.raises(sqlalchemy.exc.ArgumentError, match="IN"):
+            run_on_driver(session, select(probe.c.id).where(probe.c.id.in_(["a", "b"])), {})
+    with database.read() as session:
+        assert _count(session, probe) == 0
 
 
-def test_a_statement_on_the_driver_fails_as_sqlalchemy_would_and_without_its_values(database: Database) -> None:
-    table = _probe_table()
-    table.create(database.engine)
-    row = {"id": "a", "day": None, "at": None, "flag": True, "blob": b"the words of a report", "count": 1}
-    try:
-        with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
-            run_on_driver(session, insert(table), [row, row])
-        assert "the words of a report" not in str(refused.value) and "blob" in str(refused.value)
-        with database.read() as session:  # rolled back, and the session's connection is fit for use again
-            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 0
-    finally:
-        table.drop(database.engine)
+def test_a_statement_on_the_driver_fails_as_sqlalchemy_would_and_without_its_values(database: Database,
+                                                                                    probe: sqlalchemy.Table) -> None:
+    with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
+        run_on_driver(session, insert(probe), [SECRET_ROW, SECRET_ROW])
+    assert "the words of a report" not in str(refused.value) and "blob" in str(refused.value)
+    with database.read() as session:  # rolled back, and the session's connection is fit for use again
+        assert _count(session, probe) == 0
 
 
-def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database: Database) -> None:
-    table = _probe_table()
-    table.create(database.engine)
-    row = {"id": "a", "day": None, "at": None, "flag": True, "blob": b"the words of a report", "count": 1}
-    count = select(sqlalchemy.func.count()).select_from(table)
-    try:
-        with database.write() as session:
-            with driver_pipeline(session):
-                run_on_driver(session, insert(table), row)
-                run_on_driver(session, insert(table), {**row, "id": "b"})
-                # A read in the block waits for what was sent before it, and gets its rows.
-                assert run_on_driver(session, count, {}).scalar() == 2
-                run_on_driver(session, insert(table), {**row, "id": "c"})
-            assert run_on_driver(session, count, {}).scalar() == 3
-        # A failure in the block surfaces by its end at the latest, as SQLAlchemy's exception, and nothing of the
-        # transaction is kept.
-        with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
-            run_on_driver(session, insert(table), {**row, "id": "d"})
-            with driver_pipeline(session):
-                run_on_driver(session, insert(table), row)
-        assert "the words of a report" not in str(refused.value)
-        with database.read() as session:
-            assert run_on_driver(session, count, {}).scalar() == 3
-    finally:
-        table.drop(database.engine)
+def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database: Database,
+                                                                        probe: sqlalchemy.Table) -> None:
+    with database.write() as session:
+        with driver_pipeline(session):
+            run_on_driver(session, insert(probe), SECRET_ROW)
+            run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "b"})
+            # A read in the block waits for what was sent before it, and gets its rows.
+            assert _count(session, probe) == 2
+            run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "c"})
+        assert _count(session, probe) == 3
+    # A failure in the block surfaces by its end at the latest, as SQLAlchemy's exception, and nothing of the
+    # transaction is kept.
+    with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
+        run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "d"})
+        with driver_pipeline(session):
+            run_on_driver(session, insert(probe), SECRET_ROW)
+    assert "the words of a report" not in str(refused.value)
+    with database.read() as session:
+        assert _count(session, probe) == 3
