@@ -168,8 +168,8 @@ def run_on_driver(session: OrmSession, statement: Any,
 
     A report's intake runs fourteen statements. Under `hotline bench intake`, with Argon2id evicting the caches
     between reports, SQLAlchemy's execution of each (its execution context, result set-up and events) took about
-    150 microseconds of CPU beside the driver's 57, more than a third of everything a report costs besides the
-    key derivation. Only a statement whose compiled form needs nothing at execution may run here: every value a
+    150 microseconds of CPU beside the driver's 57: about a fifth of everything a report cost besides the key
+    derivation. Only a statement whose compiled form needs nothing at execution may run here: every value a
     parameter or a constant, no Python-side column default left to fill in, no list expanded at execution
     (:func:`_driver_statement` refuses the others when it first sees them)."""
     connection = session.connection()
