@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, exc, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
@@ -130,6 +132,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_on_conflict(dialect: str, table: Any) -> Any:
+    """``INSERT INTO table`` that can say what a conflict does (``on_conflict_do_nothing``, ``on_conflict_do_update``):
+    both databases have ON CONFLICT, but SQLAlchemy has it only in each dialect's own insert."""
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 @functools.cache

@@ -42,13 +42,11 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from crypto.server_keys import open_record, seal_record
 from intake.categories import DEFAULT_CATEGORIES
-from intake.db import Database, run_on_driver
+from intake.db import Database, insert_on_conflict, run_on_driver
 from intake.errors import InvalidInput, NotFound
 from intake.messages import N_
 from intake.models import (
@@ -199,7 +197,7 @@ def _routing_seal_upsert(dialect: str) -> Any:
     # One statement whose answer nothing needs, made if missing: a report's intake sends it in a pipeline with the
     # report's other last statements (intake.db.driver_pipeline).
     seal = RoutingSeal.__table__  # type: ignore[attr-defined]
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(seal)
+    statement = insert_on_conflict(dialect, seal)
     return statement.on_conflict_do_update(index_elements=["city_id"], set_={"sealed": statement.excluded.sealed})
 
 

@@ -23,10 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from intake.db import Database, run_on_driver
+from intake.db import Database, insert_on_conflict, run_on_driver
 from intake.errors import TooManyAttempts
 from intake.models import AttemptCounter
 
@@ -59,7 +58,7 @@ def aligned_window_start(now: datetime, window: timedelta) -> datetime:
 
 def _locked_row(session: Session, key: str, now: datetime, expires_at: datetime) -> AttemptCounter:
     """The counter's row, made if missing, locked for this transaction (``now``: the moment it starts counting)."""
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(AttemptCounter)
+    insert = insert_on_conflict(session.get_bind().dialect.name, AttemptCounter)
     session.execute(insert.values(key=key, count=0, window_started_at=now, blocked_until=None,
                                   expires_at=expires_at).on_conflict_do_nothing(index_elements=["key"]))
     row = session.execute(select(AttemptCounter).where(col(AttemptCounter.key) == key).with_for_update()
@@ -101,7 +100,7 @@ def _take_statement(dialect: str) -> Any:
     when = table.c.window_started_at.type
     window_start = bindparam("window_start", type_=when)
     window_end = bindparam("window_end", type_=when)
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+    statement = insert_on_conflict(dialect, table).values(
         key=bindparam("counter_key", type_=table.c.key.type), count=1, window_started_at=window_start,
         blocked_until=None, expires_at=window_end)
     over = or_(table.c.expires_at <= bindparam("now", type_=when),

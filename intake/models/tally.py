@@ -13,7 +13,6 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import bindparam, delete, event, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
 
@@ -78,8 +77,10 @@ _KEY_COLUMNS = ("city_id", "group_id", "status", "category", "channel", "assigne
 def _upsert_statement(dialect: str) -> Any:
     """Add to a tally row, made if missing; values as parameters. Built once per dialect: every report's intake
     runs it under the city lock, and building it cost more than running it (`hotline bench intake`)."""
+    from intake.db import insert_on_conflict  # intake.db installs this module's listener on its session class
+
     table = CaseTally.__table__  # type: ignore[attr-defined]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+    statement = insert_on_conflict(dialect, table).values(
         {name: bindparam(name) for name in (*_KEY_COLUMNS, "count")})
     return statement.on_conflict_do_update(index_elements=list(table.primary_key.columns.keys()),
                                            set_={"count": table.c.count + statement.excluded.count})

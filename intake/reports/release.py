@@ -25,14 +25,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, func, select
 
 from crypto.audit_chain import AuditValue
 from intake import audit
 from intake.audit.actions import checked
-from intake.db import Database, insert_into, run_on_driver
+from intake.db import Database, insert_into, insert_on_conflict, run_on_driver
 from intake.items import new_id
 from intake.models import Case, CaseItem, City, HeldAuditEntry, ReleaseQueue
 
@@ -90,8 +88,7 @@ def _insert_unless_number_taken(dialect: str) -> Any:
     # INSERT ... ON CONFLICT (city_id, number) DO NOTHING, which SQLite and PostgreSQL both have. Only that
     # constraint is a conflict that skips the row; a clash on anything else is still an error. It runs on the
     # driver (intake.db.run_on_driver), whose cursor gives the count of rows inserted.
-    build = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    return build(Case.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
+    return insert_on_conflict(dialect, Case.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["city_id", "number"])
 
 
