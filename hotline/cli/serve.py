@@ -44,7 +44,8 @@ def serve(settings: Settings, database: Database, host: str, port: int, *, demo_
     app = create_app(settings, database, demo_twilio=demo_twilio)
     # access_log=False: uvicorn's access log prints client addresses; hotline.middleware.access_log replaces it.
     # forwarded_allow_ips: only a configured proxy may say who the client is (the client cannot), and none is
-    # trusted unless named. http: deadlines for a request's headers and body (hotline.slow_clients).
+    # trusted unless named. http: httptools, with deadlines for a request's headers and body and a bound on its head
+    # (hotline.slow_clients).
     proxies = settings.trusted_proxy_list()
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False,
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies,
