@@ -19,12 +19,15 @@ from typing import Any
 from sqlalchemy import event, exc, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 import intake.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from intake.models import tally as case_tally
+
+# Where run_on_driver runs a statement: a session's transaction, or a connection that has no session around it.
+Statements = OrmSession | Connection
 
 # A pooled PostgreSQL connection idle this long is pinged before it is handed out (_ping_after_idle).
 PING_AFTER_IDLE_SECONDS = 1.0
@@ -102,18 +105,20 @@ class Database:
             session.commit()
 
     @contextmanager
-    def read_each_statement(self) -> Iterator[Session]:
-        """A session for reads that need no snapshot across their statements, which PostgreSQL's READ COMMITTED
-        would not give them anyway: there each statement runs on its own (autocommit), without the BEGIN and
-        ROLLBACK that are two more round trips to the server and two more of its commands. A report's checks
-        before its key derivation read this way (intake.reports.submission: 8 round trips become 6). On SQLite,
-        where a transaction is no round trip, it is :meth:`read`. Nothing may be written in it."""
+    def read_each_statement(self) -> Iterator[Connection]:
+        """A connection, with no ORM session around it, for reads that need no snapshot across their statements,
+        which PostgreSQL's READ COMMITTED would not give them anyway: there each statement runs on its own
+        (autocommit), without the BEGIN and ROLLBACK that are two more round trips to the server and two more of
+        its commands. On SQLite, where a transaction is no round trip, its reads share one. A report's checks
+        before its key derivation read this way (intake.reports.submission), through :func:`run_on_driver`: a
+        session's bookkeeping (its transaction, its identity map, its close) cost more than their statements.
+        Nothing may be written in it."""
         if self.is_sqlite:
-            with self.read() as session:
-                yield session
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
             return
-        with HotlineSession(self._autocommit, expire_on_commit=False) as session:
-            yield session
+        with self._autocommit.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -168,9 +173,10 @@ class DriverResult:
         return self.rows[0][0] if self.rows else None
 
 
-def run_on_driver(session: OrmSession, statement: Any,
+def run_on_driver(session: Statements, statement: Any,
                   parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> DriverResult:
-    """Run ``statement`` (built once, as the hot statements are) in the session's transaction on the database
+    """Run ``statement`` (built once, as the hot statements are) in the session's transaction (or the connection's)
+    on the database
     driver's own cursor, with SQL that SQLAlchemy compiled once for this database and the same type conversions
     (dates, booleans) both ways. A sequence of parameter sets runs the statement for each (executemany).
 
@@ -180,7 +186,7 @@ def run_on_driver(session: OrmSession, statement: Any,
     derivation. Only a statement whose compiled form needs nothing at execution may run here: every value a
     parameter or a constant, no Python-side column default left to fill in, no list expanded at execution
     (:func:`_driver_statement` refuses the others when it first sees them)."""
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     many = not isinstance(parameters, Mapping)
     sets = list(parameters) if not isinstance(parameters, Mapping) else [parameters]
     compiled = _driver_statement(statement, connection.dialect, tuple(sets[0]) if sets else ())
@@ -202,7 +208,7 @@ def run_on_driver(session: OrmSession, statement: Any,
 
 
 @contextmanager
-def driver_pipeline(session: OrmSession) -> Iterator[None]:
+def driver_pipeline(session: Statements) -> Iterator[None]:
     """On PostgreSQL, the statements :func:`run_on_driver` runs in this block are sent without waiting for each
     one's answer (psycopg's pipeline mode), and the block ends once all are answered: four of a report's
     statements under its city lock were four round trips, and are one. Their results are not known inside the
@@ -210,7 +216,7 @@ def driver_pipeline(session: OrmSession) -> Iterator[None]:
     that reads (a SELECT) still works there, at the cost of its own round trip. A failure surfaces at the end of
     the block, as SQLAlchemy's exception, and the transaction is rolled back as for any other. On SQLite, where a
     statement is no round trip, the block changes nothing."""
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     if connection.dialect.name != "postgresql":
         yield
         return

@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 
 from crypto.server_keys import open_record, seal_record
 from intake.categories import DEFAULT_CATEGORIES
-from intake.db import Database, insert_on_conflict, run_on_driver
+from intake.db import Database, Statements, insert_on_conflict, run_on_driver
 from intake.errors import InvalidInput, NotFound
 from intake.messages import N_
 from intake.models import (
@@ -243,7 +243,7 @@ class RoutingDecision:
 
 
 def decide_route(
-    session: Session, city_id: int, category: str, words: ReportWords, excluded_by_reporter: Collection[int]
+    session: Statements, city_id: int, category: str, words: ReportWords, excluded_by_reporter: Collection[int]
 ) -> RoutingDecision:
     # One statement for the reviewers, the groups and their members: a report is routed twice, the second time
     # under its city lock (`hotline bench intake`).

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, or_, select
 from sqlmodel import Session, col
 
-from intake.db import Database, insert_on_conflict, run_on_driver
+from intake.db import Database, Statements, insert_on_conflict, run_on_driver
 from intake.errors import TooManyAttempts
 from intake.models import AttemptCounter
 
@@ -120,7 +120,7 @@ def _read_counter() -> Any:
             .where(table.c.key == bindparam("counter_key")))
 
 
-def cap_wait(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
+def cap_wait(session: Statements, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
     locking: the early answer that spares a refused report the expensive work before the take."""
     row = run_on_driver(session, _read_counter(), {"counter_key": key}).first()

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from intake import audit
 from intake.audit.actions import AuditAction
 from intake.categories import CATEGORY_SLUGS
 from intake.cities import city_by_slug
 from intake.clock import Clock, utc_now
-from intake.db import Database, run_on_driver
+from intake.db import Database, Statements, run_on_driver
 from intake.errors import InvalidInput
 from intake.messages import N_
 from intake.models import Questionnaire
@@ -273,7 +273,7 @@ def default_questionnaires() -> dict[str, QuestionnaireDefinition]:
 # ---------------------------------------------------------------------------------------------------- storage
 
 
-def questionnaire_for(session: Session, city_id: int, category: str) -> QuestionnaireDefinition:
+def questionnaire_for(session: Statements, city_id: int, category: str) -> QuestionnaireDefinition:
     """The questionnaire a reporter of this city is asked for this category: the city's latest, else the default."""
     row = run_on_driver(session, _latest_questionnaire(), {"city_id": city_id, "category": category}).first()
     if row is None:

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from crypto.errors import CryptoError
 from crypto.report_keys import (
@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, driver_pipeline, insert_into, run_on_driver
+from intake.db import Database, Statements, driver_pipeline, insert_into, run_on_driver
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -182,10 +182,10 @@ def submit_report(
     # One read for everything checked before the key derivation: the city, its questionnaire, the route and the
     # city's cap. A report refused here costs no Argon2id and no file work; the route and the cap are checked
     # again, and the cap taken, under the city lock in the transaction that stores the report.
-    with db.read_each_statement() as session:
-        city = _city_facts(session, city_slug)
+    with db.read_each_statement() as connection:
+        city = _city_facts(connection, city_slug)
         asked = category in CATEGORY_SLUGS and answers is not None
-        questionnaire = questionnaire_for(session, city.id, category) if asked else None
+        questionnaire = questionnaire_for(connection, city.id, category) if asked else None
         checked: tuple[Answer, ...] = ()
         if answers is not None and questionnaire is not None:
             try:
@@ -201,7 +201,7 @@ def submit_report(
         if problems:
             raise InvalidInput(problems)
         words = ReportWords.of([narrative, *answer_texts(checked)])
-        decide_route(session, city.id, category, words, excluded_reviewer_ids)
+        decide_route(connection, city.id, category, words, excluded_reviewer_ids)
         if admit is not None:
             admit()  # the caller's own limits (per client), which may raise TooManyAttempts
         if channel == CHANNEL_WEB:
@@ -209,7 +209,8 @@ def submit_report(
                            clock())
             # Only a report that passed validation counts toward the city's cap, in the database for every
             # instance (docs/design.md#limits-an-attacker-cannot-turn-against-users): junk cannot close a city's form.
-            if (wait := cap_wait(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)) is not None:
+            wait = cap_wait(connection, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
+            if wait is not None:
                 raise TooManyAttempts(wait)
     cleaned = [clean_upload(upload) for upload in attachments]
     try:
@@ -244,8 +245,8 @@ class _CityFacts:
     public_key: bytes
 
 
-def _city_facts(session: Session, city_slug: str) -> _CityFacts:
-    row = run_on_driver(session, _city_facts_query(), {"slug": city_slug}).first()
+def _city_facts(connection: Statements, city_slug: str) -> _CityFacts:
+    row = run_on_driver(connection, _city_facts_query(), {"slug": city_slug}).first()
     if row is None:
         raise NotFound(f"no city {city_slug!r}")
     return _CityFacts(*row)

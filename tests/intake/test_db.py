@@ -13,24 +13,26 @@ from intake.db import Database, driver_pipeline, run_on_driver
 
 
 def test_a_read_of_each_statement_opens_no_transaction_on_postgresql(database: Database) -> None:
-    def status(session: Session) -> str:
-        return str(session.connection().connection.dbapi_connection.info.transaction_status.name)  # type: ignore[union-attr]
+    def status(connection: sqlalchemy.Connection) -> str:
+        return str(connection.connection.dbapi_connection.info.transaction_status.name)  # type: ignore[union-attr]
 
-    with database.read_each_statement() as session:
-        first = session.connection().execute(text("SELECT 1")).scalar()
+    with database.read_each_statement() as connection:
+        first = connection.execute(text("SELECT 1")).scalar()
         if database.is_sqlite:  # a transaction costs no round trip there: a plain read
-            assert first == 1 and session.in_transaction()
+            assert first == 1 and connection.in_transaction()
             return
         # Outside a transaction block: each statement is its own, and nothing is left open between them.
-        assert status(session) == "IDLE"
+        assert status(connection) == "IDLE"
     with database.read() as session:
         session.connection().execute(text("SELECT 1"))
-        assert status(session) == "INTRANS"
+        assert status(session.connection()) == "INTRANS"
 
 
 def test_a_read_of_each_statement_reads_on_either_database(database: Database) -> None:
-    with database.read_each_statement() as session:
-        assert session.connection().execute(text("SELECT 41 + 1")).scalar() == 42
+    with database.read_each_statement() as connection:
+        assert connection.execute(text("SELECT 41 + 1")).scalar() == 42
+        # The hot reads run on the driver there, as in a session.
+        assert run_on_driver(connection, select(sqlalchemy.literal(7).label("seven")), {}).scalar() == 7
     with database.write() as session:  # and the pool's connection goes back to transactions afterwards
         session.connection().execute(text("CREATE TABLE probe (x INTEGER)"))
         session.connection().execute(text("INSERT INTO probe VALUES (1)"))
