@@ -49,6 +49,10 @@ def display_number(number: str) -> str:
     return number
 
 
+# A region's cities (a hundred) in each language, with room to spare.
+MADE_AT_MOST = 512
+
+
 @dataclass
 class ServiceFacts:
     """The facts every page shows, read from the database at most once every ``seconds`` (one per app)."""
@@ -59,15 +63,24 @@ class ServiceFacts:
     clock: Callable[[], float] = time.monotonic
     _read: tuple[list[str], list[PhoneLine]] | None = field(default=None, init=False)
     _read_at: float = field(default=0.0, init=False)
+    # What each page's city and language made of the last read: every page shows them, and the list of city names
+    # in words (Babel's format_list) cost a twentieth of a report's confirmation page (`hotline bench intake`).
+    _made: dict[tuple[str | None, str], PublicFacts] = field(default_factory=dict, init=False)
 
     def facts(self, city_slug: str | None, language: str) -> PublicFacts:
         now = self.clock()
         read = self._read
         if read is None or now - self._read_at >= self.seconds:
             read = _read(self.settings, self.database)
-            if read[0]:  # a database that could not be read is asked again at the next page
-                self._read, self._read_at = read, now
-        return _facts(self.settings, *read, city_slug, language)
+            if not read[0]:  # a database that could not be read is asked again at the next page
+                return _facts(self.settings, *read, city_slug, language)
+            self._read, self._read_at, self._made = read, now, {}
+        made = self._made.get((city_slug, language))
+        if made is None:
+            made = _facts(self.settings, *read, city_slug, language)
+            if len(self._made) < MADE_AT_MOST:  # a slug comes from the address: unknown ones must not fill memory
+                self._made[(city_slug, language)] = made
+        return made
 
 
 def _read(settings: Settings, database: Database) -> tuple[list[str], list[PhoneLine]]:

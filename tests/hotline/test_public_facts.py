@@ -45,3 +45,15 @@ def test_a_database_that_cannot_be_read_is_asked_again_at_the_next_page(database
     facts = public_facts.ServiceFacts(make_settings(database.url), database, clock=Clock())
     assert facts.facts(None, "en").city_names == ""  # the page (perhaps an error page) still shows
     assert facts.facts(None, "en").city_names == "Raytown"  # not kept empty for the next seconds
+
+
+def test_what_is_made_for_each_city_and_language_is_kept_only_up_to_a_bound(database: Database) -> None:
+    """A city's slug comes from the page's address, so made facts are kept for at most MADE_AT_MOST of them: a
+    client asking for endless unknown cities cannot fill the server's memory, and is still answered."""
+    create_city(database, "raytown", "Raytown")
+    facts = ServiceFacts(make_settings(database.url), database, clock=Clock())
+    first = facts.facts("raytown", "en")
+    assert facts.facts("raytown", "en") is first  # made once per read
+    for number in range(public_facts.MADE_AT_MOST + 50):
+        assert facts.facts(f"nowhere-{number}", "en").city_names == "Raytown"
+    assert len(facts._made) == public_facts.MADE_AT_MOST
