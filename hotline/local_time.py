@@ -15,11 +15,16 @@ from babel.dates import format_date, format_datetime, format_time
 LOCALES = {"en": "en_US", "es": "es_US"}
 
 
-@cache
 def _locale(language: str) -> Locale:
-    # Parsed once: given a name, Babel parses it again for every date it formats (9 times for a report's
-    # confirmation page, and a console list of forty cases formats eighty).
-    return Locale.parse(LOCALES.get(language, "en_US"))
+    return _parsed_locale(LOCALES.get(language, "en_US"))
+
+
+@cache
+def _parsed_locale(name: str) -> Locale:
+    # Parsed once per name (so at most one per entry of LOCALES, whatever language a caller passes): given a name,
+    # Babel parses it again for every date it formats (9 times for a report's confirmation page, and a console
+    # list of forty cases formats eighty).
+    return Locale.parse(name)
 
 
 def exact_time_text(when: datetime, zone: ZoneInfo, language: str = "en") -> str:

@@ -175,10 +175,10 @@ class DriverResult:
 
 def run_on_driver(session: Statements, statement: Any,
                   parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> DriverResult:
-    """Run ``statement`` (built once, as the hot statements are) in the session's transaction (or the connection's)
-    on the database
-    driver's own cursor, with SQL that SQLAlchemy compiled once for this database and the same type conversions
-    (dates, booleans) both ways. A sequence of parameter sets runs the statement for each (executemany).
+    """Run ``statement`` (built once, as the hot statements are) in the session's transaction, or the connection's,
+    on the database driver's own cursor, with SQL that SQLAlchemy compiled once for this database and the same type
+    conversions (dates, booleans) both ways. A sequence of parameter sets runs the statement for each
+    (executemany).
 
     A report's intake runs fourteen statements. Under `hotline bench intake`, with Argon2id evicting the caches
     between reports, SQLAlchemy's execution of each (its execution context, result set-up and events) took about
@@ -186,7 +186,7 @@ def run_on_driver(session: Statements, statement: Any,
     derivation. Only a statement whose compiled form needs nothing at execution may run here: every value a
     parameter or a constant, no Python-side column default left to fill in, no list expanded at execution
     (:func:`_driver_statement` refuses the others when it first sees them)."""
-    connection = session if isinstance(session, Connection) else session.connection()
+    connection = _connection_of(session)
     many = not isinstance(parameters, Mapping)
     sets = list(parameters) if not isinstance(parameters, Mapping) else [parameters]
     compiled = _driver_statement(statement, connection.dialect, tuple(sets[0]) if sets else ())
@@ -216,7 +216,7 @@ def driver_pipeline(session: Statements) -> Iterator[None]:
     that reads (a SELECT) still works there, at the cost of its own round trip. A failure surfaces at the end of
     the block, as SQLAlchemy's exception, and the transaction is rolled back as for any other. On SQLite, where a
     statement is no round trip, the block changes nothing."""
-    connection = session if isinstance(session, Connection) else session.connection()
+    connection = _connection_of(session)
     if connection.dialect.name != "postgresql":
         yield
         return
@@ -225,6 +225,10 @@ def driver_pipeline(session: Statements) -> Iterator[None]:
             yield
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, "(pipelined statements)", None) from error
+
+
+def _connection_of(target: Statements) -> Connection:
+    return target if isinstance(target, Connection) else target.connection()
 
 
 def _as_sqlalchemy_error(connection: Any, error: Exception, sql: str, cursor: Any) -> exc.StatementError:
