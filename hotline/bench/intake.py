@@ -48,6 +48,7 @@ from pathlib import Path
 from crypto.params import REPORT_KEY_KDF
 from crypto.wrapping import derive_key_argon2id
 from hotline.bench.databases import add_common_arguments, bench_database
+from hotline.bench.keep_alive import KeepAliveConnection, prepared_post
 from hotline.bench.profile import Profile, sampled
 from hotline.bench.report import BenchSection, median, percentile, write_section
 from intake.accounts.reviewers import add_reviewer
@@ -273,21 +274,23 @@ def drive(port: int | Sequence[int], clients: int, seconds: float, *, rate: floa
         return at  # latency counts from when it was due: waiting for a free client counts too
 
     def client(number: int) -> None:
-        # One keep-alive connection per client, as a browser has; the standard library keeps the client light.
+        # One keep-alive connection per client, as a browser has, sending bytes prepared once (bench.keep_alive):
+        # the clients share the cores with the server they measure.
         client_port, city = ports[number % len(ports)], cities[number % len(cities)]
-        connection = http.client.HTTPConnection("127.0.0.1", client_port, timeout=60)
+        form_page = http.client.HTTPConnection("127.0.0.1", client_port, timeout=60)
         try:
-            body, headers = report_form(connection, city)
+            body, headers = report_form(form_page, city)
+        finally:
+            form_page.close()
+        post = prepared_post("127.0.0.1", client_port, f"/report/{city}", body.encode("ascii"),
+                             headers["Content-Type"])
+        connection = KeepAliveConnection("127.0.0.1", client_port)
+        try:
             while (sent := next_due()) is not None:
-                ok = False
                 try:
-                    connection.request("POST", f"/report/{city}", body=body, headers=headers)
-                    response = connection.getresponse()
-                    response.read()
-                    ok = response.status == 200
-                except (OSError, http.client.HTTPException):
-                    connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", client_port, timeout=60)
+                    ok = connection.exchange(post) == 200
+                except OSError:
+                    ok = False  # the connection is closed; the next exchange opens a new one
                 done = time.perf_counter()
                 with lock:
                     counts["all"] += 1
