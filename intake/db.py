@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ Statements = OrmSession | Connection
 
 # A pooled PostgreSQL connection idle this long is pinged before it is handed out (_ping_after_idle).
 PING_AFTER_IDLE_SECONDS = 1.0
+# How long a SQLite writer waits for another to finish before it is told the database is locked.
+SQLITE_BUSY_SECONDS = 30
 
 
 class HotlineSession(Session):
@@ -62,6 +65,12 @@ class Database:
         self._read_only = self.engine.execution_options(postgresql_readonly=True)
         # Made once: an engine with options is a new object each time it is asked for.
         self._for_writing = self.engine.execution_options(hotline_immediate=True) if self.is_sqlite else self.engine
+        # SQLite has one writer at a time. A writer that finds the database locked sleeps in SQLite's busy handler
+        # (1, 2, 5, 10 ... 100 ms, then again) and tries again, however soon the lock came free: two reports
+        # committing at once made one of them wait up to tens of milliseconds for nothing. This process's writers
+        # queue on a lock of their own instead and each starts the moment the one before it ends; other
+        # processes (the worker, the command line) still meet SQLite's own lock and its busy handler.
+        self._sqlite_writers = threading.RLock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,7 +84,7 @@ class Database:
             engine = create_engine(
                 self.url,
                 echo=echo,
-                connect_args={"check_same_thread": False, "timeout": 30},
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
                 **_pool(pool_size),
             )
             _configure_sqlite(engine)
@@ -121,9 +130,22 @@ class Database:
             yield connection
 
     @contextmanager
+    def _one_writer_at_a_time(self) -> Iterator[None]:
+        if self._sqlite_writers is None:
+            yield
+            return
+        # Waiting no longer than SQLite itself would: past that, SQLite's lock decides (and says it is locked).
+        held = self._sqlite_writers.acquire(timeout=SQLITE_BUSY_SECONDS)
+        try:
+            yield
+        finally:
+            if held:
+                self._sqlite_writers.release()
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any exception."""
-        with HotlineSession(self._for_writing, expire_on_commit=False) as session:
+        with self._one_writer_at_a_time(), HotlineSession(self._for_writing, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -331,7 +353,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         # FULL: a report whose key was shown survives a power cut, not only a process crash
         # (docs/design.md#operations-and-scale-out).
         cursor.execute("PRAGMA synchronous=FULL")

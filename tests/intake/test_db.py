@@ -174,3 +174,39 @@ def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database
     assert "the words of a report" not in str(refused.value)
     with database.read() as session:
         assert _count(session, probe) == 3
+
+
+def test_writers_in_one_process_queue_for_sqlite_instead_of_sleeping_in_its_busy_handler(tmp_path) -> None:
+    """A second writer waits for the first on the process's own lock: while the first holds the database, the
+    second has not even taken a connection (so it cannot be sleeping in SQLite's busy handler on one), and it
+    writes once the first is done."""
+    import threading
+
+    database = Database(f"sqlite:///{tmp_path / 'writers.sqlite3'}")
+    database.create_schema()
+    first_holds, first_may_end = threading.Event(), threading.Event()
+
+    def write(name: str, hold: bool) -> None:
+        with database.write() as session:
+            session.connection().execute(text("CREATE TABLE IF NOT EXISTS probe (x TEXT)"))
+            session.connection().execute(text("INSERT INTO probe VALUES (:x)"), {"x": name})
+            if hold:
+                first_holds.set()
+                first_may_end.wait(10)
+
+    try:
+        first = threading.Thread(target=write, args=("first", True))
+        second = threading.Thread(target=write, args=("second", False))
+        first.start()
+        assert first_holds.wait(10)
+        second.start()
+        time.sleep(0.3)  # ample for the second to take a connection and begin, were it not waiting for the first
+        assert database.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        first_may_end.set()
+        first.join(10)
+        second.join(10)
+        with database.read() as session:
+            assert sorted(session.connection().execute(text("SELECT x FROM probe")).scalars()) == ["first", "second"]
+    finally:
+        first_may_end.set()
+        database.dispose()
