@@ -17,7 +17,7 @@ from hotline.bench.databases import POSTGRESQL, SQLITE, add_common_arguments
 
 # Sizes for --quick: every code path of every part, in seconds rather than half an hour.
 QUICK: dict[str, list[str]] = {
-    "intake": ["--clients", "2", "--seconds", "1", "--runs", "1", "--profile-seconds", "1"],
+    "intake": ["--clients", "2", "--seconds", "1", "--slices", "2", "--runs", "1", "--profile-seconds", "1"],
     "inbox": ["--cases", "300", "--rounds", "1"],
     "voice": ["--callers", "2", "--rounds", "1", "--think", "0", "--seconds", "1"],
     "exit": ["--responses", "40", "--repeat", "1"],

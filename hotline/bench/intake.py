@@ -5,10 +5,14 @@ under it, docs/design.md#report-keys), so the ceiling of intake is how many of t
 second. This measures that ceiling, then starts a real server (``hotline serve``, production settings, a fresh
 database: a new SQLite file, or a new schema in the PostgreSQL database given) and drives it with concurrent
 clients posting a 2 KB report through the web form, three times over (``--runs``), each run measuring the ceiling
-again just before its phases:
+again around its phases:
 
 - *closed loop*: each client posts again as soon as it has its answer, so the server is saturated; throughput
-  against the ceiling says how much of the CPU goes to anything but the derivation (the target is 80 %);
+  against the ceiling says how much of the CPU goes to anything but the derivation (the target is 80 %). The
+  phase is cut into slices (``--slices``) with the ceiling measured before each and after the last, and each
+  slice is set against the two ceilings beside it: a VM's CPU drifts (a ceiling of 49 derivations/s became 83
+  within a minute on the two-core VM of the last record), and a ceiling measured half a minute away from the
+  load it is set against adds that drift to the share;
 - *open loop*: reports arrive on a schedule made before the phase starts (Poisson arrivals by default, or a
   fixed rate) at 50 % of the run's ceiling, whatever the server answers; the clients take each arrival when it is
   due and its latency counts from then, so time an arrival waits for a free client counts too. This is the
@@ -29,12 +33,14 @@ import argparse
 import contextlib
 import functools
 import http.client
+import itertools
 import os
 import queue
 import random
 import re
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -63,6 +69,11 @@ TARGET_SHARE = 0.8
 TARGET_P99_MS = 250.0
 OPEN_LOOP_SHARE = 0.5  # the open loop is offered this share of the ceiling
 WARMUP_SECONDS = 3.0
+CLOSED_LOOP_SLICES = 4
+CEILING_SECONDS = 3.0  # each measurement of the ceiling: (slices + 1) of them a run
+# Each closed-loop slice after the first starts twenty new clients on a warm server: the first second, while they
+# fetch their forms and fill the queue, is not measured.
+SLICE_WARMUP_SECONDS = 1.0
 
 
 def register(parts: argparse._SubParsersAction) -> None:
@@ -74,6 +85,9 @@ def register(parts: argparse._SubParsersAction) -> None:
                     "(medians of three runs) and the server's profile beside them.")
     parser.add_argument("--clients", type=int, default=20, help="Concurrent clients (default 20).")
     parser.add_argument("--seconds", type=float, default=20.0, help="Length of each measured phase (default 20).")
+    parser.add_argument("--slices", type=int, default=CLOSED_LOOP_SLICES,
+                        help="Slices the closed loop is cut into, the ceiling measured between them (default "
+                             f"{CLOSED_LOOP_SLICES}).")
     parser.add_argument("--runs", type=int, default=3, help="Runs of both phases; each figure is the median "
                                                             "(default 3).")
     parser.add_argument("--arrivals", choices=("poisson", "fixed"), default="poisson",
@@ -98,7 +112,7 @@ def _derive_for(seconds: float) -> int:
     return done
 
 
-def derivation_ceiling(seconds: float = 6.0) -> float:
+def derivation_ceiling(seconds: float = CEILING_SECONDS) -> float:
     """Report-key Argon2id derivations per second with one worker process per core (nothing else running)."""
     workers = os.cpu_count() or 1
     with ProcessPoolExecutor(workers) as pool:
@@ -351,13 +365,37 @@ def measured(pids: int | Sequence[int], phase_run: Callable[[], Phase]) -> Phase
     return phase
 
 
+def combined(name: str, slices: Sequence[Phase]) -> Phase:
+    """One phase of several slices: their reports, seconds and latencies together, and the server's CPU per request
+    over all of them."""
+    sent = sum(part.requests_sent for part in slices)
+    cpu = [part.server_cpu_ms * part.requests_sent for part in slices if part.server_cpu_ms is not None]
+    return Phase(name, None, sum(part.completed for part in slices), sum(part.failed for part in slices),
+                 sum(part.seconds for part in slices), [ms for part in slices for ms in part.latencies_ms],
+                 requests_sent=sent, server_cpu_ms=sum(cpu) / sent if sent and len(cpu) == len(slices) else None)
+
+
 @dataclass
 class Run:
-    ceiling: float  # the mean of the ceiling measured just before the phases and just after them
-    saturated: Phase
-    paced: Phase
-    ceiling_before: float = 0.0  # the open loop is offered its share of this one (known when it starts)
-    ceiling_after: float = 0.0
+    ceilings: list[float]  # measured before each closed-loop slice and after the last
+    slices: list[Phase]  # the closed loop, slice by slice
+    paced: Phase  # offered its share of the mean of ``ceilings``
+
+    @property
+    def ceiling(self) -> float:
+        return statistics.fmean(self.ceilings)
+
+    @property
+    def closed_share(self) -> float:
+        """Each slice's throughput against the mean of the ceilings measured just before and just after it, averaged
+        over the slices (all of one length)."""
+        return statistics.fmean(part.throughput / ((before + after) / 2)
+                                for part, (before, after) in zip(self.slices, itertools.pairwise(self.ceilings),
+                                                                 strict=True))
+
+    @functools.cached_property
+    def saturated(self) -> Phase:
+        return combined("closed loop (saturated)", self.slices)
 
 
 def _median_of(runs: list[Run], figure: Callable[[Run], float | None]) -> float:
@@ -369,7 +407,7 @@ def _figures(runs: list[Run]) -> dict[str, float]:
     return {
         "ceiling": _median_of(runs, lambda r: r.ceiling),
         "closed_throughput": _median_of(runs, lambda r: r.saturated.throughput),
-        "closed_share": _median_of(runs, lambda r: r.saturated.throughput / r.ceiling),
+        "closed_share": _median_of(runs, lambda r: r.closed_share),
         "closed_p50": _median_of(runs, lambda r: median(r.saturated.latencies_ms)),
         "closed_p99": _median_of(runs, lambda r: percentile(r.saturated.latencies_ms, 0.99)),
         "closed_cpu": _median_of(runs, lambda r: r.saturated.server_cpu_ms),
@@ -385,9 +423,9 @@ def _run_rows(runs: list[Run]) -> list[str]:
     rows = []
     for number, run in enumerate(runs, 1):
         rows.append(
-            f"| {number} | {run.ceiling:.1f}/s ({run.ceiling_before:.1f}, {run.ceiling_after:.1f}) "
+            f"| {number} | {run.ceiling:.1f}/s ({min(run.ceilings):.1f} to {max(run.ceilings):.1f}) "
             f"| {run.saturated.throughput:.1f}/s "
-            f"({run.saturated.throughput / run.ceiling:.0%}) | {percentile(run.saturated.latencies_ms, 0.99):.0f} ms "
+            f"({run.closed_share:.0%}) | {percentile(run.saturated.latencies_ms, 0.99):.0f} ms "
             f"| {run.paced.offered_per_second or 0:.1f}/s | {run.paced.throughput:.1f}/s "
             f"| {median(run.paced.latencies_ms):.0f} ms | {percentile(run.paced.latencies_ms, 0.99):.0f} ms "
             f"| {run.saturated.failed + run.paced.failed} |")
@@ -402,20 +440,26 @@ def run(args: argparse.Namespace) -> int:
     runs: list[Run] = []
     profile = Profile(tool="py-spy", problem="not asked for (--profile-seconds 0)")
     with fresh_database(args.database_url) as (url, description), running_server(url) as (pid, port):
+        slices = max(1, args.slices)
         for number in range(max(1, args.runs)):
-            ceiling = derivation_ceiling()
-            print(f"Run {number + 1}: ceiling {ceiling:.1f} derivations/s; driving {args.clients} clients at "
-                  f"{description} for {args.seconds:g} s per phase...", flush=True)
-            saturated = measured(pid, lambda: drive(port, args.clients, args.seconds, rate=None))
+            print(f"Run {number + 1}: driving {args.clients} clients at {description} for {args.seconds:g} s per "
+                  f"phase, the closed loop in {slices} slices with the ceiling measured between them...", flush=True)
+            # On a shared machine (or a VM whose CPU share moves) the CPU left to us drifts from second to second:
+            # each slice of the closed loop is set against the ceilings measured just before and just after it.
+            ceilings, parts = [derivation_ceiling()], []
+            for index in range(slices):
+                parts.append(measured(pid, functools.partial(
+                    drive, port, args.clients, args.seconds / slices, rate=None,
+                    warmup=WARMUP_SECONDS if index == 0 else SLICE_WARMUP_SECONDS)))
+                ceilings.append(derivation_ceiling())
             paced = measured(pid, functools.partial(drive, port, args.clients, args.seconds,
-                                                    rate=args.open_share * ceiling, arrivals=args.arrivals))
-            # Measured again after the phases, and the two averaged: on a shared machine (or a VM whose CPU
-            # share moves) the CPU left to us drifts, and the ceiling must be that of the phases' own minutes.
-            ceiling_after = derivation_ceiling()
-            runs.append(Run((ceiling + ceiling_after) / 2, saturated, paced, ceiling, ceiling_after))
-            print(f"  closed loop {saturated.throughput:.1f}/s, p99 {percentile(saturated.latencies_ms, 0.99):.0f} "
-                  f"ms; open loop achieved {paced.throughput:.1f}/s, p99 {percentile(paced.latencies_ms, 0.99):.0f} "
-                  "ms", flush=True)
+                                                    rate=args.open_share * statistics.fmean(ceilings),
+                                                    arrivals=args.arrivals))
+            runs.append(run_result := Run(ceilings, parts, paced))
+            print(f"  ceiling {' '.join(f'{c:.1f}' for c in ceilings)} derivations/s; closed loop "
+                  f"{run_result.saturated.throughput:.1f}/s ({run_result.closed_share:.0%} of the ceiling), p99 "
+                  f"{percentile(run_result.saturated.latencies_ms, 0.99):.0f} ms; open loop achieved "
+                  f"{paced.throughput:.1f}/s, p99 {percentile(paced.latencies_ms, 0.99):.0f} ms", flush=True)
         if args.profile_seconds > 0:
             print(f"Profiling the server under a closed loop for {args.profile_seconds:g} s (untimed)...", flush=True)
             with sampled(pid) as profile:
@@ -443,12 +487,15 @@ def render(args: argparse.Namespace, description: str, runs: list[Run], figures:
     lines = [
         f"Database: {description}. Report: {NARRATIVE_BYTES} bytes through the web form, production KDF "
         f"(Argon2id m={REPORT_KEY_KDF.memory_kib} KiB, t={REPORT_KEY_KDF.iterations}, p={REPORT_KEY_KDF.lanes}). "
-        f"Clients: {args.clients}; {len(runs)} runs, each measuring the ceiling (report-key derivations per second, "
-        f"one process per core) before and after {args.seconds:g} s of each phase (after a {WARMUP_SECONDS:g} s "
-        "warm-up) and taking the mean of the two. The open loop is offered "
-        f"{args.open_share:.0%} of the ceiling measured just before it, with {args.arrivals} arrivals fixed "
-        "before it starts; its latency counts from each report's arrival. **Every figure is the median of the "
-        "runs** (per run below).",
+        f"Clients: {args.clients}; {len(runs)} runs. Each run measures the ceiling (report-key derivations per "
+        f"second, one process per core, {CEILING_SECONDS:g} s) before each of {args.slices} slices of the closed "
+        f"loop ({args.seconds:g} s in all, after a {WARMUP_SECONDS:g} s warm-up, {SLICE_WARMUP_SECONDS:g} s for "
+        "each later slice) and after the last; each slice's throughput is set against the mean of the two "
+        "ceilings beside it, and the run's share is the mean over its slices. The run's ceiling is the mean of "
+        f"its {args.slices + 1}. The open loop ({args.seconds:g} s after a {WARMUP_SECONDS:g} s warm-up) is "
+        f"offered {args.open_share:.0%} of that ceiling, with {args.arrivals} arrivals fixed before it starts; "
+        "its latency counts from each report's arrival. **Every figure is the median of the runs** (per run "
+        "below).",
         "",
         f"Ceiling: **{figures['ceiling']:.1f}/s**; one derivation takes {kdf_cpu:.0f} ms of CPU, so a server "
         f"spending C ms of CPU per report can reach at most {kdf_cpu:.0f}/C of the ceiling.",
@@ -461,7 +508,7 @@ def render(args: argparse.Namespace, description: str, runs: list[Run], figures:
         f"{figures['open_achieved']:.1f}/s (achieved) | {figures['open_achieved'] / figures['ceiling']:.0%} | "
         f"{figures['open_p50']:.0f} ms | {figures['open_p99']:.0f} ms | {figures['open_cpu']:.0f} ms |",
         "",
-        "| run | ceiling (before, after) | closed loop | closed p99 | open offered | open achieved | open p50 "
+        "| run | ceiling (lowest to highest) | closed loop | closed p99 | open offered | open achieved | open p50 "
         "| open p99 | failed |",
         "|---|---|---|---|---|---|---|---|---|",
         *_run_rows(runs),
