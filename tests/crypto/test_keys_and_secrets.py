@@ -107,3 +107,14 @@ def test_recovery_key_is_typed_in_groups_and_tolerates_spacing():
     with pytest.raises(WrongSecret):
         recovery_wrapping_key("not-a-key")
     assert recovery_wrapping_key(generate_recovery_key()) != recovery_wrapping_key(key)
+
+
+def test_a_public_key_is_loaded_once_and_a_malformed_one_is_refused_every_time():
+    public = hpke_keys.generate_key_pair().public_bytes
+    assert hpke_keys.load_public_key(public) is hpke_keys.load_public_key(bytes(public))  # kept, by value
+    for _ in range(2):  # a refusal is never kept as an answer
+        with pytest.raises(MalformedInput):
+            hpke_keys.load_public_key(b"\x01" + public[1:-1])
+    for _ in range(hpke_keys.load_public_key.cache_info().maxsize or 0):  # bounded: reporters' keys pass once
+        hpke_keys.load_public_key(hpke_keys.generate_key_pair().public_bytes)
+    assert hpke_keys.load_public_key.cache_info().currsize == hpke_keys.load_public_key.cache_info().maxsize
