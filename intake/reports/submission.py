@@ -321,9 +321,9 @@ def _store_report(
         # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
         # it before then.
         release.insert_waiting_case(session, case)
-        # Before the attachments: their rows name the report's item as their parent.
-        run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
         if attachments:
+            # Before the attachments: their rows name the report's item as their parent.
+            run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
             stored_case = Case.model_validate(case)
             for offset, upload in enumerate(attachments):
                 notes.append(add_attachment(session, stored_case, upload, city_public_key=city_key,
@@ -331,6 +331,8 @@ def _store_report(
                                             author=author, parent_item_id=item_id).note)
             session.flush()
         with driver_pipeline(session):  # nothing below needs an answer: one round trip on PostgreSQL
+            if not attachments:  # no file names the item as its parent: it travels with the rest
+                run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
             # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or
             # the log. Its read of the sealed set comes first, so the statements after it wait for none.
             record_routing(session, config.routing_key, city.id, case_id, decision)
