@@ -10,9 +10,9 @@ again around its phases:
 - *closed loop*: each client posts again as soon as it has its answer, so the server is saturated; throughput
   against the ceiling says how much of the CPU goes to anything but the derivation (the target is 80 %). The
   phase is cut into slices (``--slices``) with the ceiling measured before each and after the last, and each
-  slice is set against the two ceilings beside it: a VM's CPU drifts (a ceiling of 49 derivations/s became 83
-  within a minute on the two-core VM of the last record), and a ceiling measured half a minute away from the
-  load it is set against adds that drift to the share;
+  slice is set against the two ceilings beside it: a VM's CPU drifts (on a two-core VM the ceiling went from 41
+  to 57 derivations/s within nine seconds, and from 49 to 83 within two minutes), and a ceiling measured half a
+  minute away from the load it is set against adds that drift to the share;
 - *open loop*: reports arrive on a schedule made before the phase starts (Poisson arrivals by default, or a
   fixed rate) at 50 % of the run's ceiling, whatever the server answers; the clients take each arrival when it is
   due and its latency counts from then, so time an arrival waits for a free client counts too. This is the
