@@ -229,6 +229,37 @@ def run_on_driver(session: Statements, statement: Any,
         cursor.close()
 
 
+def read_together(connection: Connection,
+                  reads: Sequence[tuple[Any, Mapping[str, Any]] | None]) -> list[DriverResult | None]:
+    """Each ``(statement, parameters)`` read as :func:`run_on_driver` reads it (``None``: nothing to read, and
+    ``None`` in its place). On PostgreSQL, on a connection in autocommit (:meth:`Database.read_each_statement`),
+    all are sent in one pipeline and answered together: one round trip instead of one each. On SQLite they run one
+    after another. Under `hotline bench intake` every round trip cost about a point of the share of the ceiling on
+    PostgreSQL, four or five times its own CPU: each wakes a server thread and a PostgreSQL backend, and each wakeup
+    takes a core from a key derivation."""
+    if connection.dialect.name != "postgresql" or not connection.connection.dbapi_connection.autocommit:  # type: ignore[union-attr]
+        return [None if read is None else run_on_driver(connection, *read) for read in reads]
+    sent: list[tuple[_DriverStatement, Any] | None] = []
+    try:
+        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            for read in reads:
+                if read is None:
+                    sent.append(None)
+                    continue
+                compiled = _driver_statement(read[0], connection.dialect, tuple(read[1]))
+                cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                cursor.execute(compiled.sql, compiled.driver_values(read[1]))
+                sent.append((compiled, cursor))
+        return [None if each is None else DriverResult([each[0].row(row) for row in each[1].fetchall()],
+                                                       each[1].rowcount) for each in sent]
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, error, "(statements read together)", None) from error
+    finally:
+        for each in sent:
+            if each is not None:
+                each[1].close()
+
+
 @contextmanager
 def driver_pipeline(session: Statements) -> Iterator[None]:
     """On PostgreSQL, the statements :func:`run_on_driver` runs in this block are sent without waiting for each

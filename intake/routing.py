@@ -247,7 +247,17 @@ def decide_route(
 ) -> RoutingDecision:
     # One statement for the reviewers, the groups and their members: a report is routed twice, the second time
     # under its city lock (`hotline bench intake`).
-    rows = run_on_driver(session, _route_facts_query(), {"city_id": city_id, "category": category}).rows
+    return route_from(run_on_driver(session, *route_read(city_id, category)).rows, words, excluded_by_reporter)
+
+
+def route_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`decide_route` reads (for intake.db.read_together)."""
+    return _route_facts_query(), {"city_id": city_id, "category": category}
+
+
+def route_from(rows: list[tuple[Any, ...]], words: ReportWords,
+               excluded_by_reporter: Collection[int]) -> RoutingDecision:
+    """:func:`decide_route` on the rows :func:`route_read` read."""
     reviewers = [CityReviewer(row_id, text, role) for kind, row_id, text, role, _, _ in rows
                  if kind == _REVIEWER_ROW and row_id is not None]
     known = {r.reviewer_id for r in reviewers}

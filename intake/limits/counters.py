@@ -123,7 +123,16 @@ def _read_counter() -> Any:
 def cap_wait(session: Statements, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
     locking: the early answer that spares a refused report the expensive work before the take."""
-    row = run_on_driver(session, _read_counter(), {"counter_key": key}).first()
+    return cap_wait_from(run_on_driver(session, *cap_read(key)).first(), limit=limit, window=window, now=now)
+
+
+def cap_read(key: str) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`cap_wait` reads (for intake.db.read_together)."""
+    return _read_counter(), {"counter_key": key}
+
+
+def cap_wait_from(row: tuple[Any, ...] | None, *, limit: int, window: timedelta, now: datetime) -> int | None:
+    """:func:`cap_wait` on the row :func:`cap_read` read."""
     if row is None:
         return None
     count, window_started_at, expires_at = row

@@ -275,7 +275,16 @@ def default_questionnaires() -> dict[str, QuestionnaireDefinition]:
 
 def questionnaire_for(session: Statements, city_id: int, category: str) -> QuestionnaireDefinition:
     """The questionnaire a reporter of this city is asked for this category: the city's latest, else the default."""
-    row = run_on_driver(session, _latest_questionnaire(), {"city_id": city_id, "category": category}).first()
+    return questionnaire_from(run_on_driver(session, *questionnaire_read(city_id, category)).first(), category)
+
+
+def questionnaire_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`questionnaire_for` reads (for intake.db.read_together)."""
+    return _latest_questionnaire(), {"city_id": city_id, "category": category}
+
+
+def questionnaire_from(row: tuple[Any, ...] | None, category: str) -> QuestionnaireDefinition:
+    """The questionnaire from the row :func:`questionnaire_read` read."""
     if row is None:
         return default_questionnaires().get(category) or QuestionnaireDefinition(category, ())
     version, text = row

@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, Statements, driver_pipeline, insert_into, run_on_driver
+from intake.db import Database, Statements, driver_pipeline, insert_into, read_together, run_on_driver
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -41,7 +41,7 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
-from intake.limits.counters import cap_wait, counter_key, take_from_cap_in
+from intake.limits.counters import cap_read, cap_wait_from, counter_key, take_from_cap_in
 from intake.messages import N_
 from intake.models import Case, CaseItem, City
 from intake.models import tally as case_tally
@@ -63,11 +63,12 @@ from intake.reports.questionnaires import (
     answer_texts,
     answers_json,
     check_answers,
-    questionnaire_for,
+    questionnaire_from,
+    questionnaire_read,
     read_answers,
 )
 from intake.reports.requests_for_information import awaiting_answer
-from intake.routing import ReportWords, decide_route, record_routing
+from intake.routing import ReportWords, decide_route, record_routing, route_from, route_read
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -185,7 +186,15 @@ def submit_report(
     with db.read_each_statement() as connection:
         city = _city_facts(connection, city_slug)
         asked = category in CATEGORY_SLUGS and answers is not None
-        questionnaire = questionnaire_for(connection, city.id, category) if asked else None
+        if channel == CHANNEL_WEB:
+            cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, str(city.id)), config.reports_per_city_per_hour,
+                           clock())
+        # The rest of what is checked here needs only the city: read at once (one round trip on PostgreSQL).
+        questionnaire_row, route_rows, cap_row = read_together(connection, [
+            questionnaire_read(city.id, category) if asked else None,
+            route_read(city.id, category) if category in CATEGORY_SLUGS else None,
+            cap_read(cap.key) if cap is not None else None])
+        questionnaire = questionnaire_from(questionnaire_row.first(), category) if questionnaire_row else None
         checked: tuple[Answer, ...] = ()
         if answers is not None and questionnaire is not None:
             try:
@@ -201,15 +210,15 @@ def submit_report(
         if problems:
             raise InvalidInput(problems)
         words = ReportWords.of([narrative, *answer_texts(checked)])
-        decide_route(connection, city.id, category, words, excluded_reviewer_ids)
+        assert route_rows is not None  # the category is known: problems were raised otherwise
+        route_from(route_rows.rows, words, excluded_reviewer_ids)
         if admit is not None:
             admit()  # the caller's own limits (per client), which may raise TooManyAttempts
-        if channel == CHANNEL_WEB:
-            cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, str(city.id)), config.reports_per_city_per_hour,
-                           clock())
+        if cap is not None:
             # Only a report that passed validation counts toward the city's cap, in the database for every
             # instance (docs/design.md#limits-an-attacker-cannot-turn-against-users): junk cannot close a city's form.
-            wait = cap_wait(connection, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
+            wait = cap_wait_from(cap_row.first() if cap_row else None, limit=cap.limit, window=CITY_CAP_WINDOW,
+                                 now=cap.now)
             if wait is not None:
                 raise TooManyAttempts(wait)
     cleaned = [clean_upload(upload) for upload in attachments]

@@ -210,3 +210,18 @@ def test_writers_in_one_process_queue_for_sqlite_instead_of_sleeping_in_its_busy
     finally:
         first_may_end.set()
         database.dispose()
+
+
+def test_reads_sent_together_answer_as_each_would_alone_and_fail_as_sqlalchemy_would(database: Database) -> None:
+    from intake.db import read_together
+
+    seven = select(sqlalchemy.literal(7).label("seven"))
+    doubled = select((bindparam("n", type_=sqlalchemy.Integer) * 2).label("doubled"))
+    with database.read_each_statement() as connection:
+        together = read_together(connection, [(seven, {}), None, (doubled, {"n": 21})])
+        alone = [run_on_driver(connection, seven, {}), None, run_on_driver(connection, doubled, {"n": 21})]
+        assert together == alone and together[2] is not None and together[2].scalar() == 42
+        with pytest.raises(sqlalchemy.exc.DBAPIError):
+            read_together(connection, [(seven, {}), (text("SELECT * FROM no_such_table"), {})])
+    with database.read_each_statement() as connection:  # and the pool's connection still reads afterwards
+        assert read_together(connection, [(seven, {})])[0] == run_on_driver(connection, seven, {})

@@ -117,7 +117,7 @@ def test_a_city_cap_filled_after_the_early_check_refuses_at_the_take_and_stores_
     make_city(database, config, "raytown")
     capped = dataclasses.replace(config, reports_per_city_per_hour=1)
     reports.submit_report(database, capped, city_slug="raytown", category="safety", narrative="First report.")
-    monkeypatch.setattr(reports, "cap_wait", lambda *args, **kwargs: None)  # as if read before the first took
+    monkeypatch.setattr(reports, "cap_wait_from", lambda *args, **kwargs: None)  # as if read before the first took
     with pytest.raises(TooManyAttempts):
         reports.submit_report(database, capped, city_slug="raytown", category="safety", narrative="Second report.")
     with database.read() as session:
