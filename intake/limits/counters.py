@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, or_, select
 from sqlmodel import Session, col
 
-from intake.db import Database, Statements, insert_on_conflict, run_on_driver
+from intake.db import Database, insert_on_conflict, run_on_driver
 from intake.errors import TooManyAttempts
 from intake.models import AttemptCounter
 
@@ -120,19 +120,15 @@ def _read_counter() -> Any:
             .where(table.c.key == bindparam("counter_key")))
 
 
-def cap_wait(session: Statements, key: str, *, limit: int, window: timedelta, now: datetime) -> int | None:
-    """Seconds until the cap has room again, if it has none now (``None``: it has), read without taking or
-    locking: the early answer that spares a refused report the expensive work before the take."""
-    return cap_wait_from(run_on_driver(session, *cap_read(key)).first(), limit=limit, window=window, now=now)
-
-
 def cap_read(key: str) -> tuple[Any, dict[str, Any]]:
-    """The statement and values :func:`cap_wait` reads (for intake.db.read_together)."""
+    """The statement and values that read a cap's counter without taking or locking it (for
+    intake.db.read_together); :func:`cap_wait_from` says what its row means."""
     return _read_counter(), {"counter_key": key}
 
 
 def cap_wait_from(row: tuple[Any, ...] | None, *, limit: int, window: timedelta, now: datetime) -> int | None:
-    """:func:`cap_wait` on the row :func:`cap_read` read."""
+    """Seconds until the cap has room again, if it has none now (``None``: it has), from the row :func:`cap_read`
+    read: the early answer that spares a refused report the expensive work before the take."""
     if row is None:
         return None
     count, window_started_at, expires_at = row
