@@ -219,10 +219,7 @@ def run_on_driver(session: Statements, statement: Any,
             cursor.executemany(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, values[0])
-        # Asked of the statement, not of the cursor: in a pipeline (driver_pipeline) the cursor knows nothing yet, and
-        # fetching is what waits for the rows.
-        rows = cursor.fetchall() if compiled.result_processors else []
-        return DriverResult([compiled.row(row) for row in rows], cursor.rowcount)
+        return compiled.result_of(cursor)
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, compiled.sql, cursor) from error
     finally:
@@ -250,8 +247,7 @@ def read_together(connection: Connection,
                 cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 cursor.execute(compiled.sql, compiled.driver_values(read[1]))
                 sent.append((compiled, cursor))
-        return [None if each is None else DriverResult([each[0].row(row) for row in each[1].fetchall()],
-                                                       each[1].rowcount) for each in sent]
+        return [None if each is None else each[0].result_of(each[1]) for each in sent]
     except connection.dialect.loaded_dbapi.Error as error:
         raise _as_sqlalchemy_error(connection, error, "(statements read together)", None) from error
     finally:
@@ -308,6 +304,12 @@ class _DriverStatement:
         for name, process in self.bind_processors.items():
             values[name] = process(values[name])
         return tuple(values[name] for name in self.positional) if self.positional is not None else values
+
+    def result_of(self, cursor: Any) -> DriverResult:
+        """What ``cursor``, which ran this statement, answered. Asked of the statement, not of the cursor: in a
+        pipeline (driver_pipeline) the cursor knows nothing yet, and fetching is what waits for the rows."""
+        rows = cursor.fetchall() if self.result_processors else []
+        return DriverResult([self.row(row) for row in rows], cursor.rowcount)
 
     def row(self, row: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(value if process is None else process(value)
