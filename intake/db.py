@@ -61,6 +61,7 @@ class Database:
         self.engine = self._make_engine(pool_size, echo)
         if not self.is_sqlite:
             _ping_after_idle(self.engine, ping_after_idle_seconds)
+            _no_autocommit_left_over(self.engine)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read_only = self.engine.execution_options(postgresql_readonly=True)
         # Made once: an engine with options is a new object each time it is asked for.
@@ -226,34 +227,65 @@ def run_on_driver(session: Statements, statement: Any,
         cursor.close()
 
 
-def read_together(connection: Connection,
-                  reads: Sequence[tuple[Any, Mapping[str, Any]] | None]) -> list[DriverResult | None]:
-    """Each ``(statement, parameters)`` read as :func:`run_on_driver` reads it (``None``: nothing to read, and
-    ``None`` in its place). On PostgreSQL, on a connection in autocommit (:meth:`Database.read_each_statement`),
-    all are sent in one pipeline and answered together: one round trip instead of one each. On SQLite they run one
-    after another. Under `hotline bench intake` every round trip cost about a point of the share of the ceiling on
-    PostgreSQL, four or five times its own CPU: each wakes a server thread and a PostgreSQL backend, and each wakeup
-    takes a core from a key derivation."""
-    if connection.dialect.name != "postgresql" or not connection.connection.dbapi_connection.autocommit:  # type: ignore[union-attr]
-        return [None if read is None else run_on_driver(connection, *read) for read in reads]
+def run_together(target: Statements,
+                 statements: Sequence[tuple[Any, Mapping[str, Any]] | None]) -> list[DriverResult | None]:
+    """Each ``(statement, parameters)`` run as :func:`run_on_driver` runs it, in order (``None``: nothing to run, and
+    ``None`` in its place), in the session's transaction or on the connection. On PostgreSQL all are sent in one
+    pipeline and answered together: one round trip instead of one each; when they are the first statements of a
+    transaction, its BEGIN goes with them (:func:`_begin_by_hand`). The statements still run one after another
+    on the server, so a row lock taken by the first holds for the rest. On SQLite they run one after another.
+
+    Under `hotline bench intake` every round trip cost about a point of the share of the ceiling on PostgreSQL,
+    four or five times its own CPU: each wakes a server thread and a PostgreSQL backend, and each wakeup takes a
+    core from a key derivation. A failing statement fails as SQLAlchemy's error, and the ones after it do not run."""
+    connection = _connection_of(target)
+    if connection.dialect.name != "postgresql":
+        return [None if each is None else run_on_driver(connection, *each) for each in statements]
+    driver = connection.connection.driver_connection
     sent: list[tuple[_DriverStatement, Any] | None] = []
     try:
-        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            for read in reads:
-                if read is None:
+        begin = _begin_by_hand(driver)
+        with driver.pipeline():  # type: ignore[union-attr]
+            if begin is not None:
+                driver.execute(begin)  # type: ignore[union-attr]
+            for statement in statements:
+                if statement is None:
                     sent.append(None)
                     continue
-                compiled = _driver_statement(read[0], connection.dialect, tuple(read[1]))
+                compiled = _driver_statement(statement[0], connection.dialect, tuple(statement[1]))
                 cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                cursor.execute(compiled.sql, compiled.driver_values(read[1]))
+                cursor.execute(compiled.sql, compiled.driver_values(statement[1]))
                 sent.append((compiled, cursor))
         return [None if each is None else each[0].result_of(each[1]) for each in sent]
     except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, error, "(statements read together)", None) from error
+        raise _as_sqlalchemy_error(connection, error, "(statements run together)", None) from error
     finally:
         for each in sent:
             if each is not None:
                 each[1].close()
+
+
+def _begin_by_hand(driver: Any) -> str | None:
+    """The BEGIN to send with the first statements of a transaction, having put the connection in autocommit so
+    psycopg does not send its own; ``None`` when there is nothing to begin (autocommit wanted, or the transaction
+    has begun) or the transaction asks for more than an isolation level.
+
+    psycopg begins a transaction by sending BEGIN before its first statement and waiting for the answer, even in
+    a pipeline (it sends a Sync of its own), so a transaction whose first statements go together still cost a
+    round trip more than they. Sent by hand, BEGIN starts the same transaction on the server; psycopg's commit()
+    and rollback() go by the server's transaction status, not by the autocommit setting, so the transaction ends
+    as any other, and the pool takes the connection out of autocommit before it hands it out again
+    (:func:`_no_autocommit_left_over`)."""
+    from psycopg.pq import TransactionStatus  # only PostgreSQL's connections come here
+
+    if driver.autocommit or driver.info.transaction_status != TransactionStatus.IDLE:
+        return None
+    if driver.read_only is not None or driver.deferrable is not None:
+        return None
+    level = driver.isolation_level
+    driver.autocommit = True
+    # The statement psycopg itself would send (ISOLATION LEVEL READ COMMITTED where SQLAlchemy set it).
+    return "BEGIN" if level is None else f"BEGIN ISOLATION LEVEL {level.name.replace('_', ' ')}"
 
 
 @contextmanager
@@ -364,6 +396,21 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.DisconnectionError("the pooled connection was closed by the server") from error
+
+
+def _no_autocommit_left_over(engine: Engine) -> None:
+    """A connection whose transaction :func:`_begin_by_hand` began was left in autocommit: out of it before the pool
+    hands it out again, or its next transaction's statements would each commit on their own. A connection that
+    cannot be taken out (it is broken) is replaced, as a failed ping's is."""
+
+    @event.listens_for(engine, "checkout")
+    def _out_of_autocommit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not dbapi_connection.autocommit:
+            return
+        try:
+            dbapi_connection.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError("a pooled connection could not leave autocommit") from error
 
 
 def _pool(pool_size: int) -> dict[str, int]:

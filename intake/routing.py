@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 
 from crypto.server_keys import open_record, seal_record
 from intake.categories import DEFAULT_CATEGORIES
-from intake.db import Database, Statements, insert_on_conflict, run_on_driver
+from intake.db import Database, DriverResult, Statements, insert_on_conflict, run_on_driver
 from intake.errors import InvalidInput, NotFound
 from intake.messages import N_
 from intake.models import (
@@ -251,7 +251,7 @@ def decide_route(
 
 
 def route_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
-    """The statement and values :func:`decide_route` reads (for intake.db.read_together)."""
+    """The statement and values :func:`decide_route` reads (for intake.db.run_together)."""
     return _route_facts_query(), {"city_id": city_id, "category": category}
 
 
@@ -397,7 +397,16 @@ def _load_sealed_routing(session: Session, key: bytes, city_id: int) -> RoutingS
     :func:`fold_legacy_exclusions` seals them and deletes them, so the set a report seals need not carry them, and
     its intake is spared a statement under the city lock (`hotline bench intake`)."""
     # A Core statement (no unit of work): every report reads and re-seals the set under the city lock.
-    sealed = run_on_driver(session, _routing_seal_query(), {"city_id": city_id}).scalar()
+    return _sealed_routing_from(key, city_id, run_on_driver(session, *sealed_routing_read(city_id)).scalar())
+
+
+def sealed_routing_read(city_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values that read the city's sealed set, for intake.db.run_together: a report's intake
+    reads it with the other statements under its city lock and gives what it read to :func:`record_routing`."""
+    return _routing_seal_query(), {"city_id": city_id}
+
+
+def _sealed_routing_from(key: bytes, city_id: int, sealed: bytes | None) -> RoutingSet:
     return RoutingSet() if sealed is None else RoutingSet.from_json(open_record(key, sealed, _binding(city_id)))
 
 
@@ -419,10 +428,13 @@ def save_routing(session: Session, key: bytes, city_id: int, routing: RoutingSet
                                                                                    "sealed": sealed})
 
 
-def record_routing(session: Session, key: bytes, city_id: int, case_id: str, decision: RoutingDecision) -> None:
+def record_routing(session: Session, key: bytes, city_id: int, case_id: str, decision: RoutingDecision, *,
+                   read: DriverResult | None = None) -> None:
     """Add a new case's exceptions to the city's set. The set is sealed again for every report, exceptions or not,
-    so which reports had one cannot be told from which writes changed the row. Under the city lock."""
-    routing = _load_sealed_routing(session, key, city_id)
+    so which reports had one cannot be told from which writes changed the row. Under the city lock; ``read``: what
+    :func:`sealed_routing_read` read under it, if the caller read it already."""
+    routing = (_load_sealed_routing(session, key, city_id) if read is None
+               else _sealed_routing_from(key, city_id, read.scalar()))
     routing.add(case_id, decision)
     save_routing(session, key, city_id, routing, drop_missing=False)
 

@@ -45,8 +45,14 @@ def lock_city(session: Session, city_id: int) -> City:
 def lock_city_key(session: Session, city_id: int) -> bytes:
     """:func:`lock_city` reading only the city's public key (Core, a statement built once): a report's intake
     takes the lock for every report and needs nothing else of the row unless it releases at once."""
-    key: bytes = run_on_driver(session, _city_key_for_update(), {"city_id": city_id}).one()[0]
+    key: bytes = run_on_driver(session, *city_key_lock(city_id)).one()[0]
     return key
+
+
+def city_key_lock(city_id: int) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`lock_city_key` runs, for intake.db.run_together: a report's intake sends it
+    with the statements that must run under the lock. Its one row is the city's public key."""
+    return _city_key_for_update(), {"city_id": city_id}
 
 
 @functools.cache

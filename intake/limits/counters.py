@@ -79,18 +79,28 @@ def take_from_cap_in(session: Session, key: str, *, limit: int, window: timedelt
     """:func:`take_from_cap` in the caller's write transaction, so what it guards is stored (or, on
     :class:`TooManyAttempts`, rolled back) with the take: a report's intake takes from its city's cap in the
     transaction that stores the report, rather than in one of its own (bench intake)."""
+    cap_taken_from(run_on_driver(session, *cap_take(session.get_bind().dialect.name, key, window=window, now=now))
+                   .one(), limit=limit, window=window, now=now)
+
+
+def cap_take(dialect: str, key: str, *, window: timedelta, now: datetime) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`take_from_cap_in` runs, for intake.db.run_together: a report's intake sends
+    it with the other statements under its city lock. :func:`cap_taken_from` says what its row means."""
     # The window is aligned to the clock (the top of the hour for an hour), not started by the first take: a
     # city's report cap must not store the moment its first report of the hour arrived
     # (docs/design.md#release-slots: nothing a reporter causes keeps a time of day).
     window_start = aligned_window_start(now, window)
     # One statement, built once: made if missing, started again if its window is over, counted, and read back.
-    # Under the city lock every round trip to PostgreSQL is time no other report of the city can be stored
-    # (bench intake). On TooManyAttempts the caller's transaction is rolled back, and the count with it.
-    count, started = run_on_driver(session, _take_statement(session.get_bind().dialect.name), {
-        "counter_key": key, "window_start": window_start, "window_end": window_start + window, "now": now,
-        "stale_before": now - window}).one()
+    return _take_statement(dialect), {"counter_key": key, "window_start": window_start,
+                                      "window_end": window_start + window, "now": now, "stale_before": now - window}
+
+
+def cap_taken_from(row: tuple[Any, ...], *, limit: int, window: timedelta, now: datetime) -> None:
+    """:class:`TooManyAttempts` if the take :func:`cap_take` made (its row: the count and the window's start) went
+    over ``limit``. The caller's transaction is then rolled back, and the count with it."""
+    count, started = row
     if count > limit:
-        started = _as_utc(started, now) or window_start
+        started = _as_utc(started, now) or aligned_window_start(now, window)
         raise TooManyAttempts(_seconds_until(started + window, now))
 
 
@@ -122,7 +132,7 @@ def _read_counter() -> Any:
 
 def cap_read(key: str) -> tuple[Any, dict[str, Any]]:
     """The statement and values that read a cap's counter without taking or locking it (for
-    intake.db.read_together); :func:`cap_wait_from` says what its row means."""
+    intake.db.run_together); :func:`cap_wait_from` says what its row means."""
     return _read_counter(), {"counter_key": key}
 
 

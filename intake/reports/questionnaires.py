@@ -279,7 +279,7 @@ def questionnaire_for(session: Statements, city_id: int, category: str) -> Quest
 
 
 def questionnaire_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
-    """The statement and values :func:`questionnaire_for` reads (for intake.db.read_together)."""
+    """The statement and values :func:`questionnaire_for` reads (for intake.db.run_together)."""
     return _latest_questionnaire(), {"city_id": city_id, "category": category}
 
 

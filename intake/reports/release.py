@@ -72,11 +72,17 @@ def insert_waiting_case(session: Session, case: dict[str, object]) -> None:
     decided by the insert itself, on the city's unique (city, number) constraint, instead of a look-up before it:
     a report's intake inserts its case this way under the city lock, one statement fewer (`hotline bench intake`).
     ``case["number"]`` is the number it got."""
-    statement = _insert_unless_number_taken(session.get_bind().dialect.name)
-    while True:
-        case["number"] = _random_placeholder()
-        if run_on_driver(session, statement, case).rowcount == 1:
-            return
+    while run_on_driver(session, *waiting_case_insert(session.get_bind().dialect.name, case)).rowcount != 1:
+        pass
+
+
+def waiting_case_insert(dialect: str, case: dict[str, object]) -> tuple[Any, dict[str, object]]:
+    """The statement and values of one try of :func:`insert_waiting_case` (``case["number"]`` set to a new random
+    number), for intake.db.run_together: a report's intake sends it with the other statements under its city
+    lock, and if it inserted nothing (a row count of 0: the number was taken) inserts the case again with
+    :func:`insert_waiting_case`."""
+    case["number"] = _random_placeholder()
+    return _insert_unless_number_taken(dialect), case
 
 
 def _random_placeholder() -> int:

@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, Statements, driver_pipeline, insert_into, read_together, run_on_driver
+from intake.db import Database, Statements, driver_pipeline, insert_into, run_on_driver, run_together
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -41,7 +41,7 @@ from intake.items import (
     sealed_text_item,
     text_for_reporter,
 )
-from intake.limits.counters import cap_read, cap_wait_from, counter_key, take_from_cap_in
+from intake.limits.counters import cap_read, cap_take, cap_taken_from, cap_wait_from, counter_key
 from intake.messages import N_
 from intake.models import Case, CaseItem, City
 from intake.models import tally as case_tally
@@ -68,7 +68,7 @@ from intake.reports.questionnaires import (
     read_answers,
 )
 from intake.reports.requests_for_information import awaiting_answer
-from intake.routing import ReportWords, decide_route, record_routing, route_from, route_read
+from intake.routing import ReportWords, record_routing, route_from, route_read, sealed_routing_read
 from intake.text import clean_text, text_problem
 
 CHANNEL_WEB = "web"
@@ -190,7 +190,7 @@ def submit_report(
             cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, str(city.id)), config.reports_per_city_per_hour,
                            clock())
         # The rest of what is checked here needs only the city: read at once (one round trip on PostgreSQL).
-        questionnaire_row, route_rows, cap_row = read_together(connection, [
+        questionnaire_row, route_rows, cap_row = run_together(connection, [
             questionnaire_read(city.id, category) if asked else None,
             route_read(city.id, category) if category in CATEGORY_SLUGS else None,
             cap_read(cap.key) if cap is not None else None])
@@ -321,15 +321,27 @@ def _store_report(
     items = item_rows(city.public_key)
     notes = []
     with db.write() as session:
-        city_key = audit.lock_city_key(session, city.id)
-        if cap is not None:  # taken with the report: refused (TooManyAttempts) and rolled back if it filled
-            take_from_cap_in(session, cap.key, limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
+        # Everything under the city lock that needs an answer, sent with the lock (and the transaction's BEGIN):
+        # one round trip on PostgreSQL. The case goes in before the checks are read: if one refuses the report,
+        # the transaction is rolled back with it.
+        dialect = session.get_bind().dialect.name
+        locked, taken, route_rows, routing_read, inserted = run_together(session, [
+            audit.city_key_lock(city.id),
+            cap_take(dialect, cap.key, window=CITY_CAP_WINDOW, now=cap.now) if cap is not None else None,
+            route_read(city.id, category),
+            sealed_routing_read(city.id),
+            # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can
+            # reach it before then.
+            release.waiting_case_insert(dialect, case)])
+        assert locked is not None and route_rows is not None and inserted is not None
+        if cap is not None and taken is not None:  # refused (TooManyAttempts), and rolled back, if it filled
+            cap_taken_from(taken.one(), limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)
+        city_key = locked.one()[0]
         if city_key != city.public_key:  # the city key was rotated meanwhile: seal to the new one
             items = item_rows(city_key)
-        decision = decide_route(session, city.id, category, words, excluded_reviewer_ids)
-        # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can reach
-        # it before then.
-        release.insert_waiting_case(session, case)
+        decision = route_from(route_rows.rows, words, excluded_reviewer_ids)
+        if inserted.rowcount != 1:  # its random placeholder number was taken: again, with another
+            release.insert_waiting_case(session, case)
         if attachments:
             # Before the attachments: their rows name the report's item as their parent.
             run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
@@ -343,8 +355,8 @@ def _store_report(
             if not attachments:  # no file names the item as its parent: it travels with the rest
                 run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
             # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or
-            # the log. Its read of the sealed set comes first, so the statements after it wait for none.
-            record_routing(session, config.routing_key, city.id, case_id, decision)
+            # the log.
+            record_routing(session, config.routing_key, city.id, case_id, decision, read=routing_read)
             case_tally.count_inserted(session, case)
             release.hold_case(session, city.id, case_id, decision.group_id)
             release.hold_entries_of_new_subject(session, city.id, subject=case_id, day=received_on, entries=[

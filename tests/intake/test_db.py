@@ -213,15 +213,71 @@ def test_writers_in_one_process_queue_for_sqlite_instead_of_sleeping_in_its_busy
 
 
 def test_reads_sent_together_answer_as_each_would_alone_and_fail_as_sqlalchemy_would(database: Database) -> None:
-    from intake.db import read_together
+    from intake.db import run_together
 
     seven = select(sqlalchemy.literal(7).label("seven"))
     doubled = select((bindparam("n", type_=sqlalchemy.Integer) * 2).label("doubled"))
     with database.read_each_statement() as connection:
-        together = read_together(connection, [(seven, {}), None, (doubled, {"n": 21})])
+        together = run_together(connection, [(seven, {}), None, (doubled, {"n": 21})])
         alone = [run_on_driver(connection, seven, {}), None, run_on_driver(connection, doubled, {"n": 21})]
         assert together == alone and together[2] is not None and together[2].scalar() == 42
         with pytest.raises(sqlalchemy.exc.DBAPIError):
-            read_together(connection, [(seven, {}), (text("SELECT * FROM no_such_table"), {})])
+            run_together(connection, [(seven, {}), (text("SELECT * FROM no_such_table"), {})])
     with database.read_each_statement() as connection:  # and the pool's connection still reads afterwards
-        assert read_together(connection, [(seven, {})])[0] == run_on_driver(connection, seven, {})
+        assert run_together(connection, [(seven, {})])[0] == run_on_driver(connection, seven, {})
+
+
+def test_statements_that_begin_a_transaction_are_atomic_with_the_rest_of_it(database: Database,
+                                                                            probe: sqlalchemy.Table) -> None:
+    from intake.db import run_together
+
+    inserted = insert(probe)
+    counted = select(sqlalchemy.func.count().label("n")).select_from(probe)
+    row = {**SECRET_ROW, "flag": False}
+    # A failure after them rolls back what they wrote, as it would had each been sent alone.
+    with pytest.raises(RuntimeError), database.write() as session:
+        first, count = run_together(session, [(inserted, {**row, "id": "x"}), (counted, {})])
+        assert first is not None and first.rowcount == 1 and count is not None and count.scalar() == 1
+        run_on_driver(session, inserted, {**row, "id": "y"})
+        raise RuntimeError("after the statements sent together")
+    with database.write() as session:
+        assert _count(session, probe) == 0
+        # A failing statement among them fails as SQLAlchemy's error, and the transaction with it.
+    with pytest.raises(sqlalchemy.exc.IntegrityError), database.write() as session:
+        run_together(session, [(inserted, {**row, "id": "z"}), (inserted, {**row, "id": "z"})])
+    with database.write() as session:
+        assert _count(session, probe) == 0
+        run_together(session, [(inserted, {**row, "id": "kept"})])
+    # Every connection of the pool goes back to transactions of its own: a write after them is one transaction.
+    for _ in range(2 * 10 + 1):
+        with pytest.raises(RuntimeError), database.write() as session:
+            run_on_driver(session, inserted, {**row, "id": "gone"})
+            if not database.is_sqlite:
+                assert session.connection().connection.dbapi_connection.autocommit is False  # type: ignore[union-attr]
+            raise RuntimeError("roll it back")
+    with database.read() as session:
+        assert list(session.connection().execute(select(probe.c.id)).scalars()) == ["kept"]
+
+
+@ON_POSTGRESQL
+def test_statements_that_begin_a_transaction_go_with_its_begin_in_one_round_trip(database_url: str,
+                                                                                 tmp_path) -> None:
+    from intake.db import run_together
+
+    database = Database(database_url, pool_size=1)
+    trace = tmp_path / "protocol.trace"
+    try:
+        with database.write() as session, trace.open("w") as traced:
+            driver = session.connection().connection.driver_connection
+            driver.pgconn.trace(traced.fileno())  # type: ignore[union-attr]  (libpq's PQtrace: every message)
+            one, two = run_together(session, [(select(sqlalchemy.literal(1).label("a")), {}),
+                                              (select(sqlalchemy.literal(2).label("b")), {})])
+            driver.pgconn.untrace()  # type: ignore[union-attr]
+            assert one is not None and one.scalar() == 1 and two is not None and two.scalar() == 2
+            assert driver.info.transaction_status.name == "INTRANS"  # type: ignore[union-attr]
+        sent = [line.split("\t") for line in trace.read_text().splitlines()]
+        to_server = [fields[3].strip() for fields in sent if len(fields) > 3 and fields[1] == "F"]
+        # BEGIN and both statements, then one Sync: one round trip (psycopg alone sends BEGIN with a Sync of its own).
+        assert to_server.count("Sync") == 1 and any("BEGIN" in "\t".join(fields) for fields in sent)
+    finally:
+        database.dispose()
