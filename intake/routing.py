@@ -60,6 +60,7 @@ from intake.models import (
     ReviewerGroup,
     RoutingSeal,
 )
+from intake.models.city import city_named_by_slug
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 
 DEFAULT_CASE_GROUP = "ethics"
@@ -250,9 +251,12 @@ def decide_route(
     return route_from(run_on_driver(session, *route_read(city_id, category)).rows, words, excluded_by_reporter)
 
 
-def route_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
-    """The statement and values :func:`decide_route` reads (for intake.db.run_together)."""
-    return _route_facts_query(), {"city_id": city_id, "category": category}
+def route_read(city: int | str, category: str) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`decide_route` reads (for intake.db.run_together), the city named by its id or
+    by its slug (intake.models.city.city_named_by_slug)."""
+    if isinstance(city, str):
+        return city_named_by_slug(_route_facts_query()), {"city_slug": city, "category": category}
+    return _route_facts_query(), {"city_id": city, "category": category}
 
 
 def route_from(rows: list[tuple[Any, ...]], words: ReportWords,

@@ -33,6 +33,7 @@ from intake.db import Database, Statements, run_on_driver
 from intake.errors import InvalidInput
 from intake.messages import N_
 from intake.models import Questionnaire
+from intake.models.city import city_named_by_slug
 from intake.text import clean_text, text_problem
 
 TEXT = "text"
@@ -278,9 +279,12 @@ def questionnaire_for(session: Statements, city_id: int, category: str) -> Quest
     return questionnaire_from(run_on_driver(session, *questionnaire_read(city_id, category)).first(), category)
 
 
-def questionnaire_read(city_id: int, category: str) -> tuple[Any, dict[str, Any]]:
-    """The statement and values :func:`questionnaire_for` reads (for intake.db.run_together)."""
-    return _latest_questionnaire(), {"city_id": city_id, "category": category}
+def questionnaire_read(city: int | str, category: str) -> tuple[Any, dict[str, Any]]:
+    """The statement and values :func:`questionnaire_for` reads (for intake.db.run_together), the city named by its
+    id or by its slug (intake.models.city.city_named_by_slug)."""
+    if isinstance(city, str):
+        return city_named_by_slug(_latest_questionnaire()), {"city_slug": city, "category": category}
+    return _latest_questionnaire(), {"city_id": city, "category": category}
 
 
 def questionnaire_from(row: tuple[Any, ...] | None, category: str) -> QuestionnaireDefinition:

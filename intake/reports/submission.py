@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, Statements, driver_pipeline, insert_into, run_on_driver, run_together
+from intake.db import Database, driver_pipeline, insert_into, run_on_driver, run_together
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -181,19 +181,21 @@ def submit_report(
         problems["channel"] = "Unknown channel."
     cap: _CityCap | None = None
     # One read for everything checked before the key derivation: the city, its questionnaire, the route and the
-    # city's cap. A report refused here costs no Argon2id and no file work; the route and the cap are checked
-    # again, and the cap taken, under the city lock in the transaction that stores the report.
+    # city's cap, sent together (one round trip on PostgreSQL), each naming the city by its slug. A report refused
+    # here costs no Argon2id and no file work; the route and the cap are checked again, and the cap taken, under
+    # the city lock in the transaction that stores the report.
+    asked = category in CATEGORY_SLUGS and answers is not None
+    if channel == CHANNEL_WEB:
+        cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, city_slug), config.reports_per_city_per_hour,
+                       clock())
     with db.read_each_statement() as connection:
-        city = _city_facts(connection, city_slug)
-        asked = category in CATEGORY_SLUGS and answers is not None
-        if channel == CHANNEL_WEB:
-            cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, str(city.id)), config.reports_per_city_per_hour,
-                           clock())
-        # The rest of what is checked here needs only the city: read at once (one round trip on PostgreSQL).
-        questionnaire_row, route_rows, cap_row = run_together(connection, [
-            questionnaire_read(city.id, category) if asked else None,
-            route_read(city.id, category) if category in CATEGORY_SLUGS else None,
+        city_row, questionnaire_row, route_rows, cap_row = run_together(connection, [
+            (_city_facts_query(), {"slug": city_slug}),
+            questionnaire_read(city_slug, category) if asked else None,
+            route_read(city_slug, category) if category in CATEGORY_SLUGS else None,
             cap_read(cap.key) if cap is not None else None])
+        assert city_row is not None
+        city = _city_facts(city_row.first(), city_slug)
         questionnaire = questionnaire_from(questionnaire_row.first(), category) if questionnaire_row else None
         checked: tuple[Answer, ...] = ()
         if answers is not None and questionnaire is not None:
@@ -254,8 +256,7 @@ class _CityFacts:
     public_key: bytes
 
 
-def _city_facts(connection: Statements, city_slug: str) -> _CityFacts:
-    row = run_on_driver(connection, _city_facts_query(), {"slug": city_slug}).first()
+def _city_facts(row: tuple[Any, ...] | None, city_slug: str) -> _CityFacts:
     if row is None:
         raise NotFound(f"no city {city_slug!r}")
     return _CityFacts(*row)

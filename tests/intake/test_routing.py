@@ -122,3 +122,18 @@ def test_cases_stay_in_their_group(database, config, city):
     submitted = reports.submit_report(database, config, city_slug="raytown", category="safety", narrative="x")
     _, cy = city["cy"]
     assert submitted.case_id not in visible(database, cy)  # the alternate group only gets what falls through
+
+
+def test_a_route_read_by_the_city_slug_reads_what_the_read_by_its_id_does(database, config, city):
+    from intake.db import run_on_driver
+    from intake.reports.questionnaires import questionnaire_read
+
+    create_city(database, "grandview", "Grandview")  # another city's rows must not come into it
+    raytown = find_city(database, "raytown")
+    assert raytown.id is not None
+    with database.read_each_statement() as connection:
+        for read in (routing.route_read, questionnaire_read):
+            by_id = run_on_driver(connection, *read(raytown.id, "safety")).rows
+            assert run_on_driver(connection, *read("raytown", "safety")).rows == by_id
+            assert run_on_driver(connection, *read("atlantis", "safety")).rows == []  # no such city: nothing
+        assert len(run_on_driver(connection, *routing.route_read("raytown", "safety")).rows) > 3
