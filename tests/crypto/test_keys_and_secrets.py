@@ -29,6 +29,20 @@ def test_production_parameters_pass_and_weak_ones_are_refused():
     check_parameters(CHEAP, CHEAP, allow_weak_kdf=True)
 
 
+def test_a_report_key_is_one_uniform_draw_of_twenty_digits_leading_zeros_kept(monkeypatch):
+    import crypto.report_keys as report_keys
+
+    bounds = []
+
+    def draw(bound: int) -> int:
+        bounds.append(bound)
+        return 42
+
+    monkeypatch.setattr(report_keys.secrets, "randbelow", draw)
+    assert generate_report_key() == "0" * 18 + "42"
+    assert bounds == [10**20]  # every twenty-digit string, and only those, can be drawn
+
+
 def test_report_keys_are_twenty_digits_and_lookup_is_peppered():
     keys = {generate_report_key() for _ in range(200)}
     assert len(keys) == 200
