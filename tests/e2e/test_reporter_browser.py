@@ -176,7 +176,7 @@ def walk(chromium, site: Site, tmp_path: Path, *, language: str, javascript: boo
         page.goto(site.base + "/")
         if language != "en":
             page.get_by_role("link", name="Español").click()  # the language is chosen by a link...
-            assert "lang=es" in page.url  # ...and kept in the URL
+            page.wait_for_url(re.compile(r"lang=es"))  # ...and kept in the URL
         assert page.locator("html").get_attribute("lang") == language
         visit.check(page, "cities")
         page.get_by_role("link", name=words["city"]).click()
@@ -193,7 +193,7 @@ def walk(chromium, site: Site, tmp_path: Path, *, language: str, javascript: boo
         page.fill("#narrative", "Marker narrative: the crane at the north yard has not been inspected.")
         page.fill("#identity_name", "Some\u0007one")
         page.get_by_role("button", name=words["send"]).click()
-        assert page.locator(".usa-alert--error").count() == 1
+        expect(page.locator(".usa-alert--error")).to_have_count(1)  # waits for the answer page
         assert page.input_value("#narrative").startswith("Marker narrative")
         visit.check(page, "report form with a problem")
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from hotline.app import create_app
 from hotline.settings import Settings
@@ -188,14 +189,15 @@ def collect(chromium, site: Site, tmp_path: Path, language: str) -> dict[str, st
         page.fill("#narrative", "   ")  # blank to the server (the browser asks for something in the box)
         page.set_input_files("#attachments", str(upload))
         page.get_by_role("button", name=words["send"]).click()  # errors, and the file to attach again
-        assert page.locator(".usa-alert--error").count() == 1 and "notes.txt" in page.content()
+        expect(page.locator(".usa-alert--error")).to_have_count(1)  # waits for the answer page
+        assert "notes.txt" in page.content()
         keep("form-with-errors")
 
         page.goto(site.base + "/report/grandview?category=ethics-conflict")
         page.fill("#narrative", "About the ethics officer.")
         tick(page, "exclude-" + re.search(r'id="exclude-(\d+)"', page.content()).group(1))
         page.get_by_role("button", name=words["send"]).click()
-        assert page.locator("#nobody-title").count() == 1
+        expect(page.locator("#nobody-title")).to_have_count(1)
         keep("form-nobody-left")
 
         for attempt in range(2):
