@@ -60,7 +60,7 @@ from intake.models import (
     ReviewerGroup,
     RoutingSeal,
 )
-from intake.models.city import city_named_by_slug
+from intake.models.city import read_of_city
 from intake.models.routing import PURPOSE_ALTERNATE, PURPOSE_CASES, PURPOSE_HR
 
 DEFAULT_CASE_GROUP = "ethics"
@@ -253,10 +253,8 @@ def decide_route(
 
 def route_read(city: int | str, category: str) -> tuple[Any, dict[str, Any]]:
     """The statement and values :func:`decide_route` reads (for intake.db.run_together), the city named by its id or
-    by its slug (intake.models.city.city_named_by_slug)."""
-    if isinstance(city, str):
-        return city_named_by_slug(_route_facts_query()), {"city_slug": city, "category": category}
-    return _route_facts_query(), {"city_id": city, "category": category}
+    by its slug (intake.models.city.read_of_city)."""
+    return read_of_city(_route_facts_query(), city, category=category)
 
 
 def route_from(rows: list[tuple[Any, ...]], words: ReportWords,

@@ -30,12 +30,19 @@ class City(SQLModel, table=True):
     created_at: datetime
 
 
+def read_of_city(statement: Any, city: int | str, **values: Any) -> tuple[Any, dict[str, Any]]:
+    """``statement`` (which names its city by the parameter ``city_id``) and its values, for ``city`` given by its
+    id or by its slug. By slug, the city is found through a subquery on its unique slug, which never changes: a
+    report's checks read with the city itself in one round trip to PostgreSQL, so they cannot wait for its id
+    (`hotline bench intake`); a city with no such slug reads as none."""
+    if isinstance(city, str):
+        return _city_named_by_slug(statement), {"city_slug": city, **values}
+    return statement, {"city_id": city, **values}
+
+
 @functools.cache
-def city_named_by_slug(statement: Any) -> Any:
-    """``statement`` with the city it names by id (its parameter ``city_id``) named by slug instead (parameter
-    ``city_slug``), through a subquery on the city's unique slug, which never changes. A report's checks read
-    with the city itself in one round trip to PostgreSQL, so they cannot wait for its id (`hotline bench
-    intake`); a city with no such slug reads as none. Built once for each statement."""
+def _city_named_by_slug(statement: Any) -> Any:
+    # Built once for each statement: the parameter city_id replaced by the subquery.
     city = City.__table__  # type: ignore[attr-defined]
     city_id = select(city.c.id).where(city.c.slug == bindparam("city_slug")).scalar_subquery()
 

@@ -33,7 +33,7 @@ from intake.db import Database, Statements, run_on_driver
 from intake.errors import InvalidInput
 from intake.messages import N_
 from intake.models import Questionnaire
-from intake.models.city import city_named_by_slug
+from intake.models.city import read_of_city
 from intake.text import clean_text, text_problem
 
 TEXT = "text"
@@ -281,10 +281,8 @@ def questionnaire_for(session: Statements, city_id: int, category: str) -> Quest
 
 def questionnaire_read(city: int | str, category: str) -> tuple[Any, dict[str, Any]]:
     """The statement and values :func:`questionnaire_for` reads (for intake.db.run_together), the city named by its
-    id or by its slug (intake.models.city.city_named_by_slug)."""
-    if isinstance(city, str):
-        return city_named_by_slug(_latest_questionnaire()), {"city_slug": city, "category": category}
-    return _latest_questionnaire(), {"city_id": city, "category": category}
+    id or by its slug (intake.models.city.read_of_city)."""
+    return read_of_city(_latest_questionnaire(), city, category=category)
 
 
 def questionnaire_from(row: tuple[Any, ...] | None, category: str) -> QuestionnaireDefinition:
