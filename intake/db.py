@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -62,6 +63,7 @@ class Database:
         if not self.is_sqlite:
             _ping_after_idle(self.engine, ping_after_idle_seconds)
             _no_autocommit_left_over(self.engine)
+            _inserts_waiting_go_first(self.engine)
         self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read_only = self.engine.execution_options(postgresql_readonly=True)
         # Made once: an engine with options is a new object each time it is asked for.
@@ -214,6 +216,9 @@ def run_on_driver(session: Statements, statement: Any,
     sets = list(parameters) if not isinstance(parameters, Mapping) else [parameters]
     compiled = _driver_statement(statement, connection.dialect, tuple(sets[0]) if sets else ())
     values: list[Any] = [compiled.driver_values(each) for each in sets]
+    waiting = connection.info.get(_SENT_AS_ONE)
+    if waiting is not None and _wait_or_send(connection, waiting, compiled, values):
+        return DriverResult([], -1)  # sent at the end of its sent_as_one block
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
@@ -243,6 +248,7 @@ def run_together(target: Statements,
     connection = _connection_of(target)
     if connection.dialect.name != "postgresql":
         return [None if each is None else run_on_driver(connection, *each) for each in statements]
+    _send_waiting(connection, connection.info.get(_SENT_AS_ONE) or [])  # what waits in a sent_as_one block first
     driver = connection.connection.driver_connection
     sent: list[tuple[_DriverStatement, Any] | None] = []
     try:
@@ -291,23 +297,117 @@ def _begin_by_hand(driver: Any) -> str | None:
 
 
 @contextmanager
-def driver_pipeline(session: Statements) -> Iterator[None]:
-    """On PostgreSQL, the statements :func:`run_on_driver` runs in this block are sent without waiting for each
-    one's answer (psycopg's pipeline mode), and the block ends once all are answered: four of a report's
-    statements under its city lock were four round trips, and are one. Their results are not known inside the
-    block (no rows, a row count of -1), so only statements whose answer nothing needs belong in it; a statement
-    that reads (a SELECT) still works there, at the cost of its own round trip. A failure surfaces at the end of
-    the block, as SQLAlchemy's exception, and the transaction is rolled back as for any other. On SQLite, where a
-    statement is no round trip, the block changes nothing."""
+def sent_as_one(session: Statements) -> Iterator[None]:
+    """On PostgreSQL, the INSERTs :func:`run_on_driver` runs in this block wait, and go to the server as ONE
+    statement (:func:`_as_one_statement`) when the block ends: a report's five last statements (its item, its
+    routing set, the case tally, the release queue row, the held audit entries) were five for the server to parse,
+    bind, execute and answer, each with psycopg's Python around it. Their results are not known inside the block
+    (no rows, a row count of -1), so only statements whose answer nothing needs belong in it. Order holds: any
+    other statement in the block (a read, an UPDATE, a second INSERT into a table that has one waiting, or anything
+    SQLAlchemy runs on the connection) first sends what waits, then runs. A failure surfaces at the end of the
+    block at the latest, as SQLAlchemy's exception, and the transaction is rolled back as for any other; if the
+    block itself raises, what waits is never sent. On SQLite, where a statement is no round trip and costs no
+    parsing, the block changes nothing."""
     connection = _connection_of(session)
     if connection.dialect.name != "postgresql":
         yield
         return
+    waiting: list[_WaitingInsert] = []
+    connection.info[_SENT_AS_ONE] = waiting
     try:
-        with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
-            yield
+        yield
+    finally:
+        del connection.info[_SENT_AS_ONE]
+    _send_waiting(connection, waiting)
+
+
+# Where a connection keeps the INSERTs waiting in a sent_as_one block (Connection.info is the pooled connection's).
+_SENT_AS_ONE = "hotline: inserts sent as one"
+_PARAMETER = re.compile(r"%\((\w+)\)s")  # psycopg's named placeholder, as SQLAlchemy writes it
+
+
+@dataclass(frozen=True)
+class _WaitingInsert:
+    sql: str
+    values_row: str  # the "(...)" after VALUES, whose parameters each row repeats
+    table: str
+    rows: list[Any]  # each row's values, as the driver takes them
+
+
+def _waiting_insert(compiled: _DriverStatement, rows: list[Any]) -> _WaitingInsert | None:
+    """``compiled`` as a part of one statement, or None if it cannot be one: it is not an INSERT of rows (an UPDATE or
+    DELETE could touch a row another part touches, and PostgreSQL does not order the parts), or :func:`_values_row`
+    finds no row it can repeat."""
+    table = getattr(compiled.compiled.statement, "table", None)
+    row = _values_row(compiled.sql) if compiled.compiled.isinsert and rows else None
+    if table is None or row is None:
+        return None
+    return _WaitingInsert(compiled.sql, row, str(table.name), rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _values_row(sql: str) -> str | None:
+    """The ``(...)`` after `` VALUES `` in a one-row INSERT as SQLAlchemy compiles it (its parentheses balanced), if
+    the rest of the statement has no parameter and no literal ``%`` (which renaming the parameters could mistake
+    for one). Worked out once per statement."""
+    if "%%" in sql:
+        return None
+    start = sql.find(" VALUES (")
+    if start < 0:
+        return None
+    start += len(" VALUES ")
+    depth = 0
+    for end in range(start, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            row = sql[start:end + 1]
+            return None if _PARAMETER.search(sql.replace(row, "", 1)) else row
+    return None
+
+
+def _wait_or_send(connection: Connection, waiting: list[_WaitingInsert], compiled: _DriverStatement,
+                  rows: list[Any]) -> bool:
+    """In a sent_as_one block: keep ``compiled`` with ``rows`` waiting (True), or send what waits so that
+    ``compiled`` can run now, after it (False)."""
+    part = _waiting_insert(compiled, rows)
+    if part is not None and all(other.table != part.table for other in waiting):
+        waiting.append(part)
+        return True
+    _send_waiting(connection, waiting)
+    if part is not None:  # a second INSERT into one table: the rows sent first are there before these
+        waiting.append(part)
+        return True
+    return False
+
+
+def _send_waiting(connection: Connection, waiting: list[_WaitingInsert]) -> None:
+    if not waiting:
+        return
+    sql = _as_one_statement(tuple((part.sql, part.values_row, len(part.rows)) for part in waiting))
+    values = {f"s{number}r{row}_{name}": value for number, part in enumerate(waiting)
+              for row, each in enumerate(part.rows) for name, value in each.items()}
+    waiting.clear()
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, values)
     except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, error, "(pipelined statements)", None) from error
+        raise _as_sqlalchemy_error(connection, error, "(statements sent as one)", cursor) from error
+    finally:
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=64)
+def _as_one_statement(shapes: tuple[tuple[str, str, int], ...]) -> str:
+    """The INSERTs ``shapes`` (SQL, VALUES row, number of rows) as one statement: a data-modifying WITH query for
+    each (PostgreSQL's "data-modifying statements in WITH"), each row's parameters renamed
+    ``s{statement}r{row}_{name}``. PostgreSQL runs every part in one snapshot and checks foreign keys at the end of
+    the statement, so a row may refer to a row another part inserts; no two parts may touch one row, which
+    :func:`_wait_or_send` sees to (one INSERT a table). Built once per shape: psycopg prepares it like any other."""
+    parts = []
+    for number, (sql, row, rows) in enumerate(shapes):
+        rows_sql = ", ".join(_PARAMETER.sub(f"%(s{number}r{each}_\\1)s", row) for each in range(rows))
+        parts.append(f"s{number} AS ({sql.replace(row, rows_sql, 1)})")
+    return "WITH " + ", ".join(parts) + " SELECT 1"
 
 
 def _connection_of(target: Statements) -> Connection:
@@ -341,7 +441,7 @@ class _DriverStatement:
 
     def result_of(self, cursor: Any) -> DriverResult:
         """What ``cursor``, which ran this statement, answered. Asked of the statement, not of the cursor: in a
-        pipeline (driver_pipeline) the cursor knows nothing yet, and fetching is what waits for the rows."""
+        pipeline (run_together) the cursor knows nothing yet, and fetching is what waits for the rows."""
         rows = cursor.fetchall() if self.result_processors else []
         return DriverResult([self.row(row) for row in rows], cursor.rowcount)
 
@@ -398,6 +498,16 @@ def _ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise exc.DisconnectionError("the pooled connection was closed by the server") from error
+
+
+def _inserts_waiting_go_first(engine: Engine) -> None:
+    """Anything SQLAlchemy runs in a sent_as_one block runs after the INSERTs waiting there: they are sent first."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def send_waiting(connection: Connection, *_: Any) -> None:
+        waiting = connection.info.get(_SENT_AS_ONE)
+        if waiting:
+            _send_waiting(connection, waiting)
 
 
 def _no_autocommit_left_over(engine: Engine) -> None:

@@ -195,8 +195,8 @@ def _routing_seal_query() -> Any:
 
 @functools.cache
 def _routing_seal_upsert(dialect: str) -> Any:
-    # One statement whose answer nothing needs, made if missing: a report's intake sends it in a pipeline with the
-    # report's other last statements (intake.db.driver_pipeline).
+    # One statement whose answer nothing needs, made if missing: a report's intake sends it as one statement with the
+    # report's other last statements (intake.db.sent_as_one).
     seal = RoutingSeal.__table__  # type: ignore[attr-defined]
     statement = insert_on_conflict(dialect, seal)
     return statement.on_conflict_do_update(index_elements=["city_id"], set_={"sealed": statement.excluded.sealed})

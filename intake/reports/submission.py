@@ -28,7 +28,7 @@ from intake.case_status import RECEIVED, acknowledge_due, feedback_due
 from intake.categories import CATEGORY_SLUGS
 from intake.clock import Clock, utc_now
 from intake.config import IntakeConfig
-from intake.db import Database, driver_pipeline, insert_into, run_on_driver, run_together
+from intake.db import Database, insert_into, run_on_driver, run_together, sent_as_one
 from intake.errors import InvalidInput, NotFound, TooManyAttempts, WrongCredentials
 from intake.items import (
     AUTHOR_PHONE_CALLER,
@@ -352,7 +352,7 @@ def _store_report(
                                             position=len(items) + 1 + offset, created_on=received_on,
                                             author=author, parent_item_id=item_id).note)
             session.flush()
-        with driver_pipeline(session):  # nothing below needs an answer: one round trip on PostgreSQL
+        with sent_as_one(session):  # nothing below needs an answer: one statement on PostgreSQL
             if not attachments:  # no file names the item as its parent: it travels with the rest
                 run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
             # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or

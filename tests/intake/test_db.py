@@ -9,7 +9,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, event, insert, select, text
 from sqlmodel import Session
 
-from intake.db import Database, driver_pipeline, run_on_driver
+from intake.db import Database, run_on_driver, sent_as_one
 
 
 def test_a_read_of_each_statement_opens_no_transaction_on_postgresql(database: Database) -> None:
@@ -158,7 +158,7 @@ def test_a_statement_on_the_driver_fails_as_sqlalchemy_would_and_without_its_val
 def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database: Database,
                                                                         probe: sqlalchemy.Table) -> None:
     with database.write() as session:
-        with driver_pipeline(session):
+        with sent_as_one(session):
             run_on_driver(session, insert(probe), SECRET_ROW)
             run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "b"})
             # A read in the block waits for what was sent before it, and gets its rows.
@@ -169,11 +169,86 @@ def test_a_pipeline_sends_what_needs_no_answer_and_still_answers_a_read(database
     # transaction is kept.
     with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
         run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "d"})
-        with driver_pipeline(session):
+        with sent_as_one(session):
             run_on_driver(session, insert(probe), SECRET_ROW)
     assert "the words of a report" not in str(refused.value)
     with database.read() as session:
         assert _count(session, probe) == 3
+
+
+@pytest.fixture
+def probe_child(database: Database, probe: sqlalchemy.Table) -> Iterator[sqlalchemy.Table]:
+    """A table whose rows refer to the probe's, and one with an upsert, as a report's last statements are."""
+    table = sqlalchemy.Table(
+        "driver_probe_child", sqlalchemy.MetaData(),
+        sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True),
+        sqlalchemy.Column("probe_id", sqlalchemy.String(20), sqlalchemy.ForeignKey(probe.c.id), nullable=False),
+        sqlalchemy.Column("n", sqlalchemy.Integer, nullable=False))
+    table.create(database.engine)
+    try:
+        yield table
+    finally:
+        table.drop(database.engine)
+
+
+def _upsert_child(database: Database, table: sqlalchemy.Table):
+    from intake.db import insert_on_conflict
+
+    statement = insert_on_conflict("postgresql" if not database.is_sqlite else "sqlite", table)
+    return statement.on_conflict_do_update(index_elements=["id"], set_={"n": table.c.n + statement.excluded.n})
+
+
+def test_inserts_sent_as_one_store_what_each_would_and_keep_their_order(database: Database, probe: sqlalchemy.Table,
+                                                                        probe_child: sqlalchemy.Table) -> None:
+    rows = [{**SECRET_ROW, "id": key} for key in ("p1", "p2", "p3")]
+    with database.write() as session, sent_as_one(session):
+        run_on_driver(session, insert(probe), rows)  # several rows of one INSERT
+        # A row that refers to a row inserted by another part of the same statement.
+        run_on_driver(session, _upsert_child(database, probe_child), {"id": "c1", "probe_id": "p2", "n": 1})
+        # A second INSERT into a table with one waiting goes after it, and so does SQLAlchemy's own read.
+        run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "p4"})
+        assert session.connection().execute(select(sqlalchemy.func.count()).select_from(probe)).scalar() == 4
+        run_on_driver(session, _upsert_child(database, probe_child), {"id": "c1", "probe_id": "p2", "n": 10})
+    with database.read() as session:
+        stored = {row[0]: row[1:] for row in session.connection().execute(select(probe))}
+        assert set(stored) == {"p1", "p2", "p3", "p4"}
+        assert stored["p1"] == (None, None, True, b"the words of a report", 1)
+        assert list(session.connection().execute(select(probe_child))) == [("c1", "p2", 11)]
+
+
+@ON_POSTGRESQL
+def test_inserts_sent_as_one_reach_postgresql_as_one_statement(database_url: str, tmp_path) -> None:
+    database = Database(database_url, pool_size=1)
+    metadata = sqlalchemy.MetaData()
+    parent = sqlalchemy.Table("one_parent", metadata, sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True))
+    child = sqlalchemy.Table("one_child", metadata, sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True),
+                             sqlalchemy.Column("parent_id", sqlalchemy.String(20), sqlalchemy.ForeignKey(parent.c.id)))
+    metadata.create_all(database.engine)
+    trace = tmp_path / "protocol.trace"
+    try:
+        with database.write() as session, trace.open("w") as traced:
+            driver = session.connection().connection.driver_connection
+            driver.pgconn.trace(traced.fileno())  # type: ignore[union-attr]
+            with sent_as_one(session):
+                run_on_driver(session, insert(parent), [{"id": "a"}, {"id": "b"}])
+                run_on_driver(session, insert(child), [{"id": "x", "parent_id": "b"}])
+            driver.pgconn.untrace()  # type: ignore[union-attr]
+        sent = [line.split("\t") for line in trace.read_text().splitlines()]
+        # The transaction's BEGIN, then one statement for both INSERTs and their three rows.
+        executed = [fields[3:] for fields in sent if len(fields) > 3 and fields[1] == "F" and fields[3].strip() in (
+            "Execute", "Query")]
+        assert executed[0] == ["Query", ' "BEGIN"'] and len(executed) == 2, executed
+        with database.read() as session:
+            assert session.connection().execute(select(child.c.parent_id)).scalar() == "b"
+        # A failing part fails the whole statement, as SQLAlchemy's exception, and nothing is kept.
+        with pytest.raises(sqlalchemy.exc.IntegrityError), database.write() as session, sent_as_one(session):
+            run_on_driver(session, insert(parent), {"id": "c"})
+            run_on_driver(session, insert(child), {"id": "y", "parent_id": "no such parent"})
+        with database.read() as session:
+            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(parent)).scalar() == 2
+    finally:
+        metadata.drop_all(database.engine)
+        database.dispose()
 
 
 def test_writers_in_one_process_queue_for_sqlite_instead_of_sleeping_in_its_busy_handler(tmp_path) -> None:
