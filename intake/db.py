@@ -219,15 +219,23 @@ def run_on_driver(session: Statements, statement: Any,
     waiting = connection.info.get(_SENT_AS_ONE)
     if waiting is not None and _wait_or_send(connection, waiting, compiled, values):
         return DriverResult([], -1)  # sent at the end of its sent_as_one block
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _driver_cursor(connection, compiled.sql) as cursor:
         if many:
             cursor.executemany(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, values[0])
         return compiled.result_of(cursor)
+
+
+@contextmanager
+def _driver_cursor(connection: Connection, sql: str) -> Iterator[Any]:
+    """A cursor of the connection's driver, closed after the block; a driver error in it raised as SQLAlchemy's,
+    named by ``sql`` and without the values (:func:`_as_sqlalchemy_error`)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
     except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, error, compiled.sql, cursor) from error
+        raise _as_sqlalchemy_error(connection, error, sql, cursor) from error
     finally:
         cursor.close()
 
@@ -387,13 +395,8 @@ def _send_waiting(connection: Connection, waiting: list[_WaitingInsert]) -> None
     values = {f"s{number}r{row}_{name}": value for number, part in enumerate(waiting)
               for row, each in enumerate(part.rows) for name, value in each.items()}
     waiting.clear()
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _driver_cursor(connection, "(statements sent as one)") as cursor:
         cursor.execute(sql, values)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, error, "(statements sent as one)", cursor) from error
-    finally:
-        cursor.close()
 
 
 @functools.lru_cache(maxsize=64)
