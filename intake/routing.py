@@ -217,11 +217,11 @@ def _route_facts_query() -> Any:
     them, as rows ("reviewer", id, display name, role, NULL, NULL); and the category's routed group, the default
     and alternate groups, and their members, as rows ("group", group id, slug, NULL, member id, routed group id)."""
     no_number, no_text = cast(null(), Integer), cast(null(), String)
-    reviewers = _city_reviewer_rows(literal_column(f"'{_REVIEWER_ROW}'"), col(Reviewer.id),
+    reviewers = _city_reviewer_rows(literal_column(f"'{_REVIEWER_ROW}'", String), col(Reviewer.id),
                                     col(Reviewer.display_name), col(Membership.role), no_number, no_number)
     routed_id = select(CategoryRoute.group_id).where(CategoryRoute.city_id == bindparam("city_id"),
                                                      CategoryRoute.category == bindparam("category")).scalar_subquery()
-    groups = (select_columns(literal_column(f"'{_GROUP_ROW}'"), col(ReviewerGroup.id), col(ReviewerGroup.slug),
+    groups = (select_columns(literal_column(f"'{_GROUP_ROW}'", String), col(ReviewerGroup.id), col(ReviewerGroup.slug),
                              no_text, col(GroupMember.reviewer_id), routed_id)
               .select_from(ReviewerGroup)
               .outerjoin(GroupMember, col(GroupMember.group_id) == col(ReviewerGroup.id))

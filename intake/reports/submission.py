@@ -181,9 +181,9 @@ def submit_report(
         problems["channel"] = "Unknown channel."
     cap: _CityCap | None = None
     # One read for everything checked before the key derivation: the city, its questionnaire, the route and the
-    # city's cap, sent together (one round trip on PostgreSQL), each naming the city by its slug. A report refused
-    # here costs no Argon2id and no file work; the route and the cap are checked again, and the cap taken, under
-    # the city lock in the transaction that stores the report.
+    # city's cap, as one statement on PostgreSQL (intake.db.run_together), each naming the city by its slug. A
+    # report refused here costs no Argon2id and no file work; the route and the cap are checked again, and the cap
+    # taken, under the city lock in the transaction that stores the report.
     asked = category in CATEGORY_SLUGS and answers is not None
     if channel == CHANNEL_WEB:
         cap = _CityCap(counter_key(config.pepper, CITY_REPORTS, city_slug), config.reports_per_city_per_hour,
@@ -193,7 +193,7 @@ def submit_report(
             (_city_facts_query(), {"slug": city_slug}),
             questionnaire_read(city_slug, category) if asked else None,
             route_read(city_slug, category) if category in CATEGORY_SLUGS else None,
-            cap_read(cap.key) if cap is not None else None])
+            cap_read(cap.key) if cap is not None else None], as_one_from=0)
         assert city_row is not None
         city = _city_facts(city_row.first(), city_slug)
         questionnaire = questionnaire_from(questionnaire_row.first(), category) if questionnaire_row else None
@@ -323,8 +323,9 @@ def _store_report(
     notes = []
     with db.write() as session:
         # Everything under the city lock that needs an answer, sent with the lock (and the transaction's BEGIN):
-        # one round trip on PostgreSQL. The case goes in before the checks are read: if one refuses the report,
-        # the transaction is rolled back with it.
+        # one round trip on PostgreSQL, and after the lock one statement, in one snapshot taken once the lock is
+        # held (none of the four touches what another writes). The case goes in before the checks are read: if
+        # one refuses the report, the transaction is rolled back with it.
         dialect = session.get_bind().dialect.name
         locked, taken, route_rows, routing_read, inserted = run_together(session, [
             audit.city_key_lock(city.id),
@@ -333,7 +334,7 @@ def _store_report(
             sealed_routing_read(city.id),
             # No group and a placeholder number until its release slot (intake.reports.release): no reviewer can
             # reach it before then.
-            release.waiting_case_insert(dialect, case)])
+            release.waiting_case_insert(dialect, case)], as_one_from=1)
         assert locked is not None and route_rows is not None and inserted is not None
         if cap is not None and taken is not None:  # refused (TooManyAttempts), and rolled back, if it filled
             cap_taken_from(taken.one(), limit=cap.limit, window=CITY_CAP_WINDOW, now=cap.now)

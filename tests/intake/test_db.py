@@ -356,3 +356,90 @@ def test_statements_that_begin_a_transaction_go_with_its_begin_in_one_round_trip
         assert to_server.count("Sync") == 1 and any("BEGIN" in "\t".join(fields) for fields in sent)
     finally:
         database.dispose()
+
+
+def _statements_as_one(database: Database, probe: sqlalchemy.Table, probe_child: sqlalchemy.Table) -> list:
+    """Reads of every kind of value, a read of several rows in a set order, nothing, an upsert that returns its row
+    and an INSERT that returns nothing: what a report's statements under its city lock are made of."""
+    newest_first = select(probe.c.id, probe.c.count).order_by(probe.c.count.desc())
+    one_row = select(probe).where(probe.c.id == bindparam("id"))
+    upsert = _upsert_child(database, probe_child)
+    return [(one_row, {"id": "b"}), (newest_first, {}), None,
+            (upsert.returning(probe_child.c.id, probe_child.c.n), {"id": "c1", "probe_id": "a", "n": 5}),
+            (insert(probe_child), {"id": "c2", "probe_id": "b", "n": 1})]
+
+
+def test_statements_as_one_answer_as_each_would_alone(database: Database, probe: sqlalchemy.Table,
+                                                       probe_child: sqlalchemy.Table) -> None:
+    from intake.db import run_together
+
+    rows = [{"id": "a", "day": date(2026, 12, 7), "at": datetime(2026, 12, 7, 13, 5), "flag": True,
+             "blob": b"\x00\xff", "count": 1},
+            {"id": "b", "day": None, "at": None, "flag": False, "blob": None, "count": 3},
+            {**SECRET_ROW, "id": "c", "count": 2}]
+    answers = []
+    for as_one_from in (None, 1):  # each alone, then all but the first as one
+        with database.write() as session:
+            run_on_driver(session, insert(probe), rows)
+            answers.append(run_together(session, _statements_as_one(database, probe, probe_child),
+                                        as_one_from=as_one_from))
+            stored = list(session.connection().execute(select(probe_child).order_by(probe_child.c.id)))
+            session.connection().execute(probe_child.delete())
+            session.connection().execute(probe.delete())
+        assert stored == [("c1", "a", 5), ("c2", "b", 1)]
+    alone, together = answers
+    assert together == alone
+    assert together[1] is not None and [row[0] for row in together[1].rows] == ["b", "c", "a"]
+    assert together[2] is None and together[4] is not None and together[4].rowcount == 1
+
+
+@ON_POSTGRESQL
+def test_statements_as_one_reach_postgresql_as_one_unless_one_writes_what_another_reads(database_url: str,
+                                                                                         tmp_path) -> None:
+    from intake.db import run_together
+
+    database = Database(database_url, pool_size=1)
+    metadata = sqlalchemy.MetaData()
+    parent = sqlalchemy.Table("as_one_parent", metadata,
+                              sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True),
+                              sqlalchemy.Column("words", sqlalchemy.LargeBinary))
+    child = sqlalchemy.Table("as_one_child", metadata, sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True))
+    metadata.create_all(database.engine)
+    lock = select(parent.c.id).where(parent.c.id == bindparam("id")).with_for_update()
+    read_parent = select(parent.c.words).where(parent.c.id == bindparam("id"))
+    trace = tmp_path / "protocol.trace"
+
+    def executed_in(statements: list) -> tuple[list, int]:
+        with database.write() as session, trace.open("w") as traced:
+            driver = session.connection().connection.driver_connection
+            driver.pgconn.trace(traced.fileno())  # type: ignore[union-attr]
+            answers = run_together(session, statements, as_one_from=1)
+            driver.pgconn.untrace()  # type: ignore[union-attr]
+        sent = [line.split("\t") for line in trace.read_text().splitlines()]
+        return answers, sum(1 for fields in sent if len(fields) > 3 and fields[1] == "F"
+                            and fields[3].strip() == "Execute")
+
+    try:
+        with database.write() as session:
+            run_on_driver(session, insert(parent), {"id": "p", "words": b"the words of a report"})
+        # The lock, then two reads of the locked table and an INSERT into another as one: BEGIN, the lock, and one.
+        answers, executes = executed_in([(lock, {"id": "p"}), (select(parent.c.id), {}), (read_parent, {"id": "p"}),
+                                         (insert(child), {"id": "c"})])
+        assert executes == 3 and answers[1] is not None and answers[1].rows == [("p",)]
+        assert answers[2] is not None and answers[2].scalar() == b"the words of a report"
+        assert answers[3] is not None and answers[3].rowcount == 1
+        # An INSERT into a table another of them reads: each on its own (what the read sees would otherwise be
+        # the snapshot from before the INSERT, where alone it runs after it).
+        answers, executes = executed_in([(lock, {"id": "p"}), (insert(child), {"id": "d"}),
+                                         (select(sqlalchemy.func.count().label("n")).select_from(child), {})])
+        assert executes == 4 and answers[2] is not None and answers[2].scalar() == 2
+        # A failing part fails the whole statement as SQLAlchemy's error, without the values, and nothing is kept.
+        with pytest.raises(sqlalchemy.exc.IntegrityError) as refused:
+            executed_in([(lock, {"id": "p"}), (insert(child), {"id": "c"}),
+                         (insert(parent), {"id": "q", "words": b"the words of a report"})])
+        assert "the words of a report" not in str(refused.value)
+        with database.read() as session:
+            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(parent)).scalar() == 1
+    finally:
+        metadata.drop_all(database.engine)
+        database.dispose()
