@@ -353,7 +353,9 @@ def _store_report(
                                             position=len(items) + 1 + offset, created_on=received_on,
                                             author=author, parent_item_id=item_id).note)
             session.flush()
-        with sent_as_one(session):  # nothing below needs an answer: one statement on PostgreSQL
+        # Nothing below needs an answer: one statement on PostgreSQL, with the COMMIT unless more follows.
+        released_now = urgent or release_now or config.release_at_once
+        with sent_as_one(session, then_commit=not released_now):
             if not attachments:  # no file names the item as its parent: it travels with the rest
                 run_on_driver(session, insert_into(CaseItem.__table__), items)  # type: ignore[attr-defined]
             # Who was excluded and whether it fell back to the alternate group: sealed, never in the case row or
@@ -365,7 +367,7 @@ def _store_report(
                 release.HeldEntry(_actor(channel), AuditAction.CASE_SUBMITTED,
                                   {"category": category, "channel": channel, **({"urgent": 1} if urgent else {})}),
                 release.HeldEntry(audit.SYSTEM, AuditAction.CASE_ROUTED, {"group": decision.group_slug})])
-        if urgent or release_now or config.release_at_once:
+        if released_now:
             session.flush()
             release.release(session, audit.lock_city(session, city.id), case_ids={case_id})
     return SubmittedReport(case_id=case_id, city_slug=city.slug, city_name=city.name, report_key=report_key,

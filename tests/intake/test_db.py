@@ -443,3 +443,48 @@ def test_statements_as_one_reach_postgresql_as_one_unless_one_writes_what_anothe
     finally:
         metadata.drop_all(database.engine)
         database.dispose()
+
+
+def test_inserts_sent_as_one_then_committed_are_kept_and_a_failure_keeps_nothing(database: Database,
+                                                                                 probe: sqlalchemy.Table) -> None:
+    with database.write() as session:
+        run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "first"})
+        with sent_as_one(session, then_commit=True):
+            run_on_driver(session, insert(probe), [{**SECRET_ROW, "id": "a"}, {**SECRET_ROW, "id": "b"}])
+    with database.read() as session:
+        assert _count(session, probe) == 3
+    with pytest.raises(sqlalchemy.exc.IntegrityError) as refused, database.write() as session:
+        run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "c"})
+        with sent_as_one(session, then_commit=True):
+            run_on_driver(session, insert(probe), {**SECRET_ROW, "id": "a"})  # already there
+    assert "the words of a report" not in str(refused.value)
+    with database.read() as session:
+        assert _count(session, probe) == 3
+
+
+@ON_POSTGRESQL
+def test_inserts_sent_as_one_then_committed_reach_postgresql_with_the_commit(database_url: str, tmp_path) -> None:
+    database = Database(database_url, pool_size=1)
+    metadata = sqlalchemy.MetaData()
+    table = sqlalchemy.Table("with_commit", metadata, sqlalchemy.Column("id", sqlalchemy.String(20), primary_key=True))
+    metadata.create_all(database.engine)
+    trace = tmp_path / "protocol.trace"
+    try:
+        with database.write() as session, trace.open("w") as traced:
+            assert _count(session, table) == 0  # the transaction has begun, as a report's has by then
+            driver = session.connection().connection.driver_connection
+            driver.pgconn.trace(traced.fileno())  # type: ignore[union-attr]
+            with sent_as_one(session, then_commit=True):
+                run_on_driver(session, insert(table), [{"id": "a"}, {"id": "b"}])
+        driver.pgconn.untrace()  # type: ignore[union-attr]
+        sent = [fields[3].strip() + ("(COMMIT)" if "COMMIT" in "\t".join(fields) else "")
+                for fields in (line.split("\t") for line in trace.read_text().splitlines()) if fields[1] == "F"]
+        # The INSERT and the COMMIT, then one Sync: one round trip, and the session's own commit sends nothing more
+        # (alone, the COMMIT is a Query of its own after the INSERT's Sync).
+        assert sent.count("Sync") == 1 and "Query(COMMIT)" not in sent
+        assert sent.index("Parse(COMMIT)") < sent.index("Sync")
+        with database.read() as session:
+            assert session.connection().execute(select(sqlalchemy.func.count()).select_from(table)).scalar() == 2
+    finally:
+        metadata.drop_all(database.engine)
+        database.dispose()
