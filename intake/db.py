@@ -257,8 +257,8 @@ def run_together(target: Statements, statements: Sequence[tuple[Any, Mapping[str
     server a bind, an execute and an answer: four reads took 440 microseconds of CPU in the client and 190 in the
     server where one statement answering all of them took 120 and 80 (`hotline bench intake`).
 
-    A report's intake sends its statements this way: ten round trips to PostgreSQL became four, and the city lock is
-    held for three instead of seven. (On an Intel VM four extra round trips cost about four points of the share
+    A report's intake sends its statements this way: ten round trips to PostgreSQL became three, and the city lock
+    is held for two instead of seven. (On an Intel VM four extra round trips cost about four points of the share
     of the ceiling under `hotline bench intake`; on an AMD one, taking six away moved neither the share nor the
     CPU a report costs beyond the noise.) A failing statement fails as SQLAlchemy's error, and the ones after it
     do not run."""
