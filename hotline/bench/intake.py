@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import html
 import http.client
 import itertools
 import os
@@ -45,7 +46,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -248,13 +248,34 @@ def arrival_times(rate: float, until: float, arrivals: str, rng: random.Random) 
 
 
 def report_form(connection: http.client.HTTPConnection, city: str) -> tuple[str, dict[str, str]]:
-    """The body and headers of a report post, with the form token the report page gave this client."""
+    """The body and headers of a report post, with the form token the report page gave this client: what a
+    browser sends for the page's report form with the narrative typed and nothing else changed. The form is
+    ``multipart/form-data`` (it has a file input), so every control with a name goes, in the page's order: text
+    and hidden inputs and text areas with what they hold (the questionnaire's empty answers too), the empty file
+    input as an empty part with no file name, radio buttons and check boxes only where the page checks them.
+    (It posted a urlencoded body of three fields before, which the server parses in a fifth of the time.)"""
     connection.request("GET", f"/report/{city}?category=safety")
     page = connection.getresponse().read().decode()
-    token = re.search(r'name="form_token" value="([^"]*)"', page)
-    assert token is not None, "the report page has no form token"
-    body = urllib.parse.urlencode({"form_token": token.group(1), "category": "safety", "narrative": _narrative()})
-    return body, {"Content-Type": "application/x-www-form-urlencoded"}
+    form = re.search(r'<form [^>]*class="report-form"[^>]*>(.*?)</form>', page, re.DOTALL)
+    assert form is not None, "the report page has no report form"
+    boundary = "----HotlineBenchBoundary" + secrets.token_hex(8)
+    parts = []
+    for control in re.finditer(r"<textarea\b([^>]*)>(.*?)</textarea>|<input\b([^>]*)>", form.group(1), re.DOTALL):
+        tag = "textarea" if control.group(1) is not None else "input"
+        attributes, text = control.group(1) or control.group(3), control.group(2)
+        found = dict(re.findall(r'\b(name|type|value)="([^"]*)"', attributes))
+        name, kind = found.get("name"), found.get("type", "text")
+        if name is None or (kind in ("radio", "checkbox") and not re.search(r"\bchecked\b", attributes)):
+            continue
+        disposition = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"'
+        if kind == "file":
+            parts.append(f'{disposition}; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n')
+            continue
+        value = _narrative() if name == "narrative" else html.unescape(text if tag == "textarea" else
+                                                                        found.get("value", ""))
+        parts.append(f"{disposition}\r\n\r\n{value}\r\n")
+    assert any('name="form_token"' in part for part in parts), "the report form has no form token"
+    return "".join(parts) + f"--{boundary}--\r\n", {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
 def drive(port: int | Sequence[int], clients: int, seconds: float, *, rate: float | None,
