@@ -310,7 +310,11 @@ class _OnePart:
     position: int  # among the statements made one
     compiled: _DriverStatement
     first_column: int  # where its columns begin in the one statement's rows (after the part's number)
-    columns: int
+    types: tuple[str, ...]  # its columns' SQL types, which the other parts' NULLs in its columns are cast to
+
+    @property
+    def columns(self) -> int:
+        return len(self.types)
 
 
 @dataclass(frozen=True)
@@ -357,7 +361,10 @@ def _one_statement(dialect: Any, shapes: tuple[tuple[Any, tuple[str, ...]] | Non
     columns, the other parts' columns a NULL of their type. (PostgreSQL types a UNION's columns pairwise, left to
     right, and two untyped NULLs become text, which a third part's bytea then cannot join: every NULL is cast.)
     Within a part, rows keep the order its statement gives them. Built once per shape."""
-    parts: list[tuple[int, Any, _DriverStatement, tuple[str, ...], set[str]]] = []
+    layout: list[_OnePart] = []
+    named_by: dict[int, set[str]] = {}  # the tables each part names, by its position
+    written_by: dict[int, str] = {}  # the table each part that writes writes
+    column = 1
     for position, shape in enumerate(shapes):
         if shape is None:
             continue
@@ -371,31 +378,29 @@ def _one_statement(dialect: Any, shapes: tuple[tuple[Any, tuple[str, ...]] | Non
             types = tuple(column.type.compile(dialect=dialect) for column in compiled.columns)
         except exc.CompileError:  # a column of no known type cannot be cast
             return None
-        named = {table.name for table in find_tables(statement, check_columns=True, include_crud=True,
-                                                     include_joins=True, include_selects=True)
-                 if isinstance(table, Table)}
-        parts.append((position, statement, compiled, types, named))
-    if len(parts) < 2:
-        return None
-    for position, statement, compiled, _, _ in parts:
-        if compiled.writes and any(statement.table.name in named for other, *_, named in parts if other != position):
-            return None
-    queries, selects, layout, column = [], [], [], 1
-    for position, _, compiled, types, _ in parts:
-        sql = _PARAMETER.sub(f"%(s{position}_\\1)s", compiled.sql)
-        names = [f"s{position}c{number}" for number in range(len(types))]
-        if types:
-            queries.append(f"s{position}({', '.join(names)}) AS ({sql})")
-        else:
-            queries.append(f"s{position} AS ({sql} RETURNING 1)" if compiled.writes else f"s{position} AS ({sql})")
-        layout.append(_OnePart(position, compiled, column, len(types)))
+        named_by[position] = {table.name for table in find_tables(statement, check_columns=True, include_crud=True,
+                                                                  include_joins=True, include_selects=True)
+                              if isinstance(table, Table)}
+        if compiled.writes:
+            written_by[position] = statement.table.name
+        layout.append(_OnePart(position, compiled, column, types))
         column += len(types)
-    for position, *_ in parts:
-        values = [f"s{part.position}c{number}" if part.position == position else f"NULL::{column_type}"
-                  for part, (*_, part_types, _) in zip(layout, parts, strict=True)
-                  for number, column_type in enumerate(part_types)]
+    if len(layout) < 2 or any(table in named for writer, table in written_by.items()
+                              for other, named in named_by.items() if other != writer):
+        return None
+    queries, selects = [], []
+    for part in layout:
+        sql = _PARAMETER.sub(f"%(s{part.position}_\\1)s", part.compiled.sql)
+        if part.types:
+            names = ", ".join(f"s{part.position}c{number}" for number in range(part.columns))
+            queries.append(f"s{part.position}({names}) AS ({sql})")
+        else:
+            queries.append(f"s{part.position} AS ({sql}{' RETURNING 1' if part.compiled.writes else ''})")
+        values = [f"s{other.position}c{number}" if other is part else f"NULL::{column_type}"
+                  for other in layout for number, column_type in enumerate(other.types)]
         # Only SQL that SQLAlchemy compiled, names made here and type names: every value stays a parameter.
-        selects.append(f"SELECT {position}{''.join(', ' + value for value in values)} FROM s{position}")  # noqa: S608
+        selects.append(f"SELECT {part.position}{''.join(', ' + value for value in values)} "  # noqa: S608
+                       f"FROM s{part.position}")
     return _OneStatement("WITH " + ", ".join(queries) + " " + " UNION ALL ".join(selects), tuple(layout),
                          len(shapes))
 
