@@ -364,7 +364,7 @@ def _one_statement(dialect: Any, shapes: tuple[tuple[Any, tuple[str, ...]] | Non
     layout: list[_OnePart] = []
     named_by: dict[int, set[str]] = {}  # the tables each part names, by its position
     written_by: dict[int, str] = {}  # the table each part that writes writes
-    column = 1
+    first_column = 1  # after the part's number
     for position, shape in enumerate(shapes):
         if shape is None:
             continue
@@ -383,8 +383,8 @@ def _one_statement(dialect: Any, shapes: tuple[tuple[Any, tuple[str, ...]] | Non
                               if isinstance(table, Table)}
         if compiled.writes:
             written_by[position] = statement.table.name
-        layout.append(_OnePart(position, compiled, column, types))
-        column += len(types)
+        layout.append(_OnePart(position, compiled, first_column, types))
+        first_column += len(types)
     if len(layout) < 2 or any(table in named for writer, table in written_by.items()
                               for other, named in named_by.items() if other != writer):
         return None
